@@ -1,0 +1,107 @@
+# kharon — GNU make, pkg-config only, one build tree per flavour.
+#
+#   make            build build/kharon (flavour "default": -O2 -g)
+#   make test       install what is missing (make deps), build, run every test
+#   make asan       the unit tests under ASan + UBSan (LSan on)
+#   make tsan       the threaded stress tests under TSan
+#   make bench      the benchmarks (figures, not pass/fail)
+#   make deps       install the Debian packages the project needs
+#   make clean
+#
+# Sources are found by wildcard: a new file in src/<layer>/ or tests/unit/
+# needs no edit here.
+
+FLAVOUR ?= default
+B       := build/$(FLAVOUR)
+CC      ?= gcc
+
+PKGS      := msgpack libcjson zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
+CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wold-style-definition -Wwrite-strings
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+
+OPT_default := -O2 -g
+OPT_asan    := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT_tsan    := -O1 -g -fsanitize=thread
+OPT         := $(OPT_$(FLAVOUR))
+
+CPPFLAGS += -D_GNU_SOURCE -Isrc -MMD -MP
+CFLAGS   += -std=c11 $(OPT) $(PKG_CFLAGS)
+LDFLAGS  += $(OPT)
+
+LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+CLI_SRC  := $(wildcard src/cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+TSAN_SRC := $(wildcard tests/tsan/*.c)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
+LIB      := $(B)/libkharon.a
+KHARON   := $(B)/kharon
+UNIT     := $(B)/tests/unit_tests
+TSAN_BIN := $(TSAN_SRC:tests/tsan/%.c=$(B)/tests/tsan/%)
+
+.PHONY: all test unit asan tsan bench deps clean
+all: $(KHARON) build/kharon
+
+build/kharon: $(KHARON)
+	@ln -sf $(FLAVOUR)/kharon $@
+
+$(B)/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
+
+# Criterion's macros are not -Wpedantic clean; tests keep the rest.
+$(B)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wall -Wextra -Wshadow $(if $(filter true,$(CI)),-Werror) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(KHARON): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
+
+$(UNIT): $(UNIT_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(CRIT_LIBS) $(PKG_LIBS)
+
+$(B)/tests/tsan/%: tests/tsan/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB) $(PKG_LIBS)
+
+unit: $(UNIT) $(KHARON) $(TSAN_BIN)
+
+# The test command of the README. Ends with "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory unit
+	@B=$(B) bash tests/run.sh
+
+asan:
+	@$(MAKE) --no-print-directory FLAVOUR=asan unit
+	@B=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh
+
+# Criterion aborts at start under TSan, so only tests/tsan/ runs here.
+tsan:
+	@$(MAKE) --no-print-directory FLAVOUR=tsan $(TSAN_SRC:tests/tsan/%.c=build/tsan/tests/tsan/%)
+	@B=build/tsan TSAN_OPTIONS=halt_on_error=1 bash tests/run.sh tsan
+
+bench: $(KHARON)
+	$(KHARON) bench cbus
+
+deps:
+	@bash tools/deps.sh
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

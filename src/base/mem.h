@@ -1,0 +1,51 @@
+/*
+ * mem.h — the one allocator every kharon module uses, with a fault hook.
+ *
+ * Tarantool allocates connection and buffer memory from slab caches; kharon
+ * keeps it simple with malloc, but routes every allocation through here so
+ * tests can (1) make the Nth allocation from now fail, the way SQLite's and
+ * Lua's malloc tests do, and (2) count live blocks to prove that an error
+ * path leaked nothing. Both counters are atomic: any thread may allocate.
+ *
+ * mem_alloc/mem_realloc return NULL on failure and do NOT set diag: the
+ * caller knows what it was allocating and says so (diag_set_oom).
+ */
+#ifndef KHARON_BASE_MEM_H
+#define KHARON_BASE_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *
+mem_alloc(size_t size);
+
+/** Like calloc(1, size). */
+void *
+mem_zalloc(size_t size);
+
+/** Like realloc; on failure the old block is untouched and still owned. */
+void *
+mem_realloc(void *ptr, size_t size);
+
+void
+mem_free(void *ptr);
+
+/**
+ * Make the `n`th allocation from now fail (n = 1: the very next one), and
+ * every one after it until mem_fail_reset() when `sticky`; 0 disables.
+ */
+void
+mem_fail_after(int64_t n, int sticky);
+
+void
+mem_fail_reset(void);
+
+/** Allocations made to fail since the last mem_fail_after(). */
+int64_t
+mem_fail_count(void);
+
+/** Blocks allocated and not yet freed (process-wide). */
+int64_t
+mem_live(void);
+
+#endif /* KHARON_BASE_MEM_H */

@@ -1,0 +1,52 @@
+/*
+ * trace.c — stamping events and handing them to the sink. See trace.h.
+ */
+#include "trace/trace.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+bool trace_is_on;
+
+static trace_sink_f trace_sink;
+static void *trace_sink_arg;
+static atomic_uint_fast64_t trace_seq;
+
+static _Thread_local const char *trace_cord;
+static _Thread_local uint64_t (*trace_clock)(const struct rt *);
+static _Thread_local const struct rt *trace_clock_rt;
+
+void
+trace_set_sink(trace_sink_f sink, void *arg)
+{
+	trace_sink = sink;
+	trace_sink_arg = arg;
+	atomic_store(&trace_seq, 0);
+	trace_is_on = sink != NULL;
+}
+
+void
+trace_cord_enter(const char *cord, uint64_t (*clock)(const struct rt *),
+		 const struct rt *rt)
+{
+	trace_cord = cord;
+	trace_clock = clock;
+	trace_clock_rt = rt;
+}
+
+void
+trace_emit(const char *ev, const struct trace_field *fields, int n_fields)
+{
+	trace_sink_f sink = trace_sink;
+	if (sink == NULL)
+		return;
+	struct trace_event e = {
+		.seq = atomic_fetch_add(&trace_seq, 1) + 1,
+		.t = trace_clock != NULL ? trace_clock(trace_clock_rt) : 0,
+		.cord = trace_cord != NULL ? trace_cord : "main",
+		.ev = ev,
+		.fields = fields,
+		.n_fields = n_fields,
+	};
+	sink(trace_sink_arg, &e);
+}

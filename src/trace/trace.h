@@ -1,0 +1,79 @@
+/*
+ * trace.h — the event sites: how every layer reports what it just did.
+ *
+ * kharon is a teaching tool: every step of cbus, iproto, TX and Kharon is
+ * recorded as an event — a dotted name ("cpipe.flush") plus named integer
+ * or string fields ("n", 3) — so that the viewer can replay it and tests can
+ * check it (DESIGN.md §8, docs/trace.md for every event and field).
+ *
+ * An event site is the TRACE macro. With tracing off it costs one
+ * predictable branch on a global flag; the field array is built only when
+ * tracing is on. trace_emit() stamps the event with a sequence number, the
+ * current cord's clock (virtual on the simulator) and the cord's name, and
+ * hands it to the installed sink.
+ *
+ * The runtime tells this layer which cord runs (trace_cord_enter); trace
+ * includes nothing above base/, so every layer may call it.
+ */
+#ifndef KHARON_TRACE_TRACE_H
+#define KHARON_TRACE_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rt;
+
+/** One field: an integer (`i`) unless `s` is set. */
+struct trace_field {
+	const char *key;
+	int64_t i;
+	const char *s;
+};
+
+/** A stamped event as a sink receives it; valid during the call only. */
+struct trace_event {
+	uint64_t seq;
+	uint64_t t;
+	const char *cord;
+	const char *ev;
+	const struct trace_field *fields;
+	int n_fields;
+};
+
+/** Receives every event. Called on the emitting thread. */
+typedef void (*trace_sink_f)(void *arg, const struct trace_event *e);
+
+/** True while a sink is installed. Read at every event site. */
+extern bool trace_is_on;
+
+/**
+ * Install `sink` (NULL: tracing off) and restart sequence numbers at 1.
+ * Call while no cord runs.
+ */
+void
+trace_set_sink(trace_sink_f sink, void *arg);
+
+/**
+ * Called by the runtime when the calling thread starts running `cord`'s
+ * code (NULL: none); `clock(rt)` gives that cord's time.
+ */
+void
+trace_cord_enter(const char *cord, uint64_t (*clock)(const struct rt *),
+		 const struct rt *rt);
+
+void
+trace_emit(const char *ev, const struct trace_field *fields, int n_fields);
+
+/**
+ * TRACE("cpipe.flush", {"pipe", id}, {"n", n}, {"to", .s = "tx"});
+ * At least one field.
+ */
+#define TRACE(ev, ...) do { \
+	if (__builtin_expect(trace_is_on, 0)) { \
+		const struct trace_field trace_fields_[] = { __VA_ARGS__ }; \
+		trace_emit((ev), trace_fields_, (int)(sizeof(trace_fields_) / \
+						      sizeof(trace_fields_[0]))); \
+	} \
+} while (0)
+
+#endif /* KHARON_TRACE_TRACE_H */
