@@ -11,6 +11,7 @@ bool trace_is_on;
 static trace_sink_f trace_sink;
 static void *trace_sink_arg;
 static atomic_uint_fast64_t trace_seq;
+static atomic_uint_fast32_t trace_msg_id;
 
 static _Thread_local const char *trace_cord;
 static _Thread_local uint64_t (*trace_clock)(const struct rt *);
@@ -22,6 +23,7 @@ trace_set_sink(trace_sink_f sink, void *arg)
 	trace_sink = sink;
 	trace_sink_arg = arg;
 	atomic_store(&trace_seq, 0);
+	atomic_store(&trace_msg_id, 0);
 	trace_is_on = sink != NULL;
 }
 
@@ -32,6 +34,12 @@ trace_cord_enter(const char *cord, uint64_t (*clock)(const struct rt *),
 	trace_cord = cord;
 	trace_clock = clock;
 	trace_clock_rt = rt;
+}
+
+uint32_t
+trace_next_msg_id(void)
+{
+	return (uint32_t)atomic_fetch_add(&trace_msg_id, 1) + 1;
 }
 
 void

@@ -61,11 +61,22 @@ void
 trace_cord_enter(const char *cord, uint64_t (*clock)(const struct rt *),
 		 const struct rt *rt);
 
+/**
+ * A fresh identity for a cbus message trip (1, 2, ...; restarts with
+ * trace_set_sink), so that traces are the same from run to run.
+ */
+uint32_t
+trace_next_msg_id(void);
+
 void
 trace_emit(const char *ev, const struct trace_field *fields, int n_fields);
 
+/** An integer field and a string field of an event site. */
+#define TI(key, val) { (key), (int64_t)(val), NULL }
+#define TS(key, str) { (key), 0, (str) }
+
 /**
- * TRACE("cpipe.flush", {"pipe", id}, {"n", n}, {"to", .s = "tx"});
+ * TRACE("cpipe.flush", TS("to", "tx"), TI("n", n), TI("wakeup", 1));
  * At least one field.
  */
 #define TRACE(ev, ...) do { \
