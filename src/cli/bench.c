@@ -1,0 +1,21 @@
+/*
+ * bench.c — `kharon bench WHAT`: one measurement, machine-readable output
+ * (`name{labels} value` lines, Prometheus-style), for bench/ scripts.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int
+cli_bench(int argc, char **argv)
+{
+	if (argc < 1) {
+		fprintf(stderr, "usage: kharon bench cbus [options]\n");
+		return CLI_USAGE;
+	}
+	if (strcmp(argv[0], "cbus") == 0)
+		return bench_cbus(argc - 1, argv + 1);
+	fprintf(stderr, "kharon bench: unknown benchmark '%s'\n", argv[0]);
+	return CLI_USAGE;
+}

@@ -1,0 +1,187 @@
+/*
+ * bench_cbus.c — `kharon bench cbus`: how many messages cbus moves between
+ * two real cords per second, by batch size.
+ *
+ * The producer cord p owns `batch` messages. It pushes all of them in one
+ * loop iteration (one flush, at most one wakeup); the consumer cord q runs
+ * each one's first hop and sends it back (again one batch); when the whole
+ * batch is home, p sends it out again. Each crossing of a pipe counts as a
+ * message. Nothing is allocated while measuring.
+ *
+ *     p: push x N ─flush─> q: consume x N ─flush─> p: return x N ─> again
+ *
+ * Output, one line per batch size:
+ *     cbus_msgs_per_s{batch=N} VALUE
+ * followed by a comment line with flushes and wakeups per message.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+#include "cbus/cbus.h"
+#include "cli/cli.h"
+#include "rt/rt.h"
+
+struct bench_msg {
+	struct cmsg base;
+	struct bench *bench;
+};
+
+struct bench {
+	struct rt *rt;
+	struct rt_cord *p, *q;
+	struct cbus_endpoint p_ep, q_ep;
+	struct cpipe p_to_q, q_to_p;
+	struct bench_msg *msgs;
+	int batch;
+	int n_home;
+	uint64_t deadline;
+	uint64_t started;
+	uint64_t finished;
+	uint64_t n_crossings;
+	struct cmsg_hop route[2];
+};
+
+static void
+bench_send_batch(struct bench *b)
+{
+	b->n_home = 0;
+	for (int i = 0; i < b->batch; i++) {
+		cmsg_init(&b->msgs[i].base, b->route);
+		cpipe_push(&b->p_to_q, &b->msgs[i].base);
+	}
+}
+
+/** On q: the first hop; cbus sends it back through q_to_p. */
+static void
+bench_consume(struct cmsg *m)
+{
+	((struct bench_msg *)m)->bench->n_crossings++;
+}
+
+/** On p: the message is home; when all are, send the batch again. */
+static void
+bench_return(struct cmsg *m)
+{
+	struct bench *b = ((struct bench_msg *)m)->bench;
+	b->n_crossings++;
+	if (++b->n_home < b->batch)
+		return;
+	uint64_t now = rt_now(b->rt);
+	if (now < b->deadline) {
+		bench_send_batch(b);
+		return;
+	}
+	b->finished = now;
+	rt_cord_stop(b->p);
+	rt_cord_stop(b->q);
+}
+
+static void
+bench_q_start(void *arg)
+{
+	struct bench *b = arg;
+	if (cpipe_create(&b->q_to_p, "p") != 0)
+		abort();
+}
+
+static void
+bench_p_start(void *arg)
+{
+	struct bench *b = arg;
+	if (cpipe_create(&b->p_to_q, "q") != 0)
+		abort();
+	b->started = rt_now(b->rt);
+	bench_send_batch(b);
+}
+
+/** One measurement; returns messages per second or -1. */
+static double
+bench_cbus_run(int batch, double seconds, double *flushes_per_msg,
+	       double *wakeups_per_msg)
+{
+	struct bench b;
+	memset(&b, 0, sizeof(b));
+	b.batch = batch;
+	b.route[0] = (struct cmsg_hop)CMSG_HOP(bench_consume, &b.q_to_p);
+	b.route[1] = (struct cmsg_hop)CMSG_HOP(bench_return, NULL);
+	b.msgs = mem_zalloc(sizeof(*b.msgs) * (size_t)batch);
+	b.rt = rt_thread_new();
+	if (b.msgs == NULL || b.rt == NULL)
+		goto fail;
+	for (int i = 0; i < batch; i++)
+		b.msgs[i].bench = &b;
+	b.p = rt_cord_new(b.rt, "p");
+	b.q = rt_cord_new(b.rt, "q");
+	if (b.p == NULL || b.q == NULL ||
+	    cbus_endpoint_create(&b.p_ep, "p", b.p, NULL, NULL) != 0 ||
+	    cbus_endpoint_create(&b.q_ep, "q", b.q, NULL, NULL) != 0)
+		goto fail;
+	b.deadline = rt_now(b.rt) + (uint64_t)(seconds * 1e9);
+	/* q's pipe must exist before p's first batch comes back. */
+	if (rt_cord_start(b.q, bench_q_start, &b) != 0)
+		goto fail;
+	while (__atomic_load_n(&b.q_to_p.flush_input, __ATOMIC_ACQUIRE) == NULL)
+		;
+	if (rt_cord_start(b.p, bench_p_start, &b) != 0)
+		goto fail;
+	rt_run(b.rt);
+	uint64_t flushes = b.p_to_q.n_flush + b.q_to_p.n_flush;
+	uint64_t wakeups = b.p_to_q.n_wakeup + b.q_to_p.n_wakeup;
+	cpipe_destroy(&b.p_to_q);
+	cpipe_destroy(&b.q_to_p);
+	cbus_endpoint_destroy(&b.p_ep);
+	cbus_endpoint_destroy(&b.q_ep);
+	rt_delete(b.rt);
+	mem_free(b.msgs);
+	double elapsed = (double)(b.finished - b.started) / 1e9;
+	*flushes_per_msg = (double)flushes / (double)b.n_crossings;
+	*wakeups_per_msg = (double)wakeups / (double)b.n_crossings;
+	return (double)b.n_crossings / elapsed;
+fail:
+	fprintf(stderr, "kharon bench cbus: %s\n", diag_msg());
+	return -1;
+}
+
+int
+bench_cbus(int argc, char **argv)
+{
+	double seconds = 1.0;
+	int batches[16];
+	int n_batches = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
+			seconds = atof(argv[++i]);
+		} else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc &&
+			   n_batches < 16) {
+			batches[n_batches++] = atoi(argv[++i]);
+		} else {
+			fprintf(stderr, "usage: kharon bench cbus [--seconds S] "
+				"[--batch N]...\n");
+			return CLI_USAGE;
+		}
+	}
+	if (n_batches == 0) {
+		batches[0] = 1;
+		batches[1] = 16;
+		batches[2] = 256;
+		n_batches = 3;
+	}
+	for (int i = 0; i < n_batches; i++) {
+		if (batches[i] < 1 || batches[i] > 1 << 20 || seconds <= 0) {
+			fprintf(stderr, "kharon bench cbus: bad batch or seconds\n");
+			return CLI_USAGE;
+		}
+		double fpm, wpm;
+		double rate = bench_cbus_run(batches[i], seconds, &fpm, &wpm);
+		if (rate < 0)
+			return CLI_FAILED;
+		printf("cbus_msgs_per_s{batch=%d} %.0f\n", batches[i], rate);
+		printf("# batch=%d flushes_per_msg=%.4f wakeups_per_msg=%.4f\n",
+		       batches[i], fpm, wpm);
+		fflush(stdout);
+	}
+	return CLI_OK;
+}

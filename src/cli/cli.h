@@ -1,0 +1,23 @@
+/*
+ * cli.h — the sub-commands of the `kharon` program, one file each.
+ * Each takes the arguments after its name and returns the exit code:
+ * 0 ok, 1 expectations failed, 2 bad input or usage (DESIGN.md §11).
+ */
+#ifndef KHARON_CLI_CLI_H
+#define KHARON_CLI_CLI_H
+
+enum {
+	CLI_OK = 0,
+	CLI_FAILED = 1,
+	CLI_USAGE = 2,
+};
+
+/** kharon bench cbus|... [options] */
+int
+cli_bench(int argc, char **argv);
+
+/** The cbus benchmark: messages between two real cords in batches. */
+int
+bench_cbus(int argc, char **argv);
+
+#endif /* KHARON_CLI_CLI_H */

@@ -1,0 +1,29 @@
+/*
+ * main.c — the `kharon` program: dispatch to a sub-command.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+	"usage: kharon <command> [options]\n"
+	"\n"
+	"commands:\n"
+	"  bench cbus [--seconds S] [--batch N]...\n"
+	"                 messages between two real cords, batched\n"
+	"  help           this text\n";
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "help") == 0 ||
+	    strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CLI_USAGE : CLI_OK;
+	}
+	if (strcmp(argv[1], "bench") == 0)
+		return cli_bench(argc - 2, argv + 2);
+	fprintf(stderr, "kharon: unknown command '%s'\n\n%s", argv[1], usage);
+	return CLI_USAGE;
+}
