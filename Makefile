@@ -39,6 +39,7 @@ LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC  := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TSAN_SRC := $(wildcard tests/tsan/*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
@@ -47,6 +48,7 @@ LIB      := $(B)/libkharon.a
 KHARON   := $(B)/kharon
 UNIT     := $(B)/tests/unit_tests
 TSAN_BIN := $(TSAN_SRC:tests/tsan/%.c=$(B)/tests/tsan/%)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 
 .PHONY: all test unit asan tsan bench deps clean
 all: $(KHARON) build/kharon
@@ -78,7 +80,12 @@ $(B)/tests/tsan/%: tests/tsan/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB) $(PKG_LIBS)
 
-unit: $(UNIT) $(KHARON) $(TSAN_BIN)
+# Helper programs of the test suites (plain C, may use the library).
+$(B)/tests/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB) $(PKG_LIBS)
+
+unit: $(UNIT) $(KHARON) $(TSAN_BIN) $(TOOL_BIN)
 
 # The test command of the README. Ends with "N passed, N failed".
 test: deps
