@@ -94,7 +94,7 @@ test: deps
 
 asan:
 	@$(MAKE) --no-print-directory FLAVOUR=asan unit
-	@B=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	@B=build/asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh
 
 # Criterion aborts at start under TSan, so only tests/tsan/ runs here.

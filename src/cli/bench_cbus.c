@@ -2,18 +2,22 @@
  * bench_cbus.c — `kharon bench cbus`: how many messages cbus moves between
  * two real cords per second, by batch size.
  *
- * The producer cord p owns `batch` messages. It pushes all of them in one
- * loop iteration (one flush, at most one wakeup); the consumer cord q runs
- * each one's first hop and sends it back (again one batch); when the whole
- * batch is home, p sends it out again. Each crossing of a pipe counts as a
- * message. Nothing is allocated while measuring.
+ * The producer cord p pushes exactly `batch` messages per loop iteration,
+ * so each of its flushes carries one batch and rings the consumer at most
+ * once. The consumer cord q runs each message's first hop and sends it
+ * back; p puts returned messages on a free list. p owns WINDOW batches, so
+ * both cords stay busy and a busy consumer needs no wakeup at all (cbus
+ * rings only when the queue was empty). Each crossing of a pipe counts as
+ * one message. Nothing is allocated while measuring.
  *
- *     p: push x N ─flush─> q: consume x N ─flush─> p: return x N ─> again
+ *     p: tick: push x N ──flush──> q: consume x N ──flush──> p: return (free)
+ *        next iteration: tick again (a 0 ns timer) while N are free
  *
  * Output, one line per batch size:
  *     cbus_msgs_per_s{batch=N} VALUE
  * followed by a comment line with flushes and wakeups per message.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,8 @@
 #include "cbus/cbus.h"
 #include "cli/cli.h"
 #include "rt/rt.h"
+
+enum { WINDOW = 8 };
 
 struct bench_msg {
 	struct cmsg base;
@@ -34,9 +40,15 @@ struct bench {
 	struct rt_cord *p, *q;
 	struct cbus_endpoint p_ep, q_ep;
 	struct cpipe p_to_q, q_to_p;
+	struct rt_timer *tick;
 	struct bench_msg *msgs;
+	/** Free messages on p, a stack. */
+	struct bench_msg **free;
+	int n_free;
+	int n_total;
 	int batch;
-	int n_home;
+	bool is_starved;
+	bool is_done;
 	uint64_t deadline;
 	uint64_t started;
 	uint64_t finished;
@@ -44,14 +56,24 @@ struct bench {
 	struct cmsg_hop route[2];
 };
 
+/** One loop iteration of p: one batch out, if it is free. */
 static void
-bench_send_batch(struct bench *b)
+bench_tick(void *arg)
 {
-	b->n_home = 0;
-	for (int i = 0; i < b->batch; i++) {
-		cmsg_init(&b->msgs[i].base, b->route);
-		cpipe_push(&b->p_to_q, &b->msgs[i].base);
+	struct bench *b = arg;
+	if (b->n_free < b->batch) {
+		b->is_starved = true;
+		return;
 	}
+	for (int i = 0; i < b->batch; i++) {
+		struct bench_msg *m = b->free[--b->n_free];
+		cmsg_init(&m->base, b->route);
+		cpipe_push(&b->p_to_q, &m->base);
+	}
+	if (rt_now(b->rt) < b->deadline)
+		rt_timer_start(b->tick, 0);
+	else
+		b->is_done = true;
 }
 
 /** On q: the first hop; cbus sends it back through q_to_p. */
@@ -61,22 +83,25 @@ bench_consume(struct cmsg *m)
 	((struct bench_msg *)m)->bench->n_crossings++;
 }
 
-/** On p: the message is home; when all are, send the batch again. */
+/** On p: the message is home. */
 static void
 bench_return(struct cmsg *m)
 {
 	struct bench *b = ((struct bench_msg *)m)->bench;
 	b->n_crossings++;
-	if (++b->n_home < b->batch)
-		return;
-	uint64_t now = rt_now(b->rt);
-	if (now < b->deadline) {
-		bench_send_batch(b);
+	b->free[b->n_free++] = (struct bench_msg *)m;
+	if (b->is_done) {
+		if (b->n_free == b->n_total) {
+			b->finished = rt_now(b->rt);
+			rt_cord_stop(b->p);
+			rt_cord_stop(b->q);
+		}
 		return;
 	}
-	b->finished = now;
-	rt_cord_stop(b->p);
-	rt_cord_stop(b->q);
+	if (b->is_starved && b->n_free >= b->batch) {
+		b->is_starved = false;
+		rt_timer_start(b->tick, 0);
+	}
 }
 
 static void
@@ -94,7 +119,7 @@ bench_p_start(void *arg)
 	if (cpipe_create(&b->p_to_q, "q") != 0)
 		abort();
 	b->started = rt_now(b->rt);
-	bench_send_batch(b);
+	bench_tick(b);
 }
 
 /** One measurement; returns messages per second or -1. */
@@ -107,15 +132,20 @@ bench_cbus_run(int batch, double seconds, double *flushes_per_msg,
 	b.batch = batch;
 	b.route[0] = (struct cmsg_hop)CMSG_HOP(bench_consume, &b.q_to_p);
 	b.route[1] = (struct cmsg_hop)CMSG_HOP(bench_return, NULL);
-	b.msgs = mem_zalloc(sizeof(*b.msgs) * (size_t)batch);
+	b.n_total = batch * WINDOW;
+	b.msgs = mem_zalloc(sizeof(*b.msgs) * (size_t)b.n_total);
+	b.free = mem_zalloc(sizeof(*b.free) * (size_t)b.n_total);
 	b.rt = rt_thread_new();
-	if (b.msgs == NULL || b.rt == NULL)
+	if (b.msgs == NULL || b.free == NULL || b.rt == NULL)
 		goto fail;
-	for (int i = 0; i < batch; i++)
+	for (int i = 0; i < b.n_total; i++) {
 		b.msgs[i].bench = &b;
+		b.free[b.n_free++] = &b.msgs[i];
+	}
 	b.p = rt_cord_new(b.rt, "p");
 	b.q = rt_cord_new(b.rt, "q");
 	if (b.p == NULL || b.q == NULL ||
+	    (b.tick = rt_timer_new(b.p, bench_tick, &b)) == NULL ||
 	    cbus_endpoint_create(&b.p_ep, "p", b.p, NULL, NULL) != 0 ||
 	    cbus_endpoint_create(&b.q_ep, "q", b.q, NULL, NULL) != 0)
 		goto fail;
@@ -130,12 +160,14 @@ bench_cbus_run(int batch, double seconds, double *flushes_per_msg,
 	rt_run(b.rt);
 	uint64_t flushes = b.p_to_q.n_flush + b.q_to_p.n_flush;
 	uint64_t wakeups = b.p_to_q.n_wakeup + b.q_to_p.n_wakeup;
+	rt_timer_delete(b.tick);
 	cpipe_destroy(&b.p_to_q);
 	cpipe_destroy(&b.q_to_p);
 	cbus_endpoint_destroy(&b.p_ep);
 	cbus_endpoint_destroy(&b.q_ep);
 	rt_delete(b.rt);
 	mem_free(b.msgs);
+	mem_free(b.free);
 	double elapsed = (double)(b.finished - b.started) / 1e9;
 	*flushes_per_msg = (double)flushes / (double)b.n_crossings;
 	*wakeups_per_msg = (double)wakeups / (double)b.n_crossings;
