@@ -798,3 +798,87 @@ Test(trace_file, two_writers_one_file)
 	trace_reader_delete(r);
 	check_no_leak();
 }
+
+Test(trace_file, writer_as_trace_sink)
+{
+	struct trace_writer *w = trace_writer_new(path, &test_meta);
+	cr_assert_not_null(w);
+	trace_set_sink(trace_writer_sink, w);
+	trace_cord_enter("tx", NULL, NULL);
+	TRACE("task.start", {.key = "task", .i = 7});
+	TRACE("push", {.key = "sync", .i = -5}, {.key = "to", .s = "client0"});
+	trace_set_sink(NULL, NULL);
+	cr_assert_eq(trace_writer_close(w, true), 0, "%s", diag_msg());
+	struct trace_reader *r = trace_reader_new(path);
+	struct trace_event e;
+	cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_EVENT);
+	cr_assert_eq(e.seq, 1);
+	cr_assert_str_eq(e.cord, "tx");
+	cr_assert_str_eq(e.ev, "task.start");
+	cr_assert_eq(e.fields[0].i, 7);
+	cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_EVENT);
+	cr_assert_eq(e.seq, 2);
+	cr_assert_eq(e.fields[0].i, -5);
+	cr_assert_str_eq(e.fields[1].s, "client0");
+	cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_END);
+	trace_reader_delete(r);
+
+	/* A sink cannot fail; close reports the first error it met. */
+	unlink(path);
+	w = trace_writer_new(path, NULL);
+	trace_set_sink(trace_writer_sink, w);
+	char *big = str_of(4000, 'z');
+	mem_fail_after(1, 1);
+	TRACE("obuf.reserve", {.key = "s", .s = big});
+	mem_fail_reset();
+	trace_set_sink(NULL, NULL);
+	cr_assert_eq(trace_writer_close(w, true), -1);
+	cr_assert(strstr(diag_msg(), "allocate") != NULL, "%s", diag_msg());
+	free(big);
+	check_no_leak();
+}
+
+/* Random bytes never crash the decoders (ASan checks the bounds). */
+Test(trace_file, decoders_survive_garbage)
+{
+	unsigned seed = 7;
+	struct trace_record_batch batch;
+	trace_record_batch_create(&batch);
+	/* Start from a valid payload and mutate it. */
+	struct trace_record_buf b;
+	trace_record_buf_create(&b);
+	cr_assert_eq(trace_record_begin(&b, TRACE_RECORD_EVENTS), 0);
+	struct trace_field f[2] = {{.key = "n", .i = -300},
+				   {.key = "to", .s = "tx"}};
+	struct trace_event ev = {.seq = 1, .t = 2, .cord = "net0",
+				 .ev = "cpipe.flush", .fields = f, .n_fields = 2};
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(trace_record_add_event(&b, &ev), 0);
+	const char *payload = b.data + TRACE_RECORD_FRAME + 1;
+	size_t len = b.used - TRACE_RECORD_FRAME - 1;
+	cr_assert_eq(trace_record_batch_decode(&batch, payload,
+					       payload + len), 0);
+	cr_assert_eq(batch.n_events, 3);
+	int n_ok = 0, n_bad = 0;
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t n = (size_t)rand_r(&seed) % (len + 1);
+		char *copy = malloc(n + 1);
+		memcpy(copy, payload, n);
+		int flips = rand_r(&seed) % 3;
+		for (int k = 0; k < flips && n > 0; k++)
+			copy[(size_t)rand_r(&seed) % n] ^=
+				(char)(1 << (rand_r(&seed) % 8));
+		if (trace_record_batch_decode(&batch, copy, copy + n) == 0)
+			n_ok++;
+		else
+			n_bad++;
+		struct trace_meta *m = trace_meta_decode(copy, copy + n);
+		mem_free(m);
+		free(copy);
+	}
+	cr_assert_gt(n_ok, 0);
+	cr_assert_gt(n_bad, 0);
+	trace_record_buf_destroy(&b);
+	trace_record_batch_destroy(&batch);
+	check_no_leak();
+}
