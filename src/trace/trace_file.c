@@ -1,0 +1,721 @@
+/*
+ * trace_file.c — the trace file's writer and live reader. See trace_file.h.
+ *
+ * The mutex is C11's <threads.h> mtx_t: trace sits below rt/ and cannot use
+ * rt_mutex, and it is a leaf every layer may call.
+ */
+#include "trace/trace_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <threads.h>
+#include <unistd.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+
+const char trace_file_magic[8] = {'K', 'H', 'A', 'R', 'O', 'N', 'T', 'R'};
+
+enum { TRACE_READ_CHUNK = 64 * 1024 };
+
+static void
+sys_error(const char *what, const char *path)
+{
+	diag_set(DIAG_ER_SYSTEM, "SystemError", "%s %s: %s", what, path,
+		 strerror(errno));
+}
+
+static char *
+path_dup(const char *path, const char *suffix)
+{
+	size_t a = strlen(path), b = strlen(suffix);
+	char *s = mem_alloc(a + b + 1);
+	if (s == NULL) {
+		diag_set_oom(a + b + 1, "trace file path");
+		return NULL;
+	}
+	memcpy(s, path, a);
+	memcpy(s + a, suffix, b + 1);
+	return s;
+}
+
+/* ------------------------------------------------------------- reader */
+
+struct trace_reader {
+	int fd;
+	char *path;
+	/** The last good offset: the next record starts here. */
+	uint64_t off;
+	/** A window of the file: bytes [buf_off, buf_off + buf_len). */
+	char *buf;
+	size_t buf_cap;
+	uint64_t buf_off;
+	size_t buf_len;
+	bool is_paused;
+	/** While paused: nothing at or past this offset is read. */
+	uint64_t limit;
+	/** NULL until the header has been read. */
+	struct trace_meta *meta;
+	bool is_end;
+	/** A sticky failure; `error` is restored into diag on every call. */
+	bool is_broken;
+	struct diag error;
+	/** The events of the last EVENTS record, handed out one by one. */
+	struct trace_record_batch batch;
+	int next_event;
+};
+
+struct trace_reader *
+trace_reader_new(const char *path)
+{
+	struct trace_reader *r = mem_zalloc(sizeof(*r));
+	if (r == NULL) {
+		diag_set_oom(sizeof(*r), "trace reader");
+		return NULL;
+	}
+	r->path = path_dup(path, "");
+	if (r->path == NULL)
+		goto err_free;
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		sys_error("cannot open", path);
+		goto err_free_path;
+	}
+	trace_record_batch_create(&r->batch);
+	return r;
+err_free_path:
+	mem_free(r->path);
+err_free:
+	mem_free(r);
+	return NULL;
+}
+
+void
+trace_reader_delete(struct trace_reader *r)
+{
+	close(r->fd);
+	trace_record_batch_destroy(&r->batch);
+	mem_free(r->meta);
+	mem_free(r->buf);
+	mem_free(r->path);
+	mem_free(r);
+}
+
+const struct trace_meta *
+trace_reader_meta(const struct trace_reader *r)
+{
+	return r->meta;
+}
+
+uint64_t
+trace_reader_offset(const struct trace_reader *r)
+{
+	return r->off;
+}
+
+/* The file's real size, or -1 (diag set). */
+static int
+reader_size(struct trace_reader *r, uint64_t *size)
+{
+	struct stat st;
+	if (fstat(r->fd, &st) != 0) {
+		sys_error("cannot stat", r->path);
+		return -1;
+	}
+	*size = (uint64_t)st.st_size;
+	return 0;
+}
+
+int
+trace_reader_pause(struct trace_reader *r)
+{
+	uint64_t size;
+	if (reader_size(r, &size) != 0)
+		return -1;
+	r->is_paused = true;
+	r->limit = size;
+	return 0;
+}
+
+void
+trace_reader_continue(struct trace_reader *r)
+{
+	r->is_paused = false;
+}
+
+/* Make the failure sticky and return TRACE_READ_ERROR. */
+static int
+reader_break(struct trace_reader *r)
+{
+	r->is_broken = true;
+	r->error = *diag_last();
+	r->batch.n_events = 0;
+	r->next_event = 0;
+	return TRACE_READ_ERROR;
+}
+
+/*
+ * A failure that may pass (OOM, an I/O error): not sticky, the offset
+ * stays, the next call tries again. Anything else breaks the reader.
+ */
+static int
+reader_fail(struct trace_reader *r)
+{
+	int code = diag_last()->code;
+	if (code == DIAG_ER_MEMORY_ISSUE || code == DIAG_ER_SYSTEM)
+		return TRACE_READ_ERROR;
+	return reader_break(r);
+}
+
+static int
+reader_corrupt(struct trace_reader *r, uint64_t off, const char *what)
+{
+	diag_set(DIAG_ER_UNKNOWN, "TraceError",
+		 "trace file %s: corrupt record at offset %" PRIu64 ": %s",
+		 r->path, off, what);
+	return reader_break(r);
+}
+
+/*
+ * Bytes [off, off + n) of the file (the caller knows they are below the
+ * end it measured). NULL with *rc = TRACE_READ_AGAIN when the file turned
+ * out shorter, or TRACE_READ_ERROR (diag set).
+ */
+static const char *
+reader_window(struct trace_reader *r, uint64_t off, size_t n, uint64_t end,
+	      int *rc)
+{
+	if (off >= r->buf_off && off + n <= r->buf_off + r->buf_len)
+		return r->buf + (off - r->buf_off);
+	size_t want = n > TRACE_READ_CHUNK ? n : TRACE_READ_CHUNK;
+	if (want > end - off)
+		want = (size_t)(end - off);
+	if (want > r->buf_cap) {
+		char *buf = mem_realloc(r->buf, want);
+		if (buf == NULL) {
+			diag_set_oom(want, "trace reader buffer");
+			*rc = TRACE_READ_ERROR;
+			return NULL;
+		}
+		r->buf = buf;
+		r->buf_cap = want;
+	}
+	r->buf_off = off;
+	r->buf_len = 0;
+	while (r->buf_len < want) {
+		ssize_t got = pread(r->fd, r->buf + r->buf_len,
+				    want - r->buf_len,
+				    (off_t)(off + r->buf_len));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			sys_error("cannot read", r->path);
+			*rc = TRACE_READ_ERROR;
+			return NULL;
+		}
+		if (got == 0)
+			break;
+		r->buf_len += (size_t)got;
+	}
+	if (r->buf_len < n) {
+		*rc = TRACE_READ_AGAIN;
+		return NULL;
+	}
+	return r->buf;
+}
+
+/* True when every byte of [off, end) is zero: an unwritten tail. */
+static bool
+reader_tail_is_zero(struct trace_reader *r, uint64_t off, uint64_t end)
+{
+	char chunk[4096];
+	while (off < end) {
+		size_t n = end - off < sizeof(chunk) ? (size_t)(end - off) :
+			   sizeof(chunk);
+		ssize_t got = pread(r->fd, chunk, n, (off_t)off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return got == 0;
+		for (ssize_t i = 0; i < got; i++) {
+			if (chunk[i] != 0)
+				return false;
+		}
+		off += (uint64_t)got;
+	}
+	return true;
+}
+
+/*
+ * Read the record at r->off, the file ending at `end`. On TRACE_READ_EVENT
+ * (here: "got a record") *payload / *len hold it; r->off is not moved.
+ */
+static int
+reader_record(struct trace_reader *r, uint64_t end, const char **payload,
+	      uint32_t *len)
+{
+	uint64_t off = r->off;
+	int rc = TRACE_READ_AGAIN;
+	if (end < off || end - off < TRACE_RECORD_FRAME)
+		return TRACE_READ_AGAIN;
+	const char *p = reader_window(r, off, TRACE_RECORD_FRAME, end, &rc);
+	if (p == NULL)
+		return rc == TRACE_READ_ERROR ? reader_fail(r) : rc;
+	uint32_t n = trace_record_load_u32(p);
+	uint32_t crc = trace_record_load_u32(p + 4);
+	if (n == 0 || n > TRACE_RECORD_MAX) {
+		if (reader_tail_is_zero(r, off, end))
+			return TRACE_READ_AGAIN;
+		return reader_corrupt(r, off, "bad length");
+	}
+	uint64_t rec_end = off + TRACE_RECORD_FRAME + n;
+	if (rec_end > end)
+		return TRACE_READ_AGAIN;
+	p = reader_window(r, off, TRACE_RECORD_FRAME + (size_t)n, end, &rc);
+	if (p == NULL)
+		return rc == TRACE_READ_ERROR ? reader_fail(r) : rc;
+	if (trace_record_crc(n, p + TRACE_RECORD_FRAME) != crc) {
+		/* Ends exactly at the end: maybe still being written. */
+		if (rec_end == end)
+			return TRACE_READ_AGAIN;
+		return reader_corrupt(r, off, "checksum mismatch");
+	}
+	*payload = p + TRACE_RECORD_FRAME;
+	*len = n;
+	return TRACE_READ_EVENT;
+}
+
+/* The end the reader may read up to, checking for truncation. */
+static int
+reader_end(struct trace_reader *r, uint64_t *end)
+{
+	uint64_t size;
+	if (reader_size(r, &size) != 0)
+		return reader_fail(r);
+	if (size < r->off) {
+		diag_set(DIAG_ER_UNKNOWN, "TraceError",
+			 "trace file %s: truncated to %" PRIu64
+			 " bytes, below the read offset %" PRIu64,
+			 r->path, size, r->off);
+		return reader_break(r);
+	}
+	*end = r->is_paused && r->limit < size ? r->limit : size;
+	return 0;
+}
+
+/* Nothing new: report a path that now names another file (tail -F). */
+static int
+reader_idle(struct trace_reader *r)
+{
+	struct stat by_fd, by_path;
+	if (fstat(r->fd, &by_fd) != 0 || stat(r->path, &by_path) != 0)
+		return TRACE_READ_AGAIN;
+	if (by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev) {
+		diag_set(DIAG_ER_UNKNOWN, "TraceError",
+			 "trace file %s: replaced by another file", r->path);
+		return reader_break(r);
+	}
+	return TRACE_READ_AGAIN;
+}
+
+static int
+reader_header(struct trace_reader *r, uint64_t end)
+{
+	int rc = TRACE_READ_AGAIN;
+	size_t have = end < TRACE_FILE_PREFIX ? (size_t)end : TRACE_FILE_PREFIX;
+	if (have == 0)
+		return TRACE_READ_AGAIN;
+	const char *p = reader_window(r, 0, have, end, &rc);
+	if (p == NULL)
+		return rc == TRACE_READ_ERROR ? reader_fail(r) : rc;
+	size_t magic = have < 8 ? have : 8;
+	if (memcmp(p, trace_file_magic, magic) != 0) {
+		diag_set(DIAG_ER_UNKNOWN, "TraceError",
+			 "%s is not a kharon trace file (bad magic)", r->path);
+		return reader_break(r);
+	}
+	if (have < TRACE_FILE_PREFIX)
+		return TRACE_READ_AGAIN;
+	uint32_t version = trace_record_load_u32(p + 8);
+	if (version != TRACE_FILE_VERSION) {
+		diag_set(DIAG_ER_UNKNOWN, "TraceError",
+			 "trace file %s: format version %u, expected %d",
+			 r->path, version, TRACE_FILE_VERSION);
+		return reader_break(r);
+	}
+	r->off = TRACE_FILE_PREFIX;
+	const char *payload;
+	uint32_t len;
+	rc = reader_record(r, end, &payload, &len);
+	if (rc != TRACE_READ_EVENT)
+		return rc;
+	enum trace_record_type type;
+	const char *rest;
+	if (trace_record_type(payload, payload + len, &type, &rest) != 0 ||
+	    type != TRACE_RECORD_META)
+		return reader_corrupt(r, r->off, "no header record");
+	r->meta = trace_meta_decode(rest, payload + len);
+	if (r->meta == NULL && diag_last()->code == DIAG_ER_MEMORY_ISSUE)
+		return reader_fail(r);
+	if (r->meta == NULL)
+		return reader_corrupt(r, r->off, diag_msg());
+	r->off += TRACE_RECORD_FRAME + len;
+	return TRACE_READ_EVENT;
+}
+
+int
+trace_reader_next(struct trace_reader *r, struct trace_event *out)
+{
+	if (r->is_broken) {
+		*diag_last() = r->error;
+		return TRACE_READ_ERROR;
+	}
+	if (r->next_event < r->batch.n_events) {
+		*out = r->batch.events[r->next_event++];
+		return TRACE_READ_EVENT;
+	}
+	uint64_t end = 0;
+	if (reader_end(r, &end) != 0)
+		return TRACE_READ_ERROR;
+	if (r->is_end) {
+		if (end > r->off) {
+			diag_set(DIAG_ER_UNKNOWN, "TraceError",
+				 "trace file %s: data after the END record at "
+				 "offset %" PRIu64, r->path, r->off);
+			return reader_break(r);
+		}
+		return TRACE_READ_END;
+	}
+	if (r->meta == NULL) {
+		int rc = reader_header(r, end);
+		if (rc != TRACE_READ_EVENT)
+			return rc == TRACE_READ_AGAIN ? reader_idle(r) : rc;
+	}
+	for (;;) {
+		const char *payload;
+		uint32_t len;
+		int rc = reader_record(r, end, &payload, &len);
+		if (rc == TRACE_READ_AGAIN)
+			return reader_idle(r);
+		if (rc != TRACE_READ_EVENT)
+			return rc;
+		enum trace_record_type type;
+		const char *rest;
+		if (trace_record_type(payload, payload + len, &type,
+				      &rest) != 0)
+			return reader_corrupt(r, r->off, "unknown type");
+		if (type == TRACE_RECORD_END) {
+			if (rest != payload + len)
+				return reader_corrupt(r, r->off, "bad END");
+			r->off += TRACE_RECORD_FRAME + len;
+			r->is_end = true;
+			return trace_reader_next(r, out);
+		}
+		if (type != TRACE_RECORD_EVENTS)
+			return reader_corrupt(r, r->off, "header mid-file");
+		if (trace_record_batch_decode(&r->batch, rest,
+					      payload + len) != 0) {
+			if (diag_last()->code == DIAG_ER_MEMORY_ISSUE)
+				return reader_fail(r);
+			return reader_corrupt(r, r->off, diag_msg());
+		}
+		r->off += TRACE_RECORD_FRAME + len;
+		r->next_event = 0;
+		if (r->batch.n_events > 0) {
+			*out = r->batch.events[r->next_event++];
+			return TRACE_READ_EVENT;
+		}
+	}
+}
+
+/* ------------------------------------------------------------- writer */
+
+struct trace_writer {
+	int fd;
+	int lock_fd;
+	char *path;
+	mtx_t mutex;
+	/** The EVENTS record being filled. */
+	struct trace_record_buf batch;
+	int n_batch;
+	size_t flush_size;
+	void (*split_f)(void *arg);
+	void *split_arg;
+	/** The first error a sink call met (a sink cannot return it). */
+	bool has_error;
+	struct diag error;
+};
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t done = write(fd, p, n);
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done < 0)
+			return -1;
+		p += done;
+		n -= (size_t)done;
+	}
+	return 0;
+}
+
+static int
+writer_lock(struct trace_writer *w, int op)
+{
+	while (flock(w->lock_fd, op) != 0) {
+		if (errno != EINTR) {
+			sys_error("cannot lock", w->path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Append b->data[0..used) under the file lock; on failure cut the file
+ * back to where it was. The split hook applies here.
+ */
+static int
+writer_append(struct trace_writer *w, const struct trace_record_buf *b)
+{
+	if (writer_lock(w, LOCK_EX) != 0)
+		return -1;
+	int rc = 0;
+	off_t start = lseek(w->fd, 0, SEEK_END);
+	size_t first = b->used;
+	if (w->split_f != NULL)
+		first = b->used / 2;
+	if (start < 0 || write_all(w->fd, b->data, first) != 0) {
+		rc = -1;
+	} else if (first < b->used) {
+		w->split_f(w->split_arg);
+		if (write_all(w->fd, b->data + first, b->used - first) != 0)
+			rc = -1;
+	}
+	w->split_f = NULL;
+	if (rc != 0) {
+		sys_error("cannot write", w->path);
+		if (start >= 0 && ftruncate(w->fd, start) != 0) {
+			/* Keep the write error: it is the cause. */
+		}
+	}
+	writer_lock(w, LOCK_UN);
+	return rc;
+}
+
+static int
+writer_flush_locked(struct trace_writer *w)
+{
+	if (w->n_batch == 0)
+		return 0;
+	int rc = trace_record_finish(&w->batch);
+	if (rc == 0)
+		rc = writer_append(w, &w->batch);
+	w->n_batch = 0;
+	/* Cannot fail: the buffer already holds the frame and the tag. */
+	trace_record_begin(&w->batch, TRACE_RECORD_EVENTS);
+	return rc;
+}
+
+/* Create the header if the file is empty, else check it. Under the lock. */
+static int
+writer_init_file(struct trace_writer *w, const struct trace_meta *meta)
+{
+	struct stat st;
+	if (fstat(w->fd, &st) != 0) {
+		sys_error("cannot stat", w->path);
+		return -1;
+	}
+	if (st.st_size == 0) {
+		static const char *const no_cords[1] = {NULL};
+		const struct trace_meta defaults = {
+			.scenario = "", .seed = 0, .mode = "real",
+			.cords = no_cords, .n_cords = 0,
+			.created_by = "kharon",
+		};
+		struct trace_record_buf b;
+		trace_record_buf_create(&b);
+		int rc = -1;
+		if (trace_record_begin(&b, TRACE_RECORD_META) == 0 &&
+		    trace_record_add_meta(&b, meta != NULL ? meta :
+					  &defaults) == 0 &&
+		    trace_record_finish(&b) == 0) {
+			char prefix[TRACE_FILE_PREFIX];
+			memcpy(prefix, trace_file_magic, 8);
+			trace_record_store_u32(prefix + 8, TRACE_FILE_VERSION);
+			/* One write: a reader never sees magic alone for long. */
+			char *all = mem_alloc(sizeof(prefix) + b.used);
+			if (all == NULL) {
+				diag_set_oom(sizeof(prefix) + b.used,
+					     "trace header");
+			} else {
+				memcpy(all, prefix, sizeof(prefix));
+				memcpy(all + sizeof(prefix), b.data, b.used);
+				rc = write_all(w->fd, all,
+					       sizeof(prefix) + b.used);
+				if (rc != 0) {
+					sys_error("cannot write", w->path);
+					if (ftruncate(w->fd, 0) != 0) {
+						/* Keep the write error. */
+					}
+				}
+				mem_free(all);
+			}
+		}
+		trace_record_buf_destroy(&b);
+		return rc;
+	}
+	struct trace_reader *r = trace_reader_new(w->path);
+	if (r == NULL)
+		return -1;
+	int rc = reader_header(r, (uint64_t)st.st_size);
+	if (rc == TRACE_READ_AGAIN)
+		diag_set(DIAG_ER_UNKNOWN, "TraceError",
+			 "trace file %s: torn header", w->path);
+	trace_reader_delete(r);
+	return rc == TRACE_READ_EVENT ? 0 : -1;
+}
+
+struct trace_writer *
+trace_writer_new(const char *path, const struct trace_meta *meta)
+{
+	struct trace_writer *w = mem_zalloc(sizeof(*w));
+	if (w == NULL) {
+		diag_set_oom(sizeof(*w), "trace writer");
+		return NULL;
+	}
+	w->flush_size = TRACE_WRITER_FLUSH_SIZE;
+	trace_record_buf_create(&w->batch);
+	w->path = path_dup(path, "");
+	if (w->path == NULL)
+		goto err_free;
+	char *lock_path = path_dup(path, ".lock");
+	if (lock_path == NULL)
+		goto err_free_path;
+	w->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (w->lock_fd < 0)
+		sys_error("cannot open", lock_path);
+	mem_free(lock_path);
+	if (w->lock_fd < 0)
+		goto err_free_path;
+	w->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		sys_error("cannot open", path);
+		goto err_close_lock;
+	}
+	if (trace_record_begin(&w->batch, TRACE_RECORD_EVENTS) != 0)
+		goto err_close_fd;
+	if (mtx_init(&w->mutex, mtx_plain) != thrd_success) {
+		diag_set(DIAG_ER_SYSTEM, "SystemError", "mtx_init failed");
+		goto err_close_fd;
+	}
+	if (writer_lock(w, LOCK_EX) != 0)
+		goto err_destroy_mutex;
+	int rc = writer_init_file(w, meta);
+	writer_lock(w, LOCK_UN);
+	if (rc != 0)
+		goto err_destroy_mutex;
+	return w;
+err_destroy_mutex:
+	mtx_destroy(&w->mutex);
+err_close_fd:
+	close(w->fd);
+err_close_lock:
+	close(w->lock_fd);
+err_free_path:
+	mem_free(w->path);
+err_free:
+	trace_record_buf_destroy(&w->batch);
+	mem_free(w);
+	return NULL;
+}
+
+int
+trace_writer_add(struct trace_writer *w, const struct trace_event *e)
+{
+	mtx_lock(&w->mutex);
+	int rc = trace_record_add_event(&w->batch, e);
+	if (rc == 0) {
+		w->n_batch++;
+		if (w->batch.used >= w->flush_size)
+			rc = writer_flush_locked(w);
+	}
+	mtx_unlock(&w->mutex);
+	return rc;
+}
+
+int
+trace_writer_flush(struct trace_writer *w)
+{
+	mtx_lock(&w->mutex);
+	int rc = writer_flush_locked(w);
+	mtx_unlock(&w->mutex);
+	return rc;
+}
+
+void
+trace_writer_sink(void *arg, const struct trace_event *e)
+{
+	struct trace_writer *w = arg;
+	if (trace_writer_add(w, e) == 0)
+		return;
+	mtx_lock(&w->mutex);
+	if (!w->has_error) {
+		w->has_error = true;
+		w->error = *diag_last();
+	}
+	mtx_unlock(&w->mutex);
+}
+
+void
+trace_writer_set_flush_size(struct trace_writer *w, size_t size)
+{
+	mtx_lock(&w->mutex);
+	w->flush_size = size;
+	mtx_unlock(&w->mutex);
+}
+
+void
+trace_writer_split_next(struct trace_writer *w, void (*between)(void *arg),
+			void *arg)
+{
+	mtx_lock(&w->mutex);
+	w->split_f = between;
+	w->split_arg = arg;
+	mtx_unlock(&w->mutex);
+}
+
+int
+trace_writer_close(struct trace_writer *w, bool end)
+{
+	mtx_lock(&w->mutex);
+	int rc = writer_flush_locked(w);
+	if (rc == 0 && end) {
+		struct trace_record_buf b;
+		trace_record_buf_create(&b);
+		rc = trace_record_begin(&b, TRACE_RECORD_END);
+		if (rc == 0)
+			rc = trace_record_finish(&b);
+		if (rc == 0)
+			rc = writer_append(w, &b);
+		trace_record_buf_destroy(&b);
+	}
+	if (rc == 0 && w->has_error) {
+		*diag_last() = w->error;
+		rc = -1;
+	}
+	mtx_unlock(&w->mutex);
+	mtx_destroy(&w->mutex);
+	close(w->fd);
+	close(w->lock_fd);
+	trace_record_buf_destroy(&w->batch);
+	mem_free(w->path);
+	mem_free(w);
+	return rc;
+}

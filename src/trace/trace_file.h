@@ -1,0 +1,199 @@
+/*
+ * trace_file.h — the trace file: an append-only log of event batches, its
+ * writer (any number of processes) and its live reader (the viewer,
+ * `kharon trace`).
+ *
+ * Layout (DESIGN.md §8; records are framed and checksummed as described in
+ * trace_record.h):
+ *
+ *   offset 0   "KHARONTR"                 8 bytes of magic
+ *   offset 8   u32 LE format version      TRACE_FILE_VERSION
+ *   offset 12  record META                scenario, seed, mode, cords, creator
+ *              record EVENTS              one batch = one writer's flush
+ *              record EVENTS ...
+ *              record END                 written once, on a clean close
+ *
+ * The header map is itself a checksummed record, so a torn header is seen
+ * as "not written yet" and a damaged one as corruption.
+ *
+ * Several writers, no server (the Durus scheme):
+ *
+ *   server process --flush--> flock(FILE.lock) write(batch) unlock --+
+ *   client process --flush--> flock(FILE.lock) write(batch) unlock --+--> FILE
+ *                                                                    |
+ *   viewer process <---- pread from its last good offset, no lock ---+
+ *
+ * A batch goes out in one write() on an O_APPEND descriptor while the
+ * writer holds an exclusive lock on a separate file FILE.lock, so batches
+ * of different processes never interleave. Readers never lock: they may see
+ * half of a write (research/reliability-anchors.md §3.2 rule 4), which they
+ * treat as "not written yet" and read again later.
+ *
+ * Reader rules (the LevelDB log reader's, §3.2):
+ *  - a short tail (header or payload past the end) is "not yet", never an
+ *    error; a tail of zero bytes is not a record;
+ *  - a record that fails its checksum while the file goes on past it is
+ *    corruption: reported with its offset, never returned; the reader stops
+ *    there (everything after a hole is untrusted). A complete-looking bad
+ *    record that ends exactly at the end of the file is taken as still being
+ *    written until more bytes arrive;
+ *  - after END nothing may follow; bytes after it are an error;
+ *  - the file shrinking below the reader's offset, or the path naming a new
+ *    file, is reported (the caller reopens, like `tail -F`).
+ * Known limit: a corrupted length that points past the end of the file
+ * looks like a torn tail and is waited on, not reported.
+ *
+ * Lesson: lessons/en/08-trace.md.
+ */
+#ifndef KHARON_TRACE_TRACE_FILE_H
+#define KHARON_TRACE_TRACE_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace/trace.h"
+#include "trace/trace_record.h"
+
+enum {
+	TRACE_FILE_VERSION = 1,
+	/** Magic (8) + version (4): where the META record starts. */
+	TRACE_FILE_PREFIX = 12,
+	/** A batch is flushed once its record reaches this many bytes. */
+	TRACE_WRITER_FLUSH_SIZE = 64 * 1024,
+};
+
+extern const char trace_file_magic[8];
+
+/* ------------------------------------------------------------- writer */
+
+struct trace_writer;
+
+/**
+ * Open `path` for appending events. A missing or empty file is created
+ * with the header made from `meta` (NULL: empty scenario, seed 0, mode
+ * "real", created_by "kharon"); an existing file must start with a valid
+ * header (its meta is kept; `meta` is then ignored) and is appended to.
+ * Also creates `path`.lock. Returns the writer or NULL (I/O error, not a
+ * trace file, torn header, OOM; diag set).
+ * Thread: any. Cost: a few syscalls under the file lock.
+ */
+struct trace_writer *
+trace_writer_new(const char *path, const struct trace_meta *meta);
+
+/**
+ * Encode `e` (copied) into the in-memory batch; flushes when the batch
+ * reaches the flush size. Returns 0, or -1 (OOM, a flush failed; diag set).
+ * Thread: any (a mutex guards the batch). Cost: O(size of e), plus a
+ * write() when the batch is full.
+ */
+int
+trace_writer_add(struct trace_writer *w, const struct trace_event *e);
+
+/**
+ * Append the batch (if any) to the file as one record, with one write()
+ * under the exclusive lock on `path`.lock. After a failed write the file is
+ * truncated back to where the batch began and the batch is dropped.
+ * Returns 0 or -1 (diag set). Thread: any. Blocks while another writer
+ * holds the lock.
+ */
+int
+trace_writer_flush(struct trace_writer *w);
+
+/**
+ * Flush, append the END record when `end` (only the last writer of a file
+ * should: data after END is an error for readers), close and free `w`.
+ * Returns 0, or -1 when a flush, the END record or an earlier
+ * trace_writer_sink() call failed (diag set to that error). `w` is freed
+ * in both cases.
+ */
+int
+trace_writer_close(struct trace_writer *w, bool end);
+
+/**
+ * A trace_sink_f: trace_set_sink(trace_writer_sink, w). Adds the event;
+ * a sink cannot fail, so the first error is kept and reported by
+ * trace_writer_close(). Thread-safe: every emitting cord may call it (they
+ * serialize on the writer's mutex; per-cord batches are a TODO).
+ */
+void
+trace_writer_sink(void *arg, const struct trace_event *e);
+
+/** Flush when a batch reaches `size` bytes (1: every event). */
+void
+trace_writer_set_flush_size(struct trace_writer *w, size_t size);
+
+/**
+ * Test hook: the next flush writes its record in two write() calls (first
+ * half, `between(arg)`, the rest), both under the lock, so a reader can be
+ * caught looking at half a record. One-shot.
+ */
+void
+trace_writer_split_next(struct trace_writer *w, void (*between)(void *arg),
+			void *arg);
+
+/* ------------------------------------------------------------- reader */
+
+struct trace_reader;
+
+/** trace_reader_next() results. */
+enum {
+	TRACE_READ_ERROR = -1,
+	TRACE_READ_AGAIN = 0,
+	TRACE_READ_EVENT = 1,
+	TRACE_READ_END = 2,
+};
+
+/**
+ * Open `path` for reading. The file may still be empty or growing: the
+ * header is read by the first trace_reader_next() that finds it complete.
+ * Returns the reader or NULL (cannot open, OOM; diag set).
+ */
+struct trace_reader *
+trace_reader_new(const char *path);
+
+void
+trace_reader_delete(struct trace_reader *r);
+
+/**
+ * Read the next event into `*out`. Its strings and fields belong to the
+ * reader and stay valid until the next call or delete (copy with
+ * trace_event_dup() to keep it).
+ * Returns TRACE_READ_EVENT (got one); TRACE_READ_AGAIN (no complete record
+ * yet: poll again later, reading resumes from the last good offset);
+ * TRACE_READ_END (the END record was read; returned again on every later
+ * call); TRACE_READ_ERROR (diag set: corruption with its byte offset, data
+ * after END, not a trace file, the file truncated below the offset or
+ * replaced, I/O error). Corruption, truncation and replacement are sticky:
+ * every later call fails the same way; reopen to start over. OOM and I/O
+ * errors are not: the offset stays and the next call tries again.
+ * Thread: the reader's owner only. Cost: amortized O(record); a pread of
+ * at least 64 KiB when the buffered window runs out.
+ */
+int
+trace_reader_next(struct trace_reader *r, struct trace_event *out);
+
+/** The file's header, or NULL until it has been read. Owned by `r`. */
+const struct trace_meta *
+trace_reader_meta(const struct trace_reader *r);
+
+/**
+ * The last good offset: the byte after the last record fully read (events
+ * of that record may still be pending in the reader).
+ */
+uint64_t
+trace_reader_offset(const struct trace_reader *r);
+
+/**
+ * Pin the current end of the file: until trace_reader_continue(), nothing
+ * past it is read (a consistent view while the file keeps growing).
+ * Returns 0 or -1 (fstat failed; diag set).
+ */
+int
+trace_reader_pause(struct trace_reader *r);
+
+/** Drop the pin: read whatever the file holds again. */
+void
+trace_reader_continue(struct trace_reader *r);
+
+#endif /* KHARON_TRACE_TRACE_FILE_H */

@@ -1,0 +1,678 @@
+/*
+ * trace_record.c — framing, crc32 and the hand-written MsgPack of one trace
+ * record. See trace_record.h for the layout.
+ */
+#include "trace/trace_record.h"
+
+#include <assert.h>
+#include <stdbool.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+
+/* ------------------------------------------------------------ helpers */
+
+uint32_t
+trace_record_load_u32(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 |
+	       (uint32_t)u[3] << 24;
+}
+
+void
+trace_record_store_u32(char *p, uint32_t v)
+{
+	unsigned char *u = (unsigned char *)p;
+	u[0] = (unsigned char)v;
+	u[1] = (unsigned char)(v >> 8);
+	u[2] = (unsigned char)(v >> 16);
+	u[3] = (unsigned char)(v >> 24);
+}
+
+uint32_t
+trace_record_crc(uint32_t len, const char *payload)
+{
+	char lenb[4];
+	trace_record_store_u32(lenb, len);
+	uLong crc = crc32(0L, Z_NULL, 0);
+	crc = crc32(crc, (const Bytef *)lenb, 4);
+	/* zlib takes uInt lengths; TRACE_RECORD_MAX fits. */
+	crc = crc32(crc, (const Bytef *)payload, (uInt)len);
+	return (uint32_t)crc;
+}
+
+static void
+corrupt(const char *what)
+{
+	diag_set(DIAG_ER_UNKNOWN, "TraceError", "bad trace record payload: %s",
+		 what);
+}
+
+/* ------------------------------------------------------ MsgPack encode */
+
+static char *
+mp_put_be(char *p, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--)
+		*p++ = (char)(unsigned char)(v >> (8 * i));
+	return p;
+}
+
+static char *
+mp_put_uint(char *p, uint64_t v)
+{
+	if (v <= 0x7f) {
+		*p++ = (char)v;
+		return p;
+	}
+	if (v <= UINT8_MAX) {
+		*p++ = (char)0xcc;
+		return mp_put_be(p, v, 1);
+	}
+	if (v <= UINT16_MAX) {
+		*p++ = (char)0xcd;
+		return mp_put_be(p, v, 2);
+	}
+	if (v <= UINT32_MAX) {
+		*p++ = (char)0xce;
+		return mp_put_be(p, v, 4);
+	}
+	*p++ = (char)0xcf;
+	return mp_put_be(p, v, 8);
+}
+
+static char *
+mp_put_int(char *p, int64_t v)
+{
+	if (v >= 0)
+		return mp_put_uint(p, (uint64_t)v);
+	if (v >= -32) {
+		*p++ = (char)(unsigned char)(0xe0 | (v + 32));
+		return p;
+	}
+	if (v >= INT8_MIN) {
+		*p++ = (char)0xd0;
+		return mp_put_be(p, (uint64_t)v, 1);
+	}
+	if (v >= INT16_MIN) {
+		*p++ = (char)0xd1;
+		return mp_put_be(p, (uint64_t)v, 2);
+	}
+	if (v >= INT32_MIN) {
+		*p++ = (char)0xd2;
+		return mp_put_be(p, (uint64_t)v, 4);
+	}
+	*p++ = (char)0xd3;
+	return mp_put_be(p, (uint64_t)v, 8);
+}
+
+static char *
+mp_put_str(char *p, const char *s, size_t len)
+{
+	if (len <= 31) {
+		*p++ = (char)(unsigned char)(0xa0 | len);
+	} else if (len <= UINT8_MAX) {
+		*p++ = (char)0xd9;
+		p = mp_put_be(p, len, 1);
+	} else if (len <= UINT16_MAX) {
+		*p++ = (char)0xda;
+		p = mp_put_be(p, len, 2);
+	} else {
+		*p++ = (char)0xdb;
+		p = mp_put_be(p, len, 4);
+	}
+	memcpy(p, s, len);
+	return p + len;
+}
+
+/* Arrays and maps: the fix form, else the 32-bit form (counts are small). */
+static char *
+mp_put_container(char *p, uint32_t n, unsigned fix, unsigned wide)
+{
+	if (n <= 15) {
+		*p++ = (char)(unsigned char)(fix | n);
+		return p;
+	}
+	*p++ = (char)(unsigned char)wide;
+	return mp_put_be(p, n, 4);
+}
+
+/* Worst case: marker + 4 length bytes + the bytes. */
+static size_t
+mp_sizeof_str(const char *s)
+{
+	return 5 + (s != NULL ? strlen(s) : 0);
+}
+
+/* ------------------------------------------------------ MsgPack decode */
+
+static bool
+mp_get_be(const char **p, const char *end, int n, uint64_t *v)
+{
+	if (end - *p < n)
+		return false;
+	uint64_t r = 0;
+	for (int i = 0; i < n; i++)
+		r = r << 8 | (unsigned char)(*p)[i];
+	*p += n;
+	*v = r;
+	return true;
+}
+
+static bool
+mp_get_uint(const char **p, const char *end, uint64_t *v)
+{
+	if (*p >= end)
+		return false;
+	unsigned char c = (unsigned char)**p;
+	if (c <= 0x7f) {
+		(*p)++;
+		*v = c;
+		return true;
+	}
+	if (c < 0xcc || c > 0xcf)
+		return false;
+	(*p)++;
+	return mp_get_be(p, end, 1 << (c - 0xcc), v);
+}
+
+static bool
+mp_get_int(const char **p, const char *end, int64_t *v)
+{
+	if (*p >= end)
+		return false;
+	unsigned char c = (unsigned char)**p;
+	if (c >= 0xe0) {
+		(*p)++;
+		*v = (int64_t)c - 256;
+		return true;
+	}
+	if (c >= 0xd0 && c <= 0xd3) {
+		int n = 1 << (c - 0xd0);
+		uint64_t u;
+		(*p)++;
+		if (!mp_get_be(p, end, n, &u))
+			return false;
+		/* Sign-extend an n-byte two's complement value. */
+		if (n < 8 && (u >> (8 * n - 1)) != 0)
+			u |= ~(uint64_t)0 << (8 * n);
+		memcpy(v, &u, sizeof(*v));
+		return true;
+	}
+	uint64_t u;
+	if (!mp_get_uint(p, end, &u) || u > INT64_MAX)
+		return false;
+	*v = (int64_t)u;
+	return true;
+}
+
+static bool
+mp_is_str(const char *p, const char *end)
+{
+	if (p >= end)
+		return false;
+	unsigned char c = (unsigned char)*p;
+	return (c >= 0xa0 && c <= 0xbf) || (c >= 0xd9 && c <= 0xdb);
+}
+
+/* A string without embedded NUL (events are C strings). */
+static bool
+mp_get_str(const char **p, const char *end, const char **s, uint32_t *len)
+{
+	if (!mp_is_str(*p, end))
+		return false;
+	unsigned char c = (unsigned char)**p;
+	uint64_t n;
+	(*p)++;
+	if (c <= 0xbf)
+		n = c & 0x1f;
+	else if (!mp_get_be(p, end, 1 << (c - 0xd9), &n))
+		return false;
+	if ((uint64_t)(end - *p) < n || memchr(*p, '\0', n) != NULL)
+		return false;
+	*s = *p;
+	*len = (uint32_t)n;
+	*p += n;
+	return true;
+}
+
+static bool
+mp_get_container(const char **p, const char *end, unsigned fix,
+		 unsigned wide16, uint32_t *n)
+{
+	if (*p >= end)
+		return false;
+	unsigned char c = (unsigned char)**p;
+	uint64_t v;
+	(*p)++;
+	if ((c & 0xf0) == fix) {
+		*n = c & 0x0f;
+		return true;
+	}
+	if (c == wide16) {
+		if (!mp_get_be(p, end, 2, &v))
+			return false;
+	} else if (c == wide16 + 1) {
+		if (!mp_get_be(p, end, 4, &v))
+			return false;
+	} else {
+		return false;
+	}
+	*n = (uint32_t)v;
+	return true;
+}
+
+/* ------------------------------------------------------------ records */
+
+void
+trace_record_buf_create(struct trace_record_buf *b)
+{
+	b->data = NULL;
+	b->used = 0;
+	b->cap = 0;
+}
+
+void
+trace_record_buf_destroy(struct trace_record_buf *b)
+{
+	mem_free(b->data);
+	trace_record_buf_create(b);
+}
+
+/* Make room for `n` more bytes; returns where they go or NULL (diag set). */
+static char *
+trace_record_buf_reserve(struct trace_record_buf *b, size_t n)
+{
+	if (b->cap - b->used >= n)
+		return b->data + b->used;
+	size_t cap = b->cap != 0 ? b->cap : 256;
+	while (cap - b->used < n)
+		cap *= 2;
+	char *data = mem_realloc(b->data, cap);
+	if (data == NULL) {
+		diag_set_oom(cap, "trace record");
+		return NULL;
+	}
+	b->data = data;
+	b->cap = cap;
+	return b->data + b->used;
+}
+
+int
+trace_record_begin(struct trace_record_buf *b, enum trace_record_type type)
+{
+	b->used = 0;
+	char *p = trace_record_buf_reserve(b, TRACE_RECORD_FRAME + 1);
+	if (p == NULL)
+		return -1;
+	memset(p, 0, TRACE_RECORD_FRAME);
+	p = mp_put_uint(p + TRACE_RECORD_FRAME, (uint64_t)type);
+	b->used = (size_t)(p - b->data);
+	return 0;
+}
+
+int
+trace_record_add_event(struct trace_record_buf *b, const struct trace_event *e)
+{
+	size_t size = 5 + 9 + 9 + mp_sizeof_str(e->cord) + mp_sizeof_str(e->ev);
+	for (int i = 0; i < e->n_fields; i++) {
+		const struct trace_field *f = &e->fields[i];
+		if (f->key == NULL) {
+			diag_set(DIAG_ER_UNKNOWN, "TraceError",
+				 "event %s: field %d has no key",
+				 e->ev != NULL ? e->ev : "?", i);
+			return -1;
+		}
+		size += mp_sizeof_str(f->key) +
+			(f->s != NULL ? mp_sizeof_str(f->s) : 9);
+	}
+	char *start = trace_record_buf_reserve(b, size);
+	if (start == NULL)
+		return -1;
+	char *p = mp_put_container(start, 4 + 2 * (uint32_t)e->n_fields,
+				   0x90, 0xdd);
+	p = mp_put_uint(p, e->seq);
+	p = mp_put_uint(p, e->t);
+	const char *cord = e->cord != NULL ? e->cord : "";
+	const char *ev = e->ev != NULL ? e->ev : "";
+	p = mp_put_str(p, cord, strlen(cord));
+	p = mp_put_str(p, ev, strlen(ev));
+	for (int i = 0; i < e->n_fields; i++) {
+		const struct trace_field *f = &e->fields[i];
+		p = mp_put_str(p, f->key, strlen(f->key));
+		if (f->s != NULL)
+			p = mp_put_str(p, f->s, strlen(f->s));
+		else
+			p = mp_put_int(p, f->i);
+	}
+	b->used += (size_t)(p - start);
+	return 0;
+}
+
+static char *
+mp_put_cstr(char *p, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	return mp_put_str(p, s, strlen(s));
+}
+
+int
+trace_record_add_meta(struct trace_record_buf *b, const struct trace_meta *m)
+{
+	size_t size = 5 + 5 * mp_sizeof_str("created_by") +
+		      mp_sizeof_str(m->scenario) + 9 + mp_sizeof_str(m->mode) +
+		      5 + mp_sizeof_str(m->created_by);
+	for (int i = 0; i < m->n_cords; i++)
+		size += mp_sizeof_str(m->cords[i]);
+	char *start = trace_record_buf_reserve(b, size);
+	if (start == NULL)
+		return -1;
+	char *p = mp_put_container(start, 5, 0x80, 0xdf);
+	p = mp_put_cstr(p, "scenario");
+	p = mp_put_cstr(p, m->scenario);
+	p = mp_put_cstr(p, "seed");
+	p = mp_put_uint(p, m->seed);
+	p = mp_put_cstr(p, "mode");
+	p = mp_put_cstr(p, m->mode);
+	p = mp_put_cstr(p, "cords");
+	p = mp_put_container(p, (uint32_t)m->n_cords, 0x90, 0xdd);
+	for (int i = 0; i < m->n_cords; i++)
+		p = mp_put_cstr(p, m->cords[i]);
+	p = mp_put_cstr(p, "created_by");
+	p = mp_put_cstr(p, m->created_by);
+	b->used += (size_t)(p - start);
+	return 0;
+}
+
+int
+trace_record_finish(struct trace_record_buf *b)
+{
+	size_t len = b->used - TRACE_RECORD_FRAME;
+	if (len > TRACE_RECORD_MAX) {
+		diag_set(DIAG_ER_UNKNOWN, "TraceError",
+			 "trace record of %zu bytes exceeds the limit of %d",
+			 len, TRACE_RECORD_MAX);
+		return -1;
+	}
+	const char *payload = b->data + TRACE_RECORD_FRAME;
+	trace_record_store_u32(b->data, (uint32_t)len);
+	trace_record_store_u32(b->data + 4,
+			       trace_record_crc((uint32_t)len, payload));
+	return 0;
+}
+
+int
+trace_record_type(const char *payload, const char *end,
+		  enum trace_record_type *type, const char **rest)
+{
+	uint64_t tag;
+	const char *p = payload;
+	if (!mp_get_uint(&p, end, &tag) || tag < TRACE_RECORD_META ||
+	    tag > TRACE_RECORD_END) {
+		corrupt("unknown record type");
+		return -1;
+	}
+	*type = (enum trace_record_type)tag;
+	*rest = p;
+	return 0;
+}
+
+/* ------------------------------------------------------------- decode */
+
+void
+trace_record_batch_create(struct trace_record_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void
+trace_record_batch_destroy(struct trace_record_batch *b)
+{
+	mem_free(b->events);
+	mem_free(b->fields);
+	mem_free(b->strs);
+	trace_record_batch_create(b);
+}
+
+/* Copy a string into the batch's string area; returns the C string. */
+static const char *
+batch_str(char **strs, const char *s, uint32_t len)
+{
+	char *out = *strs;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	*strs += len + 1;
+	return out;
+}
+
+/*
+ * Walk the event stream. With `fill` false only validate and count; with
+ * `fill` true the batch has room and gets filled.
+ */
+static bool
+batch_walk(struct trace_record_batch *b, const char *p, const char *end,
+	   bool fill, int *n_events, size_t *n_fields, size_t *n_strs)
+{
+	char *strs = b->strs;
+	*n_events = 0;
+	*n_fields = 0;
+	*n_strs = 0;
+	while (p < end) {
+		uint32_t n;
+		if (!mp_get_container(&p, end, 0x90, 0xdc, &n) || n < 4 ||
+		    n % 2 != 0 || *n_events == INT32_MAX)
+			return false;
+		int n_f = (int)((n - 4) / 2);
+		uint64_t seq, t;
+		const char *cord, *ev;
+		uint32_t cord_len, ev_len;
+		if (!mp_get_uint(&p, end, &seq) || !mp_get_uint(&p, end, &t) ||
+		    !mp_get_str(&p, end, &cord, &cord_len) ||
+		    !mp_get_str(&p, end, &ev, &ev_len))
+			return false;
+		*n_strs += (size_t)cord_len + ev_len + 2;
+		struct trace_event *e = fill ? &b->events[*n_events] : NULL;
+		if (fill) {
+			e->seq = seq;
+			e->t = t;
+			e->cord = batch_str(&strs, cord, cord_len);
+			e->ev = batch_str(&strs, ev, ev_len);
+			e->fields = &b->fields[*n_fields];
+			e->n_fields = n_f;
+		}
+		for (int i = 0; i < n_f; i++) {
+			const char *key, *s;
+			uint32_t key_len, s_len;
+			if (!mp_get_str(&p, end, &key, &key_len))
+				return false;
+			*n_strs += key_len + 1;
+			struct trace_field *f = fill ?
+				&b->fields[*n_fields + (size_t)i] : NULL;
+			if (fill) {
+				f->key = batch_str(&strs, key, key_len);
+				f->i = 0;
+				f->s = NULL;
+			}
+			if (mp_is_str(p, end)) {
+				if (!mp_get_str(&p, end, &s, &s_len))
+					return false;
+				*n_strs += s_len + 1;
+				if (fill)
+					f->s = batch_str(&strs, s, s_len);
+			} else {
+				int64_t v;
+				if (!mp_get_int(&p, end, &v))
+					return false;
+				if (fill)
+					f->i = v;
+			}
+		}
+		*n_fields += (size_t)n_f;
+		(*n_events)++;
+	}
+	return true;
+}
+
+/* Grow `*arr` to hold `n` items of `size`; false on OOM (diag set). */
+static bool
+grow(void **arr, size_t *cap, size_t n, size_t size, const char *what)
+{
+	if (*cap >= n)
+		return true;
+	size_t want = *cap != 0 ? *cap : 16;
+	while (want < n)
+		want *= 2;
+	void *p = mem_realloc(*arr, want * size);
+	if (p == NULL) {
+		diag_set_oom(want * size, what);
+		return false;
+	}
+	*arr = p;
+	*cap = want;
+	return true;
+}
+
+int
+trace_record_batch_decode(struct trace_record_batch *batch, const char *p,
+			  const char *end)
+{
+	int n_events;
+	size_t n_fields, n_strs;
+	batch->n_events = 0;
+	if (!batch_walk(batch, p, end, false, &n_events, &n_fields, &n_strs)) {
+		corrupt("malformed event");
+		return -1;
+	}
+	size_t cap_events = (size_t)batch->cap_events;
+	if (!grow((void **)&batch->events, &cap_events, (size_t)n_events,
+		  sizeof(struct trace_event), "trace events"))
+		return -1;
+	batch->cap_events = (int)cap_events;
+	if (!grow((void **)&batch->fields, &batch->cap_fields, n_fields,
+		  sizeof(struct trace_field), "trace fields") ||
+	    !grow((void **)&batch->strs, &batch->cap_strs, n_strs, 1,
+		  "trace strings"))
+		return -1;
+	bool ok = batch_walk(batch, p, end, true, &n_events, &n_fields,
+			     &n_strs);
+	(void)ok;
+	assert(ok);
+	batch->n_events = n_events;
+	return 0;
+}
+
+struct trace_meta *
+trace_meta_decode(const char *p, const char *end)
+{
+	uint32_t n;
+	const char *scenario = "", *mode = "", *created_by = "";
+	uint32_t scenario_len = 0, mode_len = 0, created_by_len = 0;
+	uint64_t seed = 0;
+	const char *cords_at = NULL;
+	uint32_t n_cords = 0;
+	size_t cords_bytes = 0;
+	if (!mp_get_container(&p, end, 0x80, 0xde, &n))
+		goto bad;
+	for (uint32_t i = 0; i < n; i++) {
+		const char *key;
+		uint32_t key_len;
+		if (!mp_get_str(&p, end, &key, &key_len))
+			goto bad;
+#define KEY_IS(k) (key_len == sizeof(k) - 1 && memcmp(key, k, key_len) == 0)
+		if (KEY_IS("scenario")) {
+			if (!mp_get_str(&p, end, &scenario, &scenario_len))
+				goto bad;
+		} else if (KEY_IS("seed")) {
+			if (!mp_get_uint(&p, end, &seed))
+				goto bad;
+		} else if (KEY_IS("mode")) {
+			if (!mp_get_str(&p, end, &mode, &mode_len))
+				goto bad;
+		} else if (KEY_IS("created_by")) {
+			if (!mp_get_str(&p, end, &created_by, &created_by_len))
+				goto bad;
+		} else if (KEY_IS("cords")) {
+			if (!mp_get_container(&p, end, 0x90, 0xdc, &n_cords) ||
+			    n_cords > (uint32_t)(end - p))
+				goto bad;
+			cords_at = p;
+			for (uint32_t c = 0; c < n_cords; c++) {
+				const char *s;
+				uint32_t len;
+				if (!mp_get_str(&p, end, &s, &len))
+					goto bad;
+				cords_bytes += len + 1;
+			}
+		} else {
+			goto bad;
+		}
+#undef KEY_IS
+	}
+	if (p != end)
+		goto bad;
+	size_t size = sizeof(struct trace_meta) +
+		      n_cords * sizeof(const char *) + scenario_len + mode_len +
+		      created_by_len + 3 + cords_bytes;
+	struct trace_meta *m = mem_alloc(size);
+	if (m == NULL) {
+		diag_set_oom(size, "trace meta");
+		return NULL;
+	}
+	const char **cords = (const char **)(m + 1);
+	char *strs = (char *)(cords + n_cords);
+	m->scenario = batch_str(&strs, scenario, scenario_len);
+	m->seed = seed;
+	m->mode = batch_str(&strs, mode, mode_len);
+	m->created_by = batch_str(&strs, created_by, created_by_len);
+	p = cords_at;
+	for (uint32_t c = 0; c < n_cords; c++) {
+		const char *s;
+		uint32_t len;
+		mp_get_str(&p, end, &s, &len);
+		cords[c] = batch_str(&strs, s, len);
+	}
+	m->cords = cords;
+	m->n_cords = (int)n_cords;
+	return m;
+bad:
+	corrupt("malformed header map");
+	return NULL;
+}
+
+struct trace_event *
+trace_event_dup(const struct trace_event *e)
+{
+	const char *cord = e->cord != NULL ? e->cord : "";
+	const char *ev = e->ev != NULL ? e->ev : "";
+	size_t size = sizeof(*e) + (size_t)e->n_fields * sizeof(e->fields[0]) +
+		      strlen(cord) + strlen(ev) + 2;
+	for (int i = 0; i < e->n_fields; i++) {
+		size += strlen(e->fields[i].key) + 1;
+		if (e->fields[i].s != NULL)
+			size += strlen(e->fields[i].s) + 1;
+	}
+	struct trace_event *d = mem_alloc(size);
+	if (d == NULL) {
+		diag_set_oom(size, "trace event copy");
+		return NULL;
+	}
+	struct trace_field *fields = (struct trace_field *)(d + 1);
+	char *strs = (char *)(fields + e->n_fields);
+	*d = *e;
+	d->cord = batch_str(&strs, cord, (uint32_t)strlen(cord));
+	d->ev = batch_str(&strs, ev, (uint32_t)strlen(ev));
+	for (int i = 0; i < e->n_fields; i++) {
+		const struct trace_field *f = &e->fields[i];
+		fields[i].key = batch_str(&strs, f->key,
+					  (uint32_t)strlen(f->key));
+		fields[i].i = f->i;
+		fields[i].s = f->s == NULL ? NULL :
+			batch_str(&strs, f->s, (uint32_t)strlen(f->s));
+	}
+	d->fields = fields;
+	return d;
+}

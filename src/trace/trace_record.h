@@ -1,0 +1,185 @@
+/*
+ * trace_record.h — one record of the trace file: framing, checksum and the
+ * MsgPack payload that carries events (event <-> bytes).
+ *
+ * The trace file (trace_file.h) is a header followed by records. This layer
+ * knows how one record looks on disk and nothing about files:
+ *
+ *   +-----------+-----------+----------------------------------------+
+ *   | u32 len LE| u32 crc LE| payload: `len` bytes of MsgPack values |
+ *   +-----------+-----------+----------------------------------------+
+ *   crc = zlib crc32 over the 4 length bytes, then the payload.
+ *
+ * Checksumming the length too means a record of zeros never validates
+ * (crc32 of "" is 0, crc32 of four zero bytes is not), so a zero-filled tail
+ * cannot pass for an empty record.
+ *
+ * The payload is a *stream* of MsgPack values (no outer array, so a batch
+ * can grow without patching a count):
+ *
+ *   META    1, {"scenario": str, "seed": uint, "mode": str,
+ *               "cords": [str...], "created_by": str}
+ *   EVENTS  2, ev, ev, ...      each ev = [seq, t, cord, ev, k1, v1, k2, v2...]
+ *                               v = int (any MsgPack int) or str
+ *   END     3
+ *
+ * One EVENTS record is one *batch*: every event a writer collected between
+ * two flushes. Keys and values keep their order, so decoding gives back
+ * exactly what was encoded (strings with an embedded NUL are refused: events
+ * are C strings).
+ *
+ * The MsgPack code is hand-written for the handful of types used here, so
+ * every allocation goes through mem.h and every read is bounds-checked
+ * (the bytes come from a file that may be torn or corrupt).
+ *
+ * Lesson: lessons/en/08-trace.md.
+ */
+#ifndef KHARON_TRACE_TRACE_RECORD_H
+#define KHARON_TRACE_TRACE_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace/trace.h"
+
+enum {
+	/** Length + crc in front of every payload. */
+	TRACE_RECORD_FRAME = 8,
+	/** Largest payload accepted by the writer and the reader. */
+	TRACE_RECORD_MAX = 64 << 20,
+};
+
+enum trace_record_type {
+	TRACE_RECORD_META = 1,
+	TRACE_RECORD_EVENTS = 2,
+	TRACE_RECORD_END = 3,
+};
+
+/** The file header's contents (scenario, seed, mode, cords, creator). */
+struct trace_meta {
+	const char *scenario;
+	uint64_t seed;
+	/** "sim" or "real". */
+	const char *mode;
+	const char *const *cords;
+	int n_cords;
+	const char *created_by;
+};
+
+/**
+ * A growing buffer holding one framed record being built. Embedded by the
+ * writer; create/destroy in the caller's memory.
+ */
+struct trace_record_buf {
+	char *data;
+	size_t used;
+	size_t cap;
+};
+
+void
+trace_record_buf_create(struct trace_record_buf *b);
+
+void
+trace_record_buf_destroy(struct trace_record_buf *b);
+
+/**
+ * Start a record of `type` in `b`, dropping whatever `b` held: the frame is
+ * reserved and the type tag written. Returns 0, or -1 on OOM (diag set).
+ */
+int
+trace_record_begin(struct trace_record_buf *b, enum trace_record_type type);
+
+/**
+ * Append one event to an EVENTS record begun in `b`. The event is copied.
+ * Returns 0, or -1 (OOM, or a field without a key; diag set) with `b`
+ * unchanged. Cost: O(size of the event).
+ */
+int
+trace_record_add_event(struct trace_record_buf *b, const struct trace_event *e);
+
+/**
+ * Append the map of a META record begun in `b`. NULL strings encode as "".
+ * Returns 0 or -1 (OOM; diag set) with `b` unchanged.
+ */
+int
+trace_record_add_meta(struct trace_record_buf *b, const struct trace_meta *m);
+
+/**
+ * Fill the frame (length, crc) of the record in `b`; b->data[0..used) is
+ * then ready to be written. Returns 0, or -1 when the payload exceeds
+ * TRACE_RECORD_MAX (diag set). Cost: O(size) for the checksum.
+ */
+int
+trace_record_finish(struct trace_record_buf *b);
+
+/**
+ * The checksum a frame must carry for `len` payload bytes at `payload`.
+ * Cost: O(len).
+ */
+uint32_t
+trace_record_crc(uint32_t len, const char *payload);
+
+/** Read a little-endian u32 / write one (4 bytes). */
+uint32_t
+trace_record_load_u32(const char *p);
+
+void
+trace_record_store_u32(char *p, uint32_t v);
+
+/**
+ * Read the type tag at the start of a payload. On success *rest points past
+ * it. Returns 0, or -1 when the payload starts with no known tag (diag set).
+ */
+int
+trace_record_type(const char *payload, const char *end,
+		  enum trace_record_type *type, const char **rest);
+
+/**
+ * Events decoded from one EVENTS record. Every pointer inside `events`
+ * (cord, ev, fields, keys, strings) points into this batch's own memory,
+ * valid until the next decode into the same batch or its destroy.
+ * create/destroy in the caller's memory; the arrays are reused.
+ */
+struct trace_record_batch {
+	struct trace_event *events;
+	int n_events;
+	int cap_events;
+	struct trace_field *fields;
+	size_t cap_fields;
+	char *strs;
+	size_t cap_strs;
+};
+
+void
+trace_record_batch_create(struct trace_record_batch *b);
+
+void
+trace_record_batch_destroy(struct trace_record_batch *b);
+
+/**
+ * Decode the events of an EVENTS payload [p, end) (after the tag) into
+ * `batch`, replacing its contents. Returns 0, or -1 when the bytes are not
+ * a valid event stream or on OOM (diag set; batch then holds no events).
+ * Cost: O(end - p), two passes (validate and count, then fill).
+ */
+int
+trace_record_batch_decode(struct trace_record_batch *batch, const char *p,
+			  const char *end);
+
+/**
+ * Decode a META payload's map [p, end) (after the tag). Returns one
+ * allocated block owning every string (free it with mem_free), or NULL
+ * (bad bytes or OOM; diag set).
+ */
+struct trace_meta *
+trace_meta_decode(const char *p, const char *end);
+
+/**
+ * Copy `e` into one allocated block that owns its strings and fields (for
+ * a caller that keeps events, e.g. the viewer's timeline). Free it with
+ * mem_free. Returns NULL on OOM (diag set). Cost: O(size of the event).
+ */
+struct trace_event *
+trace_event_dup(const struct trace_event *e);
+
+#endif /* KHARON_TRACE_TRACE_RECORD_H */
