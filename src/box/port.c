@@ -1,0 +1,236 @@
+/*
+ * port.c — port_msgpack and port_c. See port.h.
+ */
+#include "box/port.h"
+
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+#include "buf/obuf.h"
+#include "proto/mp.h"
+
+/* --------------------------------------------------------- common text */
+
+/** Format `count` values [data, end) as "v1, v2" into a fresh text. */
+static char *
+port_format_plain(const char *data, const char *end, uint32_t *size)
+{
+	int len = mp_format(NULL, 0, data, end);
+	char *text = mem_alloc((size_t)len + 1);
+	if (text == NULL) {
+		diag_set_oom((size_t)len + 1, "port text");
+		return NULL;
+	}
+	mp_format(text, (size_t)len + 1, data, end);
+	*size = (uint32_t)len;
+	return text;
+}
+
+/* -------------------------------------------------------- port_msgpack */
+
+struct port_msgpack {
+	const struct port_vtab *vtab;
+	const char *data;
+	uint32_t size;
+	uint32_t count;
+	/** dump_plain's text and get_msgpack's array, made on demand. */
+	char *plain;
+	char *array;
+};
+
+_Static_assert(sizeof(struct port_msgpack) <= sizeof(struct port),
+	       "port_msgpack must fit in struct port");
+
+static int
+port_msgpack_dump_msgpack(struct port *base, struct obuf *out)
+{
+	struct port_msgpack *port = (struct port_msgpack *)base;
+	if (obuf_dup(out, port->data, port->size) != 0)
+		return -1;
+	return (int)port->count;
+}
+
+static const char *
+port_msgpack_dump_plain(struct port *base, uint32_t *size)
+{
+	struct port_msgpack *port = (struct port_msgpack *)base;
+	if (port->plain == NULL)
+		port->plain = port_format_plain(port->data,
+						port->data + port->size, size);
+	else
+		*size = (uint32_t)strlen(port->plain);
+	return port->plain;
+}
+
+static const char *
+port_msgpack_get_msgpack(struct port *base, uint32_t *size)
+{
+	struct port_msgpack *port = (struct port_msgpack *)base;
+	size_t len = mp_sizeof_array(port->count) + port->size;
+	if (port->array == NULL) {
+		port->array = mem_alloc(len);
+		if (port->array == NULL) {
+			diag_set_oom(len, "port array");
+			return NULL;
+		}
+		char *p = mp_encode_array(port->array, port->count);
+		memcpy(p, port->data, port->size);
+	}
+	*size = (uint32_t)len;
+	return port->array;
+}
+
+static void
+port_msgpack_destroy(struct port *base)
+{
+	struct port_msgpack *port = (struct port_msgpack *)base;
+	mem_free(port->plain);
+	mem_free(port->array);
+	port->plain = port->array = NULL;
+}
+
+static const struct port_vtab port_msgpack_vtab = {
+	.dump_msgpack = port_msgpack_dump_msgpack,
+	.dump_plain = port_msgpack_dump_plain,
+	.get_msgpack = port_msgpack_get_msgpack,
+	.destroy = port_msgpack_destroy,
+};
+
+void
+port_msgpack_create(struct port *base, const char *data, uint32_t size,
+		    uint32_t count)
+{
+	struct port_msgpack *port = (struct port_msgpack *)base;
+	port->vtab = &port_msgpack_vtab;
+	port->data = data;
+	port->size = size;
+	port->count = count;
+	port->plain = port->array = NULL;
+}
+
+/* -------------------------------------------------------------- port_c */
+
+/*
+ * Values are kept back to back in one growing block, preceded by room for
+ * an array32 header, so get_msgpack can hand out [header, values) without
+ * copying.
+ */
+enum { PORT_C_HEADER = 5 };
+
+struct port_c {
+	const struct port_vtab *vtab;
+	/** PORT_C_HEADER bytes of room, then the values. */
+	char *block;
+	uint32_t used;
+	uint32_t capacity;
+	uint32_t count;
+	char *plain;
+};
+
+_Static_assert(sizeof(struct port_c) <= sizeof(struct port),
+	       "port_c must fit in struct port");
+
+static const char *
+port_c_values(const struct port_c *port)
+{
+	return port->block != NULL ? port->block + PORT_C_HEADER : "";
+}
+
+static int
+port_c_dump_msgpack(struct port *base, struct obuf *out)
+{
+	struct port_c *port = (struct port_c *)base;
+	char header[PORT_C_HEADER];
+	char *end = mp_encode_array(header, port->count);
+	if (obuf_dup(out, header, (size_t)(end - header)) != 0)
+		return -1;
+	if (port->used > 0 && obuf_dup(out, port_c_values(port), port->used) != 0)
+		return -1;
+	return 1;
+}
+
+static const char *
+port_c_dump_plain(struct port *base, uint32_t *size)
+{
+	struct port_c *port = (struct port_c *)base;
+	if (port->plain == NULL) {
+		const char *v = port_c_values(port);
+		port->plain = port_format_plain(v, v + port->used, size);
+	} else {
+		*size = (uint32_t)strlen(port->plain);
+	}
+	return port->plain;
+}
+
+static const char *
+port_c_get_msgpack(struct port *base, uint32_t *size)
+{
+	struct port_c *port = (struct port_c *)base;
+	if (port->block == NULL) {
+		static const char empty_array[] = { (char)0x90 };
+		*size = 1;
+		return empty_array;
+	}
+	/* array32 fills the reserved room exactly. */
+	mp_encode_array32(port->block, port->count);
+	*size = PORT_C_HEADER + port->used;
+	return port->block;
+}
+
+static void
+port_c_destroy(struct port *base)
+{
+	struct port_c *port = (struct port_c *)base;
+	mem_free(port->block);
+	mem_free(port->plain);
+	port->block = port->plain = NULL;
+	port->used = port->capacity = port->count = 0;
+}
+
+static const struct port_vtab port_c_vtab = {
+	.dump_msgpack = port_c_dump_msgpack,
+	.dump_plain = port_c_dump_plain,
+	.get_msgpack = port_c_get_msgpack,
+	.destroy = port_c_destroy,
+};
+
+void
+port_c_create(struct port *base)
+{
+	struct port_c *port = (struct port_c *)base;
+	port->vtab = &port_c_vtab;
+	port->block = port->plain = NULL;
+	port->used = port->capacity = port->count = 0;
+}
+
+int
+port_c_add_mp(struct port *base, const char *data, const char *end)
+{
+	struct port_c *port = (struct port_c *)base;
+	uint32_t len = (uint32_t)(end - data);
+	if (port->used + len > port->capacity) {
+		uint32_t capacity = port->capacity != 0 ? port->capacity : 64;
+		while (capacity < port->used + len)
+			capacity *= 2;
+		char *block = mem_realloc(port->block, PORT_C_HEADER + capacity);
+		if (block == NULL) {
+			diag_set_oom(PORT_C_HEADER + capacity, "port_c");
+			return -1;
+		}
+		port->block = block;
+		port->capacity = capacity;
+	}
+	memcpy(port->block + PORT_C_HEADER + port->used, data, len);
+	port->used += len;
+	port->count++;
+	mem_free(port->plain);
+	port->plain = NULL;
+	return 0;
+}
+
+uint32_t
+port_c_size(const struct port *base)
+{
+	return ((const struct port_c *)base)->count;
+}

@@ -1,0 +1,96 @@
+/*
+ * port.h — Tarantool's data container: values on their way into a reply.
+ *
+ * A port is an abstract object with a table of dump methods, small enough
+ * to live on the stack. TX never asks "what kind of values are these":
+ * a call reply and a push both say port_dump_msgpack(port, obuf) and the
+ * port appends itself to the output buffer; the console (and kharon's
+ * captions) say port_dump_plain. Two concrete ports, as in Tarantool 2.6:
+ *
+ *   port_msgpack  a view of raw MsgPack the port does not own — a request's
+ *                 arguments still sitting in the input buffer, or the value
+ *                 of a push. dump_msgpack copies the values and returns how
+ *                 many there are.
+ *   port_c        results a C procedure produced (a list of MsgPack
+ *                 values, owned). dump_msgpack writes them as ONE array and
+ *                 returns 1 — why a CALL of a C procedure answers
+ *                 {DATA: [[r1, ..., rN]]} (research §6.2).
+ *
+ * Lesson: lessons/en/08-ports.md.
+ */
+#ifndef KHARON_BOX_PORT_H
+#define KHARON_BOX_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct obuf;
+struct port;
+
+struct port_vtab {
+	/**
+	 * Append the values to `out`. Returns the number of DATA entries
+	 * written, or -1 + diag (the caller rolls `out` back).
+	 */
+	int (*dump_msgpack)(struct port *port, struct obuf *out);
+	/**
+	 * The values as one line of readable text ("[1, \"two\"]"), valid
+	 * until the port is destroyed; NULL + diag on OOM.
+	 */
+	const char *(*dump_plain)(struct port *port, uint32_t *size);
+	/** The values as one MsgPack array, valid until destroy; NULL + diag. */
+	const char *(*get_msgpack)(struct port *port, uint32_t *size);
+	void (*destroy)(struct port *port);
+};
+
+/** Room enough for every concrete port (static asserts check it). */
+struct port {
+	const struct port_vtab *vtab;
+	char pad[56];
+};
+
+static inline int
+port_dump_msgpack(struct port *port, struct obuf *out)
+{
+	return port->vtab->dump_msgpack(port, out);
+}
+
+static inline const char *
+port_dump_plain(struct port *port, uint32_t *size)
+{
+	return port->vtab->dump_plain(port, size);
+}
+
+static inline const char *
+port_get_msgpack(struct port *port, uint32_t *size)
+{
+	return port->vtab->get_msgpack(port, size);
+}
+
+static inline void
+port_destroy(struct port *port)
+{
+	port->vtab->destroy(port);
+}
+
+/**
+ * A port over `count` MsgPack values in [data, data + size), not owned:
+ * the bytes must outlive the port.
+ */
+void
+port_msgpack_create(struct port *port, const char *data, uint32_t size,
+		    uint32_t count);
+
+/** An empty port_c. */
+void
+port_c_create(struct port *port);
+
+/** Append one MsgPack value (copied). 0, or -1 + diag on OOM. */
+int
+port_c_add_mp(struct port *port, const char *data, const char *end);
+
+/** Number of values in a port_c. */
+uint32_t
+port_c_size(const struct port *port);
+
+#endif /* KHARON_BOX_PORT_H */
