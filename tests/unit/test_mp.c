@@ -1,0 +1,243 @@
+/*
+ * test_mp.c — the MsgPack reader/writer: every uint width, mp_check's
+ * bounds (every prefix of valid values is rejected without reading past
+ * end — ASan would catch a read), 0xc1, depth cap, mp_format text.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/mp.h"
+
+/* Bytes of one value as a test vector. */
+struct vec {
+	const char *bytes;
+	size_t len;
+};
+
+#define V(s) {s, sizeof(s) - 1}
+
+static const struct vec valid_values[] = {
+	V("\x00"), V("\x7f"), V("\xcc\xff"), V("\xcd\x01\x00"),
+	V("\xce\x00\x01\x00\x00"), V("\xcf\xff\xff\xff\xff\xff\xff\xff\xff"),
+	V("\xe0"), V("\xd0\x80"), V("\xd1\x80\x00"), V("\xd2\x80\x00\x00\x00"),
+	V("\xd3\x80\x00\x00\x00\x00\x00\x00\x00"),
+	V("\xc0"), V("\xc2"), V("\xc3"),
+	V("\xca\x3f\x80\x00\x00"), V("\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00"),
+	V("\xa3one"), V("\xd9\x03two"), V("\xda\x00\x02hi"),
+	V("\xdb\x00\x00\x00\x01x"), V("\xc4\x02\x01\x02"),
+	V("\xc5\x00\x01\x09"), V("\xc6\x00\x00\x00\x00"),
+	V("\xd4\x01\x02"), V("\xd7\x01\x00\x00\x00\x00\x00\x00\x00\x00"),
+	V("\xc7\x02\x05\xaa\xbb"),
+	V("\x93\x01\xa3two\x81\xa1" "a\x03"),
+	V("\xdc\x00\x02\x90\x80"), V("\xdd\x00\x00\x00\x01\xc0"),
+	V("\xde\x00\x01\x01\x02"), V("\xdf\x00\x00\x00\x01\x91\x01\x92\x01\x02"),
+	V("\x82\x00\x40\x01\xcf\x00\x00\x00\x00\x00\x00\x00\x04"),
+};
+
+Test(mp, uint_every_width)
+{
+	struct { const char *b; size_t len; uint64_t v; } cases[] = {
+		{"\x05", 1, 5},
+		{"\xcc\xc8", 2, 200},
+		{"\xcd\x12\x34", 3, 0x1234},
+		{"\xce\x12\x34\x56\x78", 5, 0x12345678},
+		{"\xcf\x12\x34\x56\x78\x9a\xbc\xde\xf0", 9,
+		 0x123456789abcdef0ULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *p = cases[i].b;
+		cr_assert_eq(mp_typeof(*p), MP_UINT);
+		cr_assert_eq(mp_uint_len(*p), cases[i].len);
+		cr_assert_eq(mp_decode_uint(&p), cases[i].v, "case %zu", i);
+		cr_assert_eq(p, cases[i].b + cases[i].len);
+	}
+	cr_assert_eq(mp_uint_len('\xa1'), 0);
+	cr_assert_eq(mp_uint_len('\xd0'), 0);
+}
+
+Test(mp, encode_decode_round_trip)
+{
+	char buf[64];
+	uint64_t uints[] = {0, 127, 128, 255, 256, 65535, 65536,
+			    UINT32_MAX, (uint64_t)UINT32_MAX + 1, UINT64_MAX};
+	for (size_t i = 0; i < sizeof(uints) / sizeof(uints[0]); i++) {
+		char *e = mp_encode_uint(buf, uints[i]);
+		cr_assert_eq((size_t)(e - buf), mp_sizeof_uint(uints[i]));
+		const char *p = buf;
+		cr_assert_eq(mp_check(&p, e), 0);
+		cr_assert_eq(p, e);
+		p = buf;
+		cr_assert_eq(mp_decode_uint(&p), uints[i]);
+	}
+	int64_t ints[] = {-1, -32, -33, -128, -129, -32768, -32769,
+			  INT32_MIN, (int64_t)INT32_MIN - 1, INT64_MIN, 5};
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		char *e = mp_encode_int(buf, ints[i]);
+		cr_assert_eq((size_t)(e - buf), mp_sizeof_int(ints[i]));
+		const char *p = buf;
+		cr_assert_eq(mp_decode_int(&p), ints[i], "case %zu", i);
+		cr_assert_eq(p, e);
+	}
+	/* Strings across every header width. */
+	static char big[70000];
+	memset(big, 'x', sizeof(big));
+	char *sbuf = malloc(sizeof(big) + 8);
+	uint32_t lens[] = {0, 1, 31, 32, 255, 256, 65535, 65536};
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		char *e = mp_encode_str(sbuf, big, lens[i]);
+		cr_assert_eq((size_t)(e - sbuf), mp_sizeof_str(lens[i]));
+		const char *p = sbuf;
+		cr_assert_eq(mp_check(&p, e), 0);
+		p = sbuf;
+		uint32_t len;
+		const char *s = mp_decode_str(&p, &len);
+		cr_assert_eq(len, lens[i]);
+		cr_assert_eq(s + len, e);
+		e = mp_encode_bin(sbuf, big, lens[i]);
+		cr_assert_eq((size_t)(e - sbuf), mp_sizeof_bin(lens[i]));
+		p = sbuf;
+		cr_assert_eq(mp_typeof(*p), MP_BIN);
+		mp_decode_bin(&p, &len);
+		cr_assert_eq(len, lens[i]);
+	}
+	free(sbuf);
+	uint32_t counts[] = {0, 15, 16, 65535, 65536};
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		char *e = mp_encode_array(buf, counts[i]);
+		cr_assert_eq((size_t)(e - buf), mp_sizeof_array(counts[i]));
+		const char *p = buf;
+		cr_assert_eq(mp_decode_array(&p), counts[i]);
+		e = mp_encode_map(buf, counts[i]);
+		p = buf;
+		cr_assert_eq(mp_typeof(*p), MP_MAP);
+		cr_assert_eq(mp_decode_map(&p), counts[i]);
+		cr_assert_eq(p, e);
+	}
+	char *e = mp_encode_double(buf, 1.5);
+	e = mp_encode_float(e, 2.5f);
+	e = mp_encode_bool(e, true);
+	e = mp_encode_nil(e);
+	const char *p = buf;
+	cr_assert_eq(mp_decode_double(&p), 1.5);
+	cr_assert_eq(mp_decode_float(&p), 2.5f);
+	cr_assert(mp_decode_bool(&p));
+	cr_assert_eq(mp_typeof(*p), MP_NIL);
+	mp_decode_nil(&p);
+	cr_assert_eq(p, e);
+}
+
+Test(mp, fixed_width_encoders)
+{
+	char buf[9];
+	cr_assert_eq(mp_encode_u32_fixed(buf, 5) - buf, 5);
+	cr_assert_eq(memcmp(buf, "\xce\x00\x00\x00\x05", 5), 0);
+	cr_assert_eq(mp_encode_u64_fixed(buf, 4) - buf, 9);
+	cr_assert_eq(memcmp(buf, "\xcf\0\0\0\0\0\0\0\x04", 9), 0);
+	cr_assert_eq(mp_encode_array32(buf, 2) - buf, 5);
+	cr_assert_eq(memcmp(buf, "\xdd\x00\x00\x00\x02", 5), 0);
+}
+
+Test(mp, check_accepts_valid_and_next_agrees)
+{
+	for (size_t i = 0; i < sizeof(valid_values) / sizeof(valid_values[0]);
+	     i++) {
+		const struct vec *v = &valid_values[i];
+		const char *p = v->bytes;
+		cr_assert_eq(mp_check(&p, v->bytes + v->len), 0, "value %zu", i);
+		cr_assert_eq(p, v->bytes + v->len, "value %zu", i);
+		p = v->bytes;
+		mp_next(&p);
+		cr_assert_eq(p, v->bytes + v->len, "mp_next value %zu", i);
+	}
+}
+
+/* Each prefix is copied into an exactly-sized heap block, so a read past
+ * its end is a heap overflow ASan reports. */
+Test(mp, check_every_prefix_is_rejected_in_bounds)
+{
+	for (size_t i = 0; i < sizeof(valid_values) / sizeof(valid_values[0]);
+	     i++) {
+		const struct vec *v = &valid_values[i];
+		for (size_t cut = 0; cut < v->len; cut++) {
+			char *copy = malloc(cut > 0 ? cut : 1);
+			memcpy(copy, v->bytes, cut);
+			const char *p = copy;
+			cr_assert_eq(mp_check(&p, copy + cut), -1,
+				     "value %zu cut %zu", i, cut);
+			free(copy);
+		}
+	}
+}
+
+Test(mp, check_rejects_bad_bytes)
+{
+	const char c1[] = "\xc1";
+	const char *p = c1;
+	cr_assert_eq(mp_typeof(c1[0]), MP_INVALID);
+	cr_assert_eq(mp_check(&p, c1 + 1), -1);
+	/* 0xc1 nested inside an array. */
+	const char arr[] = "\x92\x01\xc1";
+	p = arr;
+	cr_assert_eq(mp_check(&p, arr + 3), -1);
+	/* Truncated fixext8 (gh-10360). */
+	const char d7[] = "\xd7\x01\x02";
+	p = d7;
+	cr_assert_eq(mp_check(&p, d7 + 3), -1);
+	/* An array32 announcing 4 billion elements in 5 bytes. */
+	const char huge[] = "\xdd\xff\xff\xff\xff";
+	p = huge;
+	cr_assert_eq(mp_check(&p, huge + 5), -1);
+	/* A str32 whose length wraps nothing: 4 GiB announced. */
+	const char s32[] = "\xdb\xff\xff\xff\xff" "abc";
+	p = s32;
+	cr_assert_eq(mp_check(&p, s32 + 8), -1);
+}
+
+Test(mp, check_depth_cap)
+{
+	char buf[MP_CHECK_DEPTH_MAX + 2] = {0};
+	/* MP_CHECK_DEPTH_MAX nested arrays around one nil: accepted. */
+	memset(buf, '\x91', MP_CHECK_DEPTH_MAX);
+	buf[MP_CHECK_DEPTH_MAX] = '\xc0';
+	const char *p = buf;
+	cr_assert_eq(mp_check(&p, buf + MP_CHECK_DEPTH_MAX + 1), 0);
+	/* One level more: rejected. */
+	memset(buf, '\x91', MP_CHECK_DEPTH_MAX + 1);
+	buf[MP_CHECK_DEPTH_MAX + 1] = '\xc0';
+	p = buf;
+	cr_assert_eq(mp_check(&p, buf + MP_CHECK_DEPTH_MAX + 2), -1);
+}
+
+Test(mp, check_stops_after_one_value)
+{
+	const char two[] = "\x01\x02";
+	const char *p = two;
+	cr_assert_eq(mp_check(&p, two + 2), 0);
+	cr_assert_eq(p, two + 1);
+}
+
+Test(mp, format_text)
+{
+	char buf[128];
+	const char v[] = "\x93\x01\xa3two\x81\xa1" "a\x03";
+	int n = mp_format(buf, sizeof(buf), v, v + sizeof(v) - 1);
+	cr_assert_str_eq(buf, "[1, \"two\", {\"a\": 3}]");
+	cr_assert_eq(n, (int)strlen(buf));
+	const char w[] = "\xc0\xc3\xff\xcb\x3f\xf8\0\0\0\0\0\0\xc4\x02\xab\xcd"
+			 "\xa3q\"\n";
+	mp_format(buf, sizeof(buf), w, w + sizeof(w) - 1);
+	cr_assert_str_eq(buf, "null, true, -1, 1.5, bin:abcd, \"q\\\"\\n\"");
+	/* Truncation: snprintf semantics. */
+	char small[5];
+	n = mp_format(small, sizeof(small), v, v + sizeof(v) - 1);
+	cr_assert_eq(n, 20);
+	cr_assert_str_eq(small, "[1, ");
+	/* Invalid data is marked, not read past. */
+	const char bad[] = "\x92\x01";
+	mp_format(buf, sizeof(buf), bad, bad + 2);
+	cr_assert_str_eq(buf, "<invalid msgpack>");
+	const char ext[] = "\xd4\x05\x07";
+	mp_format(buf, sizeof(buf), ext, ext + 3);
+	cr_assert_str_eq(buf, "ext(5):07");
+}
