@@ -19,6 +19,7 @@
 #define KHARON_TRACE_TRACE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct rt;
