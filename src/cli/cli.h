@@ -12,6 +12,10 @@ enum {
 	CLI_USAGE = 2,
 };
 
+/** kharon serve [options]: the server on real threads. */
+int
+cli_serve(int argc, char **argv);
+
 /** kharon bench cbus|... [options] */
 int
 cli_bench(int argc, char **argv);

@@ -10,6 +10,9 @@ static const char usage[] =
 	"usage: kharon <command> [options]\n"
 	"\n"
 	"commands:\n"
+	"  serve [--listen HOST:PORT] [--iproto-threads N] [--push-mode kharon|per_push]\n"
+	"        [--readahead BYTES] [--net-msg-max N] [--obuf-limit BYTES] [--max-packet BYTES]\n"
+	"                 the server (Tarantool 2.6 binary protocol) until SIGINT/SIGTERM\n"
 	"  bench cbus [--seconds S] [--batch N]...\n"
 	"                 messages between two real cords, batched\n"
 	"  help           this text\n";
@@ -22,6 +25,8 @@ main(int argc, char **argv)
 		fputs(usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? CLI_USAGE : CLI_OK;
 	}
+	if (strcmp(argv[1], "serve") == 0)
+		return cli_serve(argc - 2, argv + 2);
 	if (strcmp(argv[1], "bench") == 0)
 		return cli_bench(argc - 2, argv + 2);
 	fprintf(stderr, "kharon: unknown command '%s'\n\n%s", argv[1], usage);

@@ -1,0 +1,346 @@
+/*
+ * proc.c — the built-in procedures: echo, push, push_every, sleep, fail,
+ * big, push_then_fail. See proc.h and docs/procedures.md.
+ */
+#include "box/proc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+#include "box/port.h"
+#include "box/session.h"
+#include "iproto/iproto_connection.h"
+#include "proto/errcode.h"
+#include "proto/mp.h"
+
+enum {
+	PROC_PUSH_MAX = 10 * 1000 * 1000,
+	PROC_BIG_MAX = 64 * 1024 * 1024,
+	PROC_MS_MAX = 3600 * 1000,
+};
+
+static enum proc_status
+proc_bad_args(struct proc_call *call, const char *expected)
+{
+	diag_set(ER_PROC_C, "ClientError", "%s: expected %s", call->proc->name,
+		 expected);
+	return PROC_ERROR;
+}
+
+/** Read a non-negative integer argument; -1 if it is not one or > max. */
+static int64_t
+proc_arg_uint(const char **p, int64_t max)
+{
+	if (mp_typeof(**p) != MP_UINT)
+		return -1;
+	uint64_t v = mp_decode_uint(p);
+	return v > (uint64_t)max ? -1 : (int64_t)v;
+}
+
+/** Copy the next argument (any value) into call->payload. */
+static int
+proc_arg_payload(struct proc_call *call, const char **p)
+{
+	const char *begin = *p;
+	mp_next(p);
+	call->payload_len = (uint32_t)(*p - begin);
+	call->payload = mem_alloc(call->payload_len);
+	if (call->payload == NULL) {
+		diag_set_oom(call->payload_len, "push payload");
+		return -1;
+	}
+	memcpy(call->payload, begin, call->payload_len);
+	return 0;
+}
+
+static enum proc_status
+proc_result_uint(struct proc_call *call, uint64_t v)
+{
+	char buf[9];
+	char *end = mp_encode_uint(buf, v);
+	port_c_create(&call->result);
+	call->has_result = true;
+	return port_c_add_mp(&call->result, buf, end) == 0 ? PROC_DONE : PROC_ERROR;
+}
+
+/** Push [i, payload] with the call's sync. */
+static int
+proc_push_one(struct proc_call *call, int64_t i)
+{
+	char stack[64];
+	size_t len = 1 + 9 + call->payload_len;
+	char *buf = len <= sizeof(stack) ? stack : mem_alloc(len);
+	if (buf == NULL) {
+		diag_set_oom(len, "push value");
+		return -1;
+	}
+	char *p = mp_encode_array(buf, 2);
+	p = mp_encode_uint(p, (uint64_t)i);
+	memcpy(p, call->payload, call->payload_len);
+	p += call->payload_len;
+	struct port port;
+	port_msgpack_create(&port, buf, (uint32_t)(p - buf), 1);
+	int rc = session_push(call->session, call->sync, &port);
+	port_destroy(&port);
+	if (buf != stack)
+		mem_free(buf);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- echo */
+
+static enum proc_status
+proc_echo(struct proc_call *call, uint64_t *wait_ns)
+{
+	(void)wait_ns;
+	const char *p = call->args;
+	uint32_t n = mp_decode_array(&p);
+	port_c_create(&call->result);
+	call->has_result = true;
+	for (uint32_t i = 0; i < n; i++) {
+		const char *begin = p;
+		mp_next(&p);
+		if (port_c_add_mp(&call->result, begin, p) != 0)
+			return PROC_ERROR;
+	}
+	return PROC_DONE;
+}
+
+/* ---------------------------------------------------------------- push */
+
+static enum proc_status
+proc_push(struct proc_call *call, uint64_t *wait_ns)
+{
+	(void)wait_ns;
+	const char *p = call->args;
+	if (mp_decode_array(&p) != 2 ||
+	    (call->n = proc_arg_uint(&p, PROC_PUSH_MAX)) < 0)
+		return proc_bad_args(call, "(n, payload)");
+	if (proc_arg_payload(call, &p) != 0)
+		return PROC_ERROR;
+	for (int64_t i = 1; i <= call->n; i++)
+		if (proc_push_one(call, i) != 0)
+			return PROC_ERROR;
+	return proc_result_uint(call, (uint64_t)call->n);
+}
+
+/* ---------------------------------------------------------- push_every */
+
+static enum proc_status
+proc_push_every_resume(struct proc_call *call, uint64_t *wait_ns)
+{
+	if (call->i < call->n) {
+		call->i++;
+		if (proc_push_one(call, call->i) != 0)
+			return PROC_ERROR;
+	}
+	if (call->i < call->n) {
+		*wait_ns = (uint64_t)call->ms * 1000000;
+		return PROC_WAIT;
+	}
+	return proc_result_uint(call, (uint64_t)call->n);
+}
+
+static enum proc_status
+proc_push_every(struct proc_call *call, uint64_t *wait_ns)
+{
+	const char *p = call->args;
+	if (mp_decode_array(&p) != 3 ||
+	    (call->n = proc_arg_uint(&p, PROC_PUSH_MAX)) < 0 ||
+	    (call->ms = proc_arg_uint(&p, PROC_MS_MAX)) < 0)
+		return proc_bad_args(call, "(n, ms, payload)");
+	if (proc_arg_payload(call, &p) != 0)
+		return PROC_ERROR;
+	call->i = 0;
+	return proc_push_every_resume(call, wait_ns);
+}
+
+/* --------------------------------------------------------------- sleep */
+
+static enum proc_status
+proc_sleep_resume(struct proc_call *call, uint64_t *wait_ns)
+{
+	(void)wait_ns;
+	char t = (char)0xc3;
+	port_c_create(&call->result);
+	call->has_result = true;
+	return port_c_add_mp(&call->result, &t, &t + 1) == 0 ?
+	       PROC_DONE : PROC_ERROR;
+}
+
+static enum proc_status
+proc_sleep(struct proc_call *call, uint64_t *wait_ns)
+{
+	const char *p = call->args;
+	if (mp_decode_array(&p) != 1 ||
+	    (call->ms = proc_arg_uint(&p, PROC_MS_MAX)) < 0)
+		return proc_bad_args(call, "(ms)");
+	*wait_ns = (uint64_t)call->ms * 1000000;
+	return PROC_WAIT;
+}
+
+/* ---------------------------------------------------------------- fail */
+
+static enum proc_status
+proc_fail(struct proc_call *call, uint64_t *wait_ns)
+{
+	(void)wait_ns;
+	const char *p = call->args;
+	uint32_t len;
+	if (mp_decode_array(&p) != 1 || mp_typeof(*p) != MP_STR)
+		return proc_bad_args(call, "(message)");
+	const char *msg = mp_decode_str(&p, &len);
+	diag_set(ER_PROC_C, "ClientError", "%.*s", (int)len, msg);
+	return PROC_ERROR;
+}
+
+/* ----------------------------------------------------------------- big */
+
+static enum proc_status
+proc_big(struct proc_call *call, uint64_t *wait_ns)
+{
+	(void)wait_ns;
+	const char *p = call->args;
+	int64_t bytes;
+	if (mp_decode_array(&p) != 1 ||
+	    (bytes = proc_arg_uint(&p, PROC_BIG_MAX)) < 0)
+		return proc_bad_args(call, "(bytes)");
+	uint32_t len = (uint32_t)bytes;
+	size_t header = mp_sizeof_str(len) - len;
+	char *buf = mem_alloc(header + len);
+	if (buf == NULL) {
+		diag_set_oom(header + len, "big");
+		return PROC_ERROR;
+	}
+	/* The str header by hand (mp_encode_str would copy the bytes too). */
+	char *h = buf;
+	if (len < 32) {
+		*h++ = (char)(0xa0 | len);
+	} else if (len <= 0xff) {
+		*h++ = (char)0xd9;
+		*h++ = (char)len;
+	} else if (len <= 0xffff) {
+		*h++ = (char)0xda;
+		*h++ = (char)(len >> 8);
+		*h++ = (char)len;
+	} else {
+		*h++ = (char)0xdb;
+		for (int shift = 24; shift >= 0; shift -= 8)
+			*h++ = (char)(len >> shift);
+	}
+	for (uint32_t i = 0; i < len; i++)
+		h[i] = (char)('a' + i % 26);
+	char *end = h + len;
+	port_c_create(&call->result);
+	call->has_result = true;
+	int rc = port_c_add_mp(&call->result, buf, end);
+	mem_free(buf);
+	return rc == 0 ? PROC_DONE : PROC_ERROR;
+}
+
+/* ------------------------------------------------------- push_then_fail */
+
+/*
+ * A port whose dump writes part of its value and then fails, like a Lua
+ * value whose __serialize raises in the middle of a reply: TX must roll the
+ * output back to the savepoint so no half reply reaches the client.
+ */
+struct port_failing {
+	const struct port_vtab *vtab;
+	int64_t n;
+};
+
+static int
+port_failing_dump_msgpack(struct port *base, struct obuf *out)
+{
+	struct port_failing *port = (struct port_failing *)base;
+	char partial[3] = { (char)0x92, 0x01, 0x02 };
+	if (obuf_dup(out, partial, sizeof(partial)) != 0)
+		return -1;
+	diag_set(ER_PROC_C, "ClientError", "push_then_fail: failed after %lld "
+		 "pushes", (long long)port->n);
+	return -1;
+}
+
+static const char *
+port_failing_dump_plain(struct port *base, uint32_t *size)
+{
+	(void)base;
+	*size = 7;
+	return "<fails>";
+}
+
+static const char *
+port_failing_get_msgpack(struct port *base, uint32_t *size)
+{
+	(void)base;
+	(void)size;
+	diag_set(ER_PROC_C, "ClientError", "push_then_fail: no value");
+	return NULL;
+}
+
+static void
+port_failing_destroy(struct port *base)
+{
+	(void)base;
+}
+
+static const struct port_vtab port_failing_vtab = {
+	.dump_msgpack = port_failing_dump_msgpack,
+	.dump_plain = port_failing_dump_plain,
+	.get_msgpack = port_failing_get_msgpack,
+	.destroy = port_failing_destroy,
+};
+
+static enum proc_status
+proc_push_then_fail(struct proc_call *call, uint64_t *wait_ns)
+{
+	(void)wait_ns;
+	const char *p = call->args;
+	if (mp_decode_array(&p) != 1 ||
+	    (call->n = proc_arg_uint(&p, PROC_PUSH_MAX)) < 0)
+		return proc_bad_args(call, "(n)");
+	static const char name[] = "push_then_fail";
+	char payload[sizeof(name) + 1];
+	char *end = mp_encode_str(payload, name, sizeof(name) - 1);
+	call->payload_len = (uint32_t)(end - payload);
+	call->payload = mem_alloc(call->payload_len);
+	if (call->payload == NULL) {
+		diag_set_oom(call->payload_len, "payload");
+		return PROC_ERROR;
+	}
+	memcpy(call->payload, payload, call->payload_len);
+	for (int64_t i = 1; i <= call->n; i++)
+		if (proc_push_one(call, i) != 0)
+			return PROC_ERROR;
+	struct port_failing *port = (struct port_failing *)&call->result;
+	_Static_assert(sizeof(*port) <= sizeof(struct port), "port size");
+	port->vtab = &port_failing_vtab;
+	port->n = call->n;
+	call->has_result = true;
+	return PROC_DONE;
+}
+
+/* -------------------------------------------------------------- table */
+
+static const struct proc procs[] = {
+	{ "echo", proc_echo, NULL },
+	{ "push", proc_push, NULL },
+	{ "push_every", proc_push_every, proc_push_every_resume },
+	{ "sleep", proc_sleep, proc_sleep_resume },
+	{ "fail", proc_fail, NULL },
+	{ "big", proc_big, NULL },
+	{ "push_then_fail", proc_push_then_fail, NULL },
+};
+
+const struct proc *
+proc_find(const char *name, uint32_t len)
+{
+	for (size_t i = 0; i < sizeof(procs) / sizeof(procs[0]); i++)
+		if (strlen(procs[i].name) == len &&
+		    memcmp(procs[i].name, name, len) == 0)
+			return &procs[i];
+	return NULL;
+}

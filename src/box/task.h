@@ -1,0 +1,89 @@
+/*
+ * task.h — TX runs every incoming hop as a task from a bounded pool.
+ *
+ * Tarantool's TX endpoint is a fiber pool: each cbus message that arrives
+ * is handed to a pool fiber, which may yield (wait for WAL, sleep) while
+ * other fibers go on with other messages, so replies complete out of order.
+ * kharon has no fibers; a task is the same idea written as an explicit
+ * resumable step: the hop function runs, and if it must wait it calls
+ * task_wait() with how long and what to run next; the message stays with
+ * the task until a step finishes without waiting, then travels on.
+ *
+ *   "tx" endpoint ──fetch──> backlog ──> free task? ──> hop f(msg)
+ *                                           │              ├─ done: forward msg
+ *                                           │              └─ task_wait(ns, resume)
+ *                                           └─ none free: wait in the backlog
+ *                                              until a task ends (Tarantool
+ *                                              logs "fiber pool size reached")
+ *
+ * Lesson: lessons/en/03-request-life.md.
+ */
+#ifndef KHARON_BOX_TASK_H
+#define KHARON_BOX_TASK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/list.h"
+
+struct cmsg;
+struct cpipe;
+struct rt_cord;
+struct rt_timer;
+struct cbus_endpoint;
+struct task;
+
+/** The next step of a waiting task: runs on TX when the wait is over. */
+typedef void (*task_resume_f)(struct task *task, struct cmsg *msg);
+
+struct task {
+	struct task_pool *pool;
+	struct rlist in_free;
+	/** The message this task carries, NULL when free. */
+	struct cmsg *msg;
+	/** Where the message goes when the task ends (read before f ran). */
+	struct cpipe *next;
+	struct rt_timer *timer;
+	task_resume_f resume;
+	bool is_waiting;
+	uint32_t id;
+};
+
+struct task_pool {
+	struct task *tasks;
+	int size;
+	int n_busy;
+	struct rlist free;
+	/** Fetched messages waiting for a free task. */
+	struct stailq backlog;
+	/** Times the pool was exhausted (a message had to wait). */
+	uint64_t n_exhausted;
+};
+
+/**
+ * Create `size` tasks on `cord` (TX). Use task_pool_fetch as the fetch
+ * callback of the endpoint whose messages the pool runs. 0 or -1 + diag.
+ */
+int
+task_pool_create(struct task_pool *pool, struct rt_cord *cord, int size);
+
+/** Free the tasks; none may be busy. */
+void
+task_pool_destroy(struct task_pool *pool);
+
+/** cbus_fetch_f: take every queued message and run what tasks allow. */
+void
+task_pool_fetch(struct cbus_endpoint *ep, void *arg);
+
+/** The task running the current hop on this thread, or NULL. */
+struct task *
+task_current(void);
+
+/**
+ * From inside a hop (or a resume step) of `task`: when this step returns,
+ * keep the message and run `resume(task, msg)` after `ns` nanoseconds.
+ */
+void
+task_wait(struct task *task, uint64_t ns, task_resume_f resume);
+
+#endif /* KHARON_BOX_TASK_H */

@@ -1,0 +1,357 @@
+/*
+ * tx.c — the TX bank: what happens to a request between its two crossings.
+ *
+ * Every hop here runs as a task (box/task.c). A request first lets TX
+ * recycle output buffers from the flushed position it carries
+ * (tx_accept_wpos), then runs and writes its reply straight into the
+ * connection's current output buffer, then travels back with the end
+ * position. A data reply is written the Tarantool way (research §4.2):
+ *
+ *   obuf_reserve(35)  ─ the header's room is contiguous, so
+ *   svp = obuf_create_svp  the savepoint points exactly at it
+ *   obuf_alloc(35)     ─ claim it, then
+ *   port_dump_msgpack  ─ the body, possibly over many chunks
+ *   patch through svp  ─ length and count, now known (fixed-width fields)
+ *   (or on failure: obuf_rollback_to_svp, then an error reply)
+ *
+ * Lessons: lessons/en/03-request-life.md, lessons/en/05-obuf-reserve.md.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "box/proc.h"
+#include "iproto/iproto_connection.h"
+#include "proto/errcode.h"
+#include "proto/greeting.h"
+#include "proto/iproto_constants.h"
+#include "proto/mp.h"
+#include "rt/rt.h"
+#include "trace/trace.h"
+
+/** kharon has one schema that never changes. */
+enum { TX_SCHEMA_VERSION = 1 };
+
+/* Spaces net.box reads on connect (research §7.6); all empty here. */
+enum { SPACE_VSPACE = 281, SPACE_VINDEX = 289, SPACE_VCOLLATION = 277 };
+
+static void
+tx_set_wpos(struct iproto_msg *msg, struct iproto_connection *con)
+{
+	msg->wpos.obuf = con->tx.p_obuf;
+	msg->wpos.svp = obuf_create_svp(con->tx.p_obuf);
+}
+
+void
+tx_accept_wpos(struct iproto_connection *con, const struct iproto_wpos *wpos)
+{
+	struct obuf *cur = con->tx.p_obuf;
+	struct obuf *prev = cur == &con->obuf[0] ? &con->obuf[1] : &con->obuf[0];
+	/* Net is in the buffer TX writes: it has finished the other one. */
+	if (wpos->obuf == cur && obuf_size(prev) != 0) {
+		obuf_reset(prev);
+		TRACE("obuf.reset", TI("conn", con->id),
+		      TI("buf", iproto_obuf_index(con, prev)));
+	}
+	if (obuf_size(cur) != 0 && obuf_size(prev) == 0) {
+		con->tx.p_obuf = prev;
+		TRACE("obuf.rotate", TI("conn", con->id),
+		      TI("buf", iproto_obuf_index(con, prev)));
+	}
+}
+
+/* -------------------------------------------------------------- replies */
+
+/** Write an error reply for the calling thread's diag. 0 or -1. */
+static int
+tx_reply_error(struct iproto_connection *con, uint64_t sync)
+{
+	struct diag d = *diag_last();
+	struct obuf *out = con->tx.p_obuf;
+	size_t size = iproto_reply_error_size(&d);
+	char *p = obuf_alloc(out, size);
+	if (p == NULL)
+		return -1;
+	iproto_reply_error_encode(p, &d, sync, TX_SCHEMA_VERSION);
+	TRACE("reply.error", TI("conn", con->id), TI("sync", sync),
+	      TI("code", d.code), TI("buf", iproto_obuf_index(con, out)),
+	      TI("end", obuf_size(out)));
+	return 0;
+}
+
+static void
+tx_reply_ok(struct iproto_connection *con, uint64_t sync)
+{
+	char *p = obuf_alloc(con->tx.p_obuf, IPROTO_OK_REPLY_LEN);
+	if (p == NULL) {
+		tx_reply_error(con, sync);
+		return;
+	}
+	iproto_reply_ok_encode(p, sync, TX_SCHEMA_VERSION);
+}
+
+/**
+ * A data reply {DATA: [...]} from `port` (NULL: empty), with the header
+ * reserved first and patched once the body is complete.
+ */
+static int
+tx_reply_data(struct iproto_connection *con, uint64_t sync, struct port *port)
+{
+	struct obuf *out = con->tx.p_obuf;
+	int buf = iproto_obuf_index(con, out);
+	if (obuf_reserve(out, IPROTO_SELECT_HEADER_LEN) == NULL)
+		return -1;
+	struct obuf_svp svp = obuf_create_svp(out);
+	obuf_alloc(out, IPROTO_SELECT_HEADER_LEN);
+	TRACE("obuf.reserve", TI("conn", con->id), TI("buf", buf),
+	      TI("chunk", svp.pos), TI("offset", svp.iov_len),
+	      TI("svp", svp.used), TI("size", IPROTO_SELECT_HEADER_LEN));
+	int count = 0;
+	if (port != NULL) {
+		count = port_dump_msgpack(port, out);
+		TRACE("port.dump", TI("conn", con->id), TI("buf", buf),
+		      TI("begin", svp.used + IPROTO_SELECT_HEADER_LEN),
+		      TI("end", obuf_size(out)), TI("count", count));
+		if (count < 0) {
+			obuf_rollback_to_svp(out, &svp);
+			TRACE("obuf.rollback", TI("conn", con->id), TI("buf", buf),
+			      TI("to", svp.used));
+			return -1;
+		}
+	}
+	char *header = obuf_svp_to_ptr(out, &svp);
+	uint32_t body_len = (uint32_t)(obuf_size(out) - svp.used -
+				       IPROTO_HEADER_LEN);
+	iproto_header_encode(header, IPROTO_OK, sync, TX_SCHEMA_VERSION, body_len);
+	iproto_body_prefix_encode(header + IPROTO_HEADER_LEN, (uint32_t)count);
+	TRACE("obuf.patch", TI("conn", con->id), TI("buf", buf),
+	      TI("svp", svp.used), TI("len", body_len + 23), TI("count", count));
+	return 0;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+void
+tx_process_connect(struct cmsg *m)
+{
+	struct iproto_msg *msg = (struct iproto_msg *)m;
+	struct iproto_connection *con = msg->connection;
+	struct iproto_server *server = con->thread->server;
+	session_create(&con->tx.session, ++server->next_session_id,
+		       &iproto_session_vtab, con);
+	struct rt *rt = server->rt;
+	uint8_t uuid[16];
+	for (int i = 0; i < 16; i += 8) {
+		uint64_t r = rt_random(rt);
+		memcpy(uuid + i, &r, 8);
+	}
+	uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);
+	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
+	for (int i = 0; i < 32; i += 8) {
+		uint64_t r = rt_random(rt);
+		memcpy(con->tx.salt + i, &r, 8);
+	}
+	char greeting[GREETING_SIZE];
+	greeting_encode(greeting, greeting_version_id(2, 6, 0), uuid,
+			(const uint8_t *)con->tx.salt);
+	if (obuf_dup(con->tx.p_obuf, greeting, sizeof(greeting)) != 0) {
+		msg->close_connection = true;
+	}
+	tx_set_wpos(msg, con);
+	TRACE("tx.connect", TI("conn", con->id),
+	      TI("session", con->tx.session.id), TI("end", msg->wpos.svp.used));
+}
+
+void
+tx_process_disconnect(struct cmsg *m)
+{
+	struct iproto_connection *con =
+		container_of(m, struct iproto_connection, disconnect_msg);
+	session_close(&con->tx.session);
+	/*
+	 * Tarantool gh-6520: no push can happen after session_close, so a
+	 * raised flag would only send Kharon towards a dying connection.
+	 */
+	con->tx.is_push_pending = false;
+	TRACE("tx.disconnect", TI("conn", con->id),
+	      TI("kharon_away", con->tx.is_push_sent));
+}
+
+void
+tx_process_destroy(struct cmsg *m)
+{
+	struct iproto_connection *con =
+		container_of(m, struct iproto_connection, destroy_msg);
+	/* TX allocated the output buffers, TX frees them. */
+	obuf_destroy(&con->obuf[0]);
+	obuf_destroy(&con->obuf[1]);
+	TRACE("tx.destroy", TI("conn", con->id));
+}
+
+void
+tx_thread_done(struct cmsg *m)
+{
+	struct iproto_thread *t = container_of(m, struct iproto_thread, done_msg);
+	struct iproto_server *server = t->server;
+	TRACE("tx.net_done", TS("cord", t->name));
+	if (++server->n_threads_done < server->n_threads)
+		return;
+	for (int i = 0; i < server->n_threads; i++)
+		rt_cord_stop(server->threads[i].cord);
+	rt_cord_stop(server->tx_cord);
+}
+
+/* ------------------------------------------------------------- requests */
+
+static void
+tx_finish(struct iproto_msg *msg)
+{
+	tx_set_wpos(msg, msg->connection);
+}
+
+void
+tx_process_error(struct cmsg *m)
+{
+	struct iproto_msg *msg = (struct iproto_msg *)m;
+	struct iproto_connection *con = msg->connection;
+	tx_accept_wpos(con, &msg->wpos);
+	*diag_last() = msg->diag;
+	tx_reply_error(con, msg->req.sync);
+	tx_finish(msg);
+}
+
+static void
+tx_call_end(struct iproto_msg *msg, enum proc_status status)
+{
+	struct iproto_connection *con = msg->connection;
+	struct proc_call *call = &msg->call;
+	if (status == PROC_DONE &&
+	    tx_reply_data(con, msg->req.sync, &call->result) != 0)
+		status = PROC_ERROR;
+	if (status == PROC_ERROR)
+		tx_reply_error(con, msg->req.sync);
+	if (call->has_result)
+		port_destroy(&call->result);
+	tx_finish(msg);
+}
+
+static void
+tx_call_resume(struct task *task, struct cmsg *m)
+{
+	struct iproto_msg *msg = (struct iproto_msg *)m;
+	uint64_t wait_ns = 0;
+	enum proc_status status = msg->call.proc->resume(&msg->call, &wait_ns);
+	if (status == PROC_WAIT) {
+		task_wait(task, wait_ns, tx_call_resume);
+		return;
+	}
+	tx_call_end(msg, status);
+}
+
+static void
+tx_process_call(struct iproto_msg *msg)
+{
+	struct iproto_connection *con = msg->connection;
+	struct iproto_request *req = &msg->req;
+	if (req->type == IPROTO_EVAL) {
+		diag_set(ER_UNSUPPORTED, "ClientError", "EVAL is not supported");
+		tx_reply_error(con, req->sync);
+		tx_finish(msg);
+		return;
+	}
+	struct proc_call *call = &msg->call;
+	call->proc = proc_find(req->function_name, req->function_name_len);
+	if (call->proc == NULL) {
+		diag_set_client(ER_NO_SUCH_PROC, (int)req->function_name_len,
+				req->function_name);
+		tx_reply_error(con, req->sync);
+		tx_finish(msg);
+		return;
+	}
+	call->session = &con->tx.session;
+	call->sync = req->sync;
+	call->args = req->tuple;
+	call->args_end = req->tuple_end;
+	TRACE("task.call", TI("conn", con->id), TI("sync", req->sync),
+	      TS("proc", call->proc->name));
+	uint64_t wait_ns = 0;
+	enum proc_status status = call->proc->start(call, &wait_ns);
+	if (status != PROC_WAIT) {
+		tx_call_end(msg, status);
+		return;
+	}
+	/* A long poll: give the input back now (Tarantool's on_yield). */
+	cmsg_init(&msg->discard_input, con->thread->discard_route);
+	cpipe_push(&con->thread->net_pipe, &msg->discard_input);
+	task_wait(task_current(), wait_ns, tx_call_resume);
+}
+
+static void
+tx_process_select(struct iproto_msg *msg)
+{
+	struct iproto_connection *con = msg->connection;
+	uint32_t space = msg->req.space_id;
+	if (space == SPACE_VSPACE || space == SPACE_VINDEX ||
+	    space == SPACE_VCOLLATION) {
+		if (tx_reply_data(con, msg->req.sync, NULL) != 0)
+			tx_reply_error(con, msg->req.sync);
+		return;
+	}
+	char name[16];
+	snprintf(name, sizeof(name), "%u", space);
+	diag_set_client(ER_NO_SUCH_SPACE, name);
+	tx_reply_error(con, msg->req.sync);
+}
+
+static void
+tx_process_auth(struct iproto_msg *msg)
+{
+	struct iproto_connection *con = msg->connection;
+	const struct iproto_request *req = &msg->req;
+	if (req->user_name_len == 5 && memcmp(req->user_name, "guest", 5) == 0) {
+		tx_reply_ok(con, req->sync);
+		return;
+	}
+	char user[64];
+	snprintf(user, sizeof(user), "%.*s", (int)req->user_name_len,
+		 req->user_name);
+	diag_set_client(ER_NO_SUCH_USER, user);
+	tx_reply_error(con, req->sync);
+}
+
+void
+tx_process_request(struct cmsg *m)
+{
+	struct iproto_msg *msg = (struct iproto_msg *)m;
+	struct iproto_connection *con = msg->connection;
+	tx_accept_wpos(con, &msg->wpos);
+	/*
+	 * Requests already read run even if the client has gone (Tarantool
+	 * gh-6292); their pushes fail with "Session is closed" and their
+	 * replies are never sent.
+	 */
+	switch (msg->req.type) {
+	case IPROTO_PING:
+		tx_reply_ok(con, msg->req.sync);
+		break;
+	case IPROTO_AUTH:
+		tx_process_auth(msg);
+		break;
+	case IPROTO_SELECT:
+		tx_process_select(msg);
+		break;
+	case IPROTO_CALL:
+	case IPROTO_CALL_16:
+	case IPROTO_EVAL:
+		tx_process_call(msg);
+		return;
+	default: {
+		char name[16];
+		snprintf(name, sizeof(name), "%u", msg->req.space_id);
+		diag_set_client(ER_NO_SUCH_SPACE, name);
+		tx_reply_error(con, msg->req.sync);
+		break;
+	}
+	}
+	tx_finish(msg);
+}

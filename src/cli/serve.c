@@ -1,0 +1,119 @@
+/*
+ * serve.c — `kharon serve`: the server on real threads until SIGINT or
+ * SIGTERM, then a graceful stop (finish what is in flight) and exit 0.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+#include "cli/cli.h"
+#include "iproto/iproto.h"
+#include "rt/rt.h"
+
+static const char serve_usage[] =
+	"usage: kharon serve [--listen HOST:PORT] [--iproto-threads N]\n"
+	"                    [--push-mode kharon|per_push] [--readahead BYTES]\n"
+	"                    [--net-msg-max N] [--obuf-limit BYTES]\n"
+	"                    [--max-packet BYTES]\n";
+
+/** A whole number in [min, max], or -1. */
+static long long
+serve_number(const char *s, long long min, long long max)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < min || v > max)
+		return -1;
+	return v;
+}
+
+int
+cli_serve(int argc, char **argv)
+{
+	struct iproto_opts opts;
+	iproto_opts_default(&opts);
+	for (int i = 0; i < argc; i++) {
+		const char *opt = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		long long v = 0;
+		if (val == NULL)
+			goto usage;
+		i++;
+		if (strcmp(opt, "--listen") == 0) {
+			if (strlen(val) >= sizeof(opts.listen))
+				goto usage;
+			strcpy(opts.listen, val);
+		} else if (strcmp(opt, "--iproto-threads") == 0) {
+			if ((v = serve_number(val, 1, 64)) < 0)
+				goto usage;
+			opts.iproto_threads = (int)v;
+		} else if (strcmp(opt, "--push-mode") == 0) {
+			if (strcmp(val, "kharon") == 0)
+				opts.push_mode = PUSH_MODE_KHARON;
+			else if (strcmp(val, "per_push") == 0)
+				opts.push_mode = PUSH_MODE_PER_PUSH;
+			else
+				goto usage;
+		} else if (strcmp(opt, "--readahead") == 0) {
+			if ((v = serve_number(val, 128, 1LL << 30)) < 0)
+				goto usage;
+			opts.readahead = (size_t)v;
+		} else if (strcmp(opt, "--net-msg-max") == 0) {
+			if ((v = serve_number(val, 2, 1 << 20)) < 0)
+				goto usage;
+			opts.net_msg_max = (int)v;
+		} else if (strcmp(opt, "--obuf-limit") == 0) {
+			if ((v = serve_number(val, 0, 1LL << 40)) < 0)
+				goto usage;
+			opts.obuf_limit = (size_t)v;
+		} else if (strcmp(opt, "--max-packet") == 0) {
+			if ((v = serve_number(val, 16, 1LL << 31)) < 0)
+				goto usage;
+			opts.max_packet = (size_t)v;
+		} else {
+			goto usage;
+		}
+	}
+	/* Cords inherit the mask: only this thread takes the signals. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct rt *rt = rt_thread_new();
+	struct iproto_server *server = rt != NULL ?
+		iproto_server_new(rt, &opts) : NULL;
+	if (server == NULL || iproto_server_start(server) != 0) {
+		fprintf(stderr, "kharon serve: %s\n", diag_msg());
+		return CLI_FAILED;
+	}
+	fprintf(stderr, "kharon serve: listening on port %d, %d iproto "
+		"thread(s), push mode %s\n", iproto_server_port(server),
+		opts.iproto_threads,
+		opts.push_mode == PUSH_MODE_KHARON ? "kharon" : "per_push");
+	int sig = 0;
+	sigwait(&set, &sig);
+	fprintf(stderr, "kharon serve: %s, finishing what is in flight\n",
+		sig == SIGINT ? "SIGINT" : "SIGTERM");
+	iproto_server_shutdown(server, 5ULL * 1000 * 1000 * 1000);
+	rt_run(rt);
+	struct iproto_stats st;
+	iproto_server_stats(server, &st);
+	fprintf(stderr, "kharon serve: stopped: %llu connections, %llu "
+		"requests, %llu pushes, %llu push messages\n",
+		(unsigned long long)st.n_connections,
+		(unsigned long long)st.n_requests,
+		(unsigned long long)st.n_pushes,
+		(unsigned long long)st.n_push_msgs);
+	iproto_server_delete(server);
+	rt_delete(rt);
+	return CLI_OK;
+usage:
+	fputs(serve_usage, stderr);
+	return CLI_USAGE;
+}

@@ -1,0 +1,285 @@
+/*
+ * iproto_connection.h — the objects both banks of the river share: a
+ * client connection, the request message, Kharon, a network cord.
+ *
+ * Internal to the server (src/iproto and src/box/tx.c). Every field says
+ * which cord writes it; the other side only reads what a cbus message has
+ * told it about (the endpoint mutex orders the writes before the reads).
+ *
+ *   net cord (iproto)                          tx cord
+ *   ─────────────────                          ───────
+ *   ibuf[2], p_ibuf, parse_size     requests   tx.p_obuf, obuf contents
+ *   wpos (flushed), wend (known)  ──────────>  session, salt
+ *   socket, state, watchers        <──────────  tx.is_push_sent/pending
+ *                                   replies,
+ *                                   Kharon
+ *
+ * Functions are thread-prefixed: net_* run on a network cord, tx_* on TX.
+ */
+#ifndef KHARON_IPROTO_IPROTO_CONNECTION_H
+#define KHARON_IPROTO_IPROTO_CONNECTION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/diag.h"
+#include "base/list.h"
+#include "box/port.h"
+#include "box/session.h"
+#include "box/task.h"
+#include "buf/ibuf.h"
+#include "buf/obuf.h"
+#include "cbus/cbus.h"
+#include "iproto/iproto.h"
+#include "proto/xrow.h"
+
+struct rt_sock;
+struct rt_wakeup;
+struct rt_timer;
+struct rt_listener;
+struct iproto_connection;
+struct iproto_server;
+
+/** A position in one of a connection's two output buffers. */
+struct iproto_wpos {
+	struct obuf *obuf;
+	struct obuf_svp svp;
+};
+
+/** Kharon: the one message per connection that ferries push output. */
+struct iproto_kharon {
+	struct cmsg base;
+	/** To net: end of output to flush. Back to TX: net's flushed position. */
+	struct iproto_wpos wpos;
+};
+
+/** A push message of per_push mode (allocated per push). */
+struct iproto_push_msg {
+	struct cmsg base;
+	struct iproto_connection *connection;
+	struct iproto_wpos wpos;
+};
+
+/** State of a CALL while its procedure runs (possibly across waits). */
+struct proc;
+struct proc_call {
+	const struct proc *proc;
+	struct session *session;
+	uint64_t sync;
+	/** Arguments: trusted MsgPack array, valid until input is discarded. */
+	const char *args, *args_end;
+	int64_t n, i, ms;
+	/** Copy of the payload argument, owned (outlives discarded input). */
+	char *payload;
+	uint32_t payload_len;
+	struct port result;
+	bool has_result;
+};
+
+/** A request on its round trip: parsed in net, run in TX, answered in net. */
+struct iproto_msg {
+	struct cmsg base;
+	struct iproto_connection *connection;
+	struct iproto_request req;
+	/** Why decoding failed (error_route), or the connect failure. */
+	struct diag diag;
+	/** Input buffer holding the request bytes, and how many (0: discarded). */
+	struct ibuf *p_ibuf;
+	size_t len;
+	/** Input released early (a waiting call): counted in long_poll_count. */
+	bool is_discarded;
+	/** To TX: net's flushed position. Back: end of what TX wrote. */
+	struct iproto_wpos wpos;
+	/** Sent by TX when a call starts waiting: release the input early. */
+	struct cmsg discard_input;
+	bool close_connection;
+	struct proc_call call;
+};
+
+enum iproto_connection_state {
+	IPROTO_CONNECTION_ALIVE,
+	IPROTO_CONNECTION_CLOSED,
+	IPROTO_CONNECTION_PENDING_DESTROY,
+	IPROTO_CONNECTION_DESTROYED,
+};
+
+struct iproto_connection {
+	struct iproto_thread *thread;
+	uint32_t id;
+	/* ---- net ---- */
+	struct rt_sock *sock;
+	enum iproto_connection_state state;
+	struct ibuf ibuf[2];
+	struct ibuf *p_ibuf;
+	/** Bytes at the tail of p_ibuf read but not parsed (a partial request). */
+	size_t parse_size;
+	/** Calls whose input was discarded early and that are still running. */
+	int long_poll_count;
+	/** Flushed up to here, and output known to be complete up to here. */
+	struct iproto_wpos wpos;
+	struct iproto_wpos wend;
+	bool is_input_stopped;
+	bool is_reading_started;
+	/** Parked on net_msg_max (in thread->stopped). */
+	bool is_parked;
+	struct rlist in_stopped;
+	struct rlist in_thread;
+	/** Teardown messages, pre-allocated: closing cannot fail. */
+	struct cmsg disconnect_msg;
+	struct cmsg destroy_msg;
+	struct iproto_kharon kharon;
+	/* ---- both: written by TX, read by net only through messages ---- */
+	struct obuf obuf[2];
+	/* ---- tx ---- */
+	struct {
+		struct obuf *p_obuf;
+		bool is_push_sent;
+		bool is_push_pending;
+		struct session session;
+		char salt[32];
+	} tx;
+};
+
+/** One network cord and everything it owns. */
+struct iproto_thread {
+	struct iproto_server *server;
+	int id;
+	char name[16];
+	struct rt_cord *cord;
+	struct cbus_endpoint endpoint;
+	/** net -> tx, created on this cord. */
+	struct cpipe tx_pipe;
+	/** tx -> net, created on TX. */
+	struct cpipe net_pipe;
+	/* Routes: per thread, because their pipes are (Tarantool 2.8). */
+	struct cmsg_hop connect_route[2];
+	struct cmsg_hop request_route[2];
+	struct cmsg_hop error_route[2];
+	struct cmsg_hop disconnect_route[2];
+	struct cmsg_hop destroy_route[2];
+	struct cmsg_hop push_route[2];
+	struct cmsg_hop per_push_route[2];
+	struct cmsg_hop discard_route[1];
+	struct cmsg_hop done_route[1];
+	struct cmsg done_msg;
+	/** Messages in flight (net_msg_max). */
+	int n_msg;
+	struct rlist stopped;
+	struct rlist connections;
+	int n_connections;
+	bool is_shutting_down;
+	struct rt_wakeup *shutdown_wakeup;
+	struct rt_timer *shutdown_timer;
+	struct iproto_stats stats;
+};
+
+struct iproto_server {
+	struct rt *rt;
+	struct iproto_opts opts;
+	struct rt_cord *tx_cord;
+	struct cbus_endpoint tx_endpoint;
+	struct task_pool tasks;
+	struct rt_listener *listener;
+	struct iproto_thread *threads;
+	int n_threads;
+	/** TX: network cords that finished shutting down. */
+	int n_threads_done;
+	uint64_t grace_ns;
+	uint32_t next_connection_id;
+	uint64_t next_session_id;
+	/** TX: pushes and push messages (summed into stats). */
+	uint64_t n_pushes;
+	uint64_t n_push_msgs;
+};
+
+/* ---- net half (net_*.c) ---- */
+
+/** Accept callback of a network cord. */
+void
+net_on_accept(struct rt_sock *sock, void *arg);
+
+/** Socket readiness callback. */
+void
+net_on_io(struct rt_sock *sock, int events, void *arg);
+
+/** Close the socket and start the disconnect round trip. */
+void
+net_connection_close(struct iproto_connection *con);
+
+/** Destroy the connection if it is closed and nothing is in flight. */
+void
+net_connection_try_destroy(struct iproto_connection *con);
+
+/** Read and parse what the socket has (input side). */
+void
+net_input(struct iproto_connection *con);
+
+/** Resume reading if it stopped and a buffer or message is free again. */
+void
+net_input_resume(struct iproto_connection *con);
+
+/** Write [wpos, wend); 0 all written, -1 would block, -2 closed. */
+int
+net_flush(struct iproto_connection *con);
+
+/** Start flushing: write now what can be written, watch the rest. */
+void
+net_output(struct iproto_connection *con);
+
+/** A message came back: give its input bytes back (ibuf reference count). */
+void
+net_release_input(struct iproto_connection *con, struct iproto_msg *msg);
+
+/** A request message counted against net_msg_max; NULL + diag on OOM. */
+struct iproto_msg *
+net_msg_new(struct iproto_connection *con);
+
+/** Free a request message and let parked connections read again. */
+void
+net_msg_delete(struct iproto_msg *msg);
+
+/** Apply obuf_limit after wend moved; closes the connection if over. */
+bool
+net_check_obuf_limit(struct iproto_connection *con);
+
+/* Hops that run on the network cord. */
+void net_send_greeting(struct cmsg *m);
+void net_send_msg(struct cmsg *m);
+void net_finish_disconnect(struct cmsg *m);
+void net_finish_destroy(struct cmsg *m);
+void net_discard_input(struct cmsg *m);
+void net_kharon_arrive(struct cmsg *m);
+void net_push_arrive(struct cmsg *m);
+
+/* ---- tx half (box/tx.c, iproto/kharon.c) ---- */
+
+void tx_process_connect(struct cmsg *m);
+void tx_process_request(struct cmsg *m);
+void tx_process_error(struct cmsg *m);
+void tx_process_disconnect(struct cmsg *m);
+void tx_process_destroy(struct cmsg *m);
+void tx_kharon_return(struct cmsg *m);
+void tx_push_msg_done(struct cmsg *m);
+void tx_thread_done(struct cmsg *m);
+
+/** Recycle output buffers from net's flushed position (research §4.4). */
+void
+tx_accept_wpos(struct iproto_connection *con, const struct iproto_wpos *wpos);
+
+/** The session vtab of binary connections (kharon.c). */
+extern const struct session_vtab iproto_session_vtab;
+
+/** Index (0/1) of an ibuf or obuf of the connection, for traces. */
+static inline int
+iproto_ibuf_index(const struct iproto_connection *con, const struct ibuf *b)
+{
+	return b == &con->ibuf[1];
+}
+
+static inline int
+iproto_obuf_index(const struct iproto_connection *con, const struct obuf *b)
+{
+	return b == &con->obuf[1];
+}
+
+#endif /* KHARON_IPROTO_IPROTO_CONNECTION_H */

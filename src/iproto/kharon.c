@@ -1,0 +1,159 @@
+/*
+ * kharon.c — box.session.push and Kharon, the ferryman, on both banks.
+ *
+ * A push writes a complete IPROTO_CHUNK packet (the request's sync) into
+ * the connection's output buffer in TX and returns at once: it never waits
+ * for the client. The network cord must still learn that there is new
+ * output. Sending a cbus message per push would cost a message (and maybe
+ * a wakeup) each; instead every connection has ONE message, Kharon, who
+ * shuttles between the banks:
+ *
+ *   tx                                         net
+ *   push p1: Kharon home ── depart(end=E1) ──> arrive: wend = E1, write;
+ *   push p2: Kharon away → is_push_pending       carry back the flushed pos
+ *   push p3: (flag already up)                  │
+ *   return: accept flushed pos; <───────────────┘
+ *           pending? ── depart(end=E3) ──────> arrive: wend = E3, write p2 p3
+ *
+ * At most one Kharon per connection is ever in flight, and any number of
+ * pushes made while he is away cost nothing but a flag. The two flags are
+ * touched only by TX. On disconnect TX lowers `pending` (the fix of
+ * Tarantool gh-6520: otherwise Kharon could depart again towards a
+ * connection that is being freed).
+ *
+ * --push-mode per_push replaces Kharon with a fresh message per push, for
+ * the benchmark's and the lesson's contrast. Lesson: lessons/en/06-kharon.md.
+ */
+#include "base/mem.h"
+#include "iproto/iproto_connection.h"
+#include "proto/errcode.h"
+#include "proto/iproto_constants.h"
+#include "trace/trace.h"
+
+/* ------------------------------------------------------------- tx bank */
+
+static void
+tx_kharon_depart(struct iproto_connection *con)
+{
+	struct iproto_kharon *k = &con->kharon;
+	cmsg_init(&k->base, con->thread->push_route);
+	k->wpos.obuf = con->tx.p_obuf;
+	k->wpos.svp = obuf_create_svp(con->tx.p_obuf);
+	con->tx.is_push_pending = false;
+	con->tx.is_push_sent = true;
+	con->thread->server->n_push_msgs++;
+	TRACE("kharon.depart", TI("conn", con->id), TI("msg", k->base.id),
+	      TI("buf", iproto_obuf_index(con, k->wpos.obuf)),
+	      TI("end", k->wpos.svp.used));
+	cpipe_push(&con->thread->net_pipe, &k->base);
+}
+
+static void
+tx_per_push_send(struct iproto_connection *con)
+{
+	struct iproto_push_msg *msg = mem_alloc(sizeof(*msg));
+	if (msg == NULL) {
+		/* The chunk is in the obuf; the next reply will carry it out. */
+		return;
+	}
+	msg->connection = con;
+	msg->wpos.obuf = con->tx.p_obuf;
+	msg->wpos.svp = obuf_create_svp(con->tx.p_obuf);
+	cmsg_init(&msg->base, con->thread->per_push_route);
+	con->thread->server->n_push_msgs++;
+	TRACE("push.msg", TI("conn", con->id), TI("msg", msg->base.id),
+	      TI("end", msg->wpos.svp.used));
+	cpipe_push(&con->thread->net_pipe, &msg->base);
+}
+
+/** session_vtab.push of binary sessions. */
+static int
+iproto_session_push(struct session *session, uint64_t sync, struct port *port)
+{
+	struct iproto_connection *con = session->owner;
+	struct obuf *out = con->tx.p_obuf;
+	/* Reserve the 35-byte header first, so the savepoint points at it. */
+	if (obuf_reserve(out, IPROTO_SELECT_HEADER_LEN) == NULL)
+		return -1;
+	struct obuf_svp svp = obuf_create_svp(out);
+	obuf_alloc(out, IPROTO_SELECT_HEADER_LEN);
+	if (port_dump_msgpack(port, out) < 0) {
+		obuf_rollback_to_svp(out, &svp);
+		TRACE("obuf.rollback", TI("conn", con->id),
+		      TI("buf", iproto_obuf_index(con, out)), TI("to", svp.used));
+		return -1;
+	}
+	char *header = obuf_svp_to_ptr(out, &svp);
+	uint32_t body_len = (uint32_t)(obuf_size(out) - svp.used -
+				       IPROTO_HEADER_LEN);
+	iproto_header_encode(header, IPROTO_CHUNK, sync, 1, body_len);
+	/* A chunk always says count 1 (research §6.2). */
+	iproto_body_prefix_encode(header + IPROTO_HEADER_LEN, 1);
+	con->thread->server->n_pushes++;
+	TRACE("push", TI("conn", con->id), TI("sync", sync),
+	      TI("buf", iproto_obuf_index(con, out)), TI("begin", svp.used),
+	      TI("end", obuf_size(out)), TI("kharon_away", con->tx.is_push_sent));
+	if (con->thread->server->opts.push_mode == PUSH_MODE_PER_PUSH) {
+		tx_per_push_send(con);
+	} else if (!con->tx.is_push_sent) {
+		tx_kharon_depart(con);
+	} else if (!con->tx.is_push_pending) {
+		con->tx.is_push_pending = true;
+		TRACE("kharon.flag", TI("conn", con->id), TI("pending", 1));
+	}
+	return 0;
+}
+
+const struct session_vtab iproto_session_vtab = {
+	.push = iproto_session_push,
+};
+
+void
+tx_kharon_return(struct cmsg *m)
+{
+	struct iproto_kharon *k = (struct iproto_kharon *)m;
+	struct iproto_connection *con =
+		container_of(k, struct iproto_connection, kharon);
+	tx_accept_wpos(con, &k->wpos);
+	con->tx.is_push_sent = false;
+	TRACE("kharon.return", TI("conn", con->id), TI("msg", m->id),
+	      TI("pending", con->tx.is_push_pending));
+	if (con->tx.is_push_pending)
+		tx_kharon_depart(con);
+}
+
+void
+tx_push_msg_done(struct cmsg *m)
+{
+	struct iproto_push_msg *msg = (struct iproto_push_msg *)m;
+	tx_accept_wpos(msg->connection, &msg->wpos);
+	mem_free(msg);
+}
+
+/* ------------------------------------------------------------ net bank */
+
+/** Kharon lands: more output is complete; he takes the flushed position back. */
+void
+net_kharon_arrive(struct cmsg *m)
+{
+	struct iproto_kharon *k = (struct iproto_kharon *)m;
+	struct iproto_connection *con =
+		container_of(k, struct iproto_connection, kharon);
+	con->wend = k->wpos;
+	k->wpos = con->wpos;
+	TRACE("kharon.arrive", TI("conn", con->id), TI("msg", m->id),
+	      TI("wend", con->wend.svp.used), TI("wpos", con->wpos.svp.used));
+	if (con->state == IPROTO_CONNECTION_ALIVE && net_check_obuf_limit(con))
+		net_output(con);
+}
+
+void
+net_push_arrive(struct cmsg *m)
+{
+	struct iproto_push_msg *msg = (struct iproto_push_msg *)m;
+	struct iproto_connection *con = msg->connection;
+	con->wend = msg->wpos;
+	msg->wpos = con->wpos;
+	if (con->state == IPROTO_CONNECTION_ALIVE && net_check_obuf_limit(con))
+		net_output(con);
+}

@@ -1,0 +1,235 @@
+/*
+ * net_connection.c — a client connection's life on its network cord:
+ * accept, greeting, replies coming back, close, orderly destruction.
+ *
+ *   accept ── connect msg ──> tx: session, greeting into obuf
+ *          <── greeting ───── (net_send_greeting: flush, then start reading)
+ *   ... requests (net_input.c), replies (net_send_msg), Kharon (kharon.c) ...
+ *   EOF/error: close socket ── disconnect ──> tx: session closed, pushes fail
+ *          <──────────────────  net_finish_disconnect: wait until idle
+ *   idle ──── destroy ───────> tx: free obufs
+ *          <──────────────────  net_finish_destroy: free ibufs, connection
+ *
+ * The two teardown messages live inside the connection, so closing can
+ * never fail for lack of memory; FIFO order of each pipe guarantees that
+ * everything TX sent before processing `destroy` arrives before
+ * net_finish_destroy (research §2.8). Lesson: lessons/en/10-disconnect.md.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "iproto/iproto_connection.h"
+#include "proto/errcode.h"
+#include "rt/rt.h"
+#include "trace/trace.h"
+
+struct iproto_msg *
+net_msg_new(struct iproto_connection *con)
+{
+	struct iproto_msg *msg = mem_zalloc(sizeof(*msg));
+	if (msg == NULL) {
+		diag_set_oom(sizeof(*msg), "iproto_msg");
+		return NULL;
+	}
+	msg->connection = con;
+	con->thread->n_msg++;
+	return msg;
+}
+
+void
+net_msg_delete(struct iproto_msg *msg)
+{
+	struct iproto_thread *t = msg->connection->thread;
+	mem_free(msg->call.payload);
+	mem_free(msg);
+	t->n_msg--;
+	/* Resume parked connections, oldest first, while there is room. */
+	while (!rlist_empty(&t->stopped) &&
+	       t->n_msg < t->server->opts.net_msg_max) {
+		struct iproto_connection *con =
+			rlist_first_entry(&t->stopped, struct iproto_connection,
+					  in_stopped);
+		rlist_del(&con->in_stopped);
+		con->is_parked = false;
+		TRACE("input.resume", TI("conn", con->id), TS("why", "net_msg_max"));
+		net_input_resume(con);
+	}
+}
+
+void
+net_on_accept(struct rt_sock *sock, void *arg)
+{
+	struct iproto_thread *t = arg;
+	struct iproto_server *server = t->server;
+	if (t->is_shutting_down) {
+		rt_sock_close(sock, false);
+		return;
+	}
+	struct iproto_connection *con = mem_zalloc(sizeof(*con));
+	if (con == NULL) {
+		rt_sock_close(sock, false);
+		return;
+	}
+	con->thread = t;
+	con->id = __atomic_add_fetch(&server->next_connection_id, 1,
+				     __ATOMIC_RELAXED);
+	con->sock = sock;
+	con->state = IPROTO_CONNECTION_ALIVE;
+	ibuf_create(&con->ibuf[0], server->opts.readahead);
+	ibuf_create(&con->ibuf[1], server->opts.readahead);
+	con->p_ibuf = &con->ibuf[0];
+	obuf_create(&con->obuf[0], server->opts.obuf_chunk);
+	obuf_create(&con->obuf[1], server->opts.obuf_chunk);
+	con->tx.p_obuf = &con->obuf[0];
+	con->wpos.obuf = con->wend.obuf = &con->obuf[0];
+	rlist_create(&con->in_stopped);
+	rlist_add_tail(&t->connections, &con->in_thread);
+	t->n_connections++;
+	t->stats.n_connections++;
+	struct iproto_msg *msg = net_msg_new(con);
+	TRACE("conn.accept", TI("conn", con->id), TS("peer", rt_sock_peer(sock)));
+	if (msg == NULL) {
+		net_connection_close(con);
+		return;
+	}
+	msg->wpos = con->wpos;
+	cmsg_init(&msg->base, t->connect_route);
+	cpipe_push(&t->tx_pipe, &msg->base);
+}
+
+void
+net_send_greeting(struct cmsg *m)
+{
+	struct iproto_msg *msg = (struct iproto_msg *)m;
+	struct iproto_connection *con = msg->connection;
+	bool close = msg->close_connection;
+	con->wend = msg->wpos;
+	net_msg_delete(msg);
+	if (con->state != IPROTO_CONNECTION_ALIVE) {
+		net_connection_try_destroy(con);
+		return;
+	}
+	/* Best effort: the error packet TX wrote, then close. */
+	if (close) {
+		net_flush(con);
+		net_connection_close(con);
+		return;
+	}
+	net_output(con);
+}
+
+void
+net_send_msg(struct cmsg *m)
+{
+	struct iproto_msg *msg = (struct iproto_msg *)m;
+	struct iproto_connection *con = msg->connection;
+	net_release_input(con, msg);
+	con->wend = msg->wpos;
+	TRACE("net.reply", TI("conn", con->id), TI("msg", m->id),
+	      TI("sync", msg->req.sync), TI("wend_buf",
+	      iproto_obuf_index(con, con->wend.obuf)),
+	      TI("wend", con->wend.svp.used));
+	net_msg_delete(msg);
+	if (con->state == IPROTO_CONNECTION_ALIVE) {
+		if (net_check_obuf_limit(con))
+			net_output(con);
+	} else {
+		net_connection_try_destroy(con);
+	}
+}
+
+bool
+net_check_obuf_limit(struct iproto_connection *con)
+{
+	size_t limit = con->thread->server->opts.obuf_limit;
+	if (limit == 0)
+		return true;
+	size_t unflushed;
+	if (con->wend.obuf == con->wpos.obuf)
+		unflushed = con->wend.svp.used - con->wpos.svp.used;
+	else
+		unflushed = obuf_size(con->wpos.obuf) - con->wpos.svp.used +
+			    con->wend.svp.used;
+	if (unflushed <= limit)
+		return true;
+	con->thread->stats.n_obuf_limit_closes++;
+	fprintf(stderr, "kharon: closing connection %u (%s): %zu bytes of "
+		"output not read by the client, obuf_limit is %zu\n", con->id,
+		con->sock != NULL ? rt_sock_peer(con->sock) : "?", unflushed,
+		limit);
+	TRACE("conn.obuf_limit", TI("conn", con->id), TI("unflushed", unflushed),
+	      TI("limit", limit));
+	net_connection_close(con);
+	return false;
+}
+
+void
+net_connection_close(struct iproto_connection *con)
+{
+	if (con->state != IPROTO_CONNECTION_ALIVE)
+		return;
+	struct iproto_thread *t = con->thread;
+	TRACE("conn.close", TI("conn", con->id), TI("parse_size", con->parse_size));
+	rt_sock_close(con->sock, false);
+	con->sock = NULL;
+	/* The partial request at the tail will never complete. */
+	ibuf_discard(con->p_ibuf, con->parse_size);
+	con->parse_size = 0;
+	if (con->is_parked) {
+		rlist_del(&con->in_stopped);
+		con->is_parked = false;
+	}
+	con->state = IPROTO_CONNECTION_CLOSED;
+	cmsg_init(&con->disconnect_msg, t->disconnect_route);
+	cpipe_push(&t->tx_pipe, &con->disconnect_msg);
+}
+
+void
+net_finish_disconnect(struct cmsg *m)
+{
+	struct iproto_connection *con =
+		container_of(m, struct iproto_connection, disconnect_msg);
+	con->state = IPROTO_CONNECTION_PENDING_DESTROY;
+	net_connection_try_destroy(con);
+}
+
+static bool
+net_connection_is_idle(const struct iproto_connection *con)
+{
+	return con->long_poll_count == 0 && ibuf_used(&con->ibuf[0]) == 0 &&
+	       ibuf_used(&con->ibuf[1]) == 0;
+}
+
+void
+net_connection_try_destroy(struct iproto_connection *con)
+{
+	/* Wait for the disconnect round trip, then for requests in flight. */
+	if (con->state != IPROTO_CONNECTION_PENDING_DESTROY ||
+	    !net_connection_is_idle(con))
+		return;
+	con->state = IPROTO_CONNECTION_DESTROYED;
+	TRACE("conn.destroy", TI("conn", con->id));
+	cmsg_init(&con->destroy_msg, con->thread->destroy_route);
+	cpipe_push(&con->thread->tx_pipe, &con->destroy_msg);
+}
+
+void
+net_finish_destroy(struct cmsg *m)
+{
+	struct iproto_connection *con =
+		container_of(m, struct iproto_connection, destroy_msg);
+	struct iproto_thread *t = con->thread;
+	ibuf_destroy(&con->ibuf[0]);
+	ibuf_destroy(&con->ibuf[1]);
+	rlist_del(&con->in_thread);
+	t->n_connections--;
+	TRACE("conn.free", TI("conn", con->id));
+	mem_free(con);
+	if (t->is_shutting_down && t->n_connections == 0) {
+		/* Tell TX this cord is done; its pipe goes with the message. */
+		cmsg_init(&t->done_msg, t->done_route);
+		cpipe_push(&t->tx_pipe, &t->done_msg);
+	}
+}

@@ -1,0 +1,282 @@
+/*
+ * net_input.c — reading requests on a network cord: two input buffers per
+ * connection, parsing in place, one cbus batch per read.
+ *
+ * A parsed request is NOT copied: its message points into the ibuf, so a
+ * buffer with requests in flight must never move (and any ibuf_reserve may
+ * move it). Hence two buffers, and these rules, in this order (Tarantool
+ * 2.6's iproto_connection_input_buffer, research §3.3):
+ *
+ *   1. the current buffer has room for the next request: read into it
+ *      (if it holds nothing at all, restart it from the beginning);
+ *   2. it is full but holds only the unparsed tail: reserve in it (it may
+ *      compact or grow — safe, nothing points into it);
+ *   3. the other buffer still has requests in flight: stop reading until
+ *      replies come back ("readahead limit is reached");
+ *   4. otherwise switch: reserve in the other buffer, move the partial
+ *      tail request across, and make it current.
+ *
+ * A buffer's rpos is only a byte counter of requests in flight: each
+ * returning message consumes its `len`; nothing ever reads at rpos.
+ * Lesson: lessons/en/04-ibuf-double.md.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "iproto/iproto_connection.h"
+#include "proto/errcode.h"
+#include "proto/iproto_constants.h"
+#include "proto/mp.h"
+#include "rt/rt.h"
+#include "trace/trace.h"
+
+/** An idle buffer bigger than this many readaheads is freed (research §3.3). */
+enum { IBUF_SHRINK_FACTOR = 18 };
+
+static void
+net_ibuf_trace(const char *ev, struct iproto_connection *con, struct ibuf *b)
+{
+	TRACE(ev, TI("conn", con->id), TI("buf", iproto_ibuf_index(con, b)),
+	      TI("rpos", b->rpos - b->buf), TI("wpos", b->wpos - b->buf),
+	      TI("end", b->end - b->buf), TI("current", b == con->p_ibuf),
+	      TS("move", ibuf_move_name(b->last_move)));
+}
+
+/** Reset an empty buffer, or free it if one huge request made it huge. */
+static void
+net_reset_input(struct iproto_connection *con, struct ibuf *b)
+{
+	size_t readahead = con->thread->server->opts.readahead;
+	if (ibuf_capacity(b) >= IBUF_SHRINK_FACTOR * readahead)
+		ibuf_reinit(b);
+	else
+		ibuf_reset(b);
+}
+
+/** Bytes to make room for: the partial request's length if known, else 3. */
+static size_t
+net_to_read(struct iproto_connection *con)
+{
+	const char *tail = con->p_ibuf->wpos - con->parse_size;
+	if (con->parse_size > 0 && mp_uint_len(*tail) != 0 &&
+	    mp_uint_len(*tail) <= con->parse_size) {
+		const char *p = tail;
+		uint64_t len = mp_decode_uint(&p);
+		return (size_t)len + (size_t)(p - tail);
+	}
+	return 3;
+}
+
+/** The buffer to read into, by the rules above; NULL: stop reading. */
+static struct ibuf *
+net_input_buffer(struct iproto_connection *con)
+{
+	struct ibuf *cur = con->p_ibuf;
+	size_t to_read = net_to_read(con);
+	if (ibuf_unused(cur) >= to_read) {
+		if (ibuf_used(cur) == 0)
+			ibuf_reset(cur);
+		return cur;
+	}
+	if (ibuf_used(cur) == con->parse_size) {
+		if (ibuf_reserve(cur, to_read) == NULL)
+			return NULL;
+		net_ibuf_trace("ibuf.reserve", con, cur);
+		return cur;
+	}
+	struct ibuf *other = cur == &con->ibuf[0] ? &con->ibuf[1] : &con->ibuf[0];
+	if (ibuf_used(other) != 0)
+		return NULL;
+	net_reset_input(con, other);
+	if (ibuf_reserve(other, to_read + con->parse_size) == NULL)
+		return NULL;
+	net_ibuf_trace("ibuf.reserve", con, other);
+	memcpy(other->wpos, cur->wpos - con->parse_size, con->parse_size);
+	ibuf_advance(other, con->parse_size);
+	ibuf_discard(cur, con->parse_size);
+	if (ibuf_used(cur) == 0)
+		net_reset_input(con, cur);
+	con->p_ibuf = other;
+	TRACE("ibuf.switch", TI("conn", con->id),
+	      TI("buf", iproto_ibuf_index(con, other)),
+	      TI("moved", con->parse_size));
+	return other;
+}
+
+/** A framing error: best-effort error packet straight to the socket, close. */
+static void
+net_framing_error(struct iproto_connection *con)
+{
+	struct diag d = *diag_last();
+	char packet[512];
+	if (iproto_reply_error_size(&d) <= sizeof(packet)) {
+		char *end = iproto_reply_error_encode(packet, &d, 0, 1);
+		struct iovec iov = { packet, (size_t)(end - packet) };
+		rt_sock_writev(con->sock, &iov, 1);
+	}
+	TRACE("req.bad_frame", TI("conn", con->id), TI("code", d.code));
+	net_connection_close(con);
+}
+
+static const struct cmsg_hop *
+net_route(struct iproto_thread *t, struct iproto_msg *msg, int rc)
+{
+	if (rc != 0) {
+		msg->diag = *diag_last();
+		return t->error_route;
+	}
+	return t->request_route;
+}
+
+/** Parse every complete request at the tail of `in`; one batch to TX. */
+static void
+net_enqueue_batch(struct iproto_connection *con, struct ibuf *in)
+{
+	struct iproto_thread *t = con->thread;
+	struct iproto_server *server = t->server;
+	int n = 0;
+	while (con->parse_size > 0 && con->state == IPROTO_CONNECTION_ALIVE) {
+		if (t->n_msg >= server->opts.net_msg_max) {
+			if (!con->is_parked) {
+				con->is_parked = true;
+				rlist_add_tail(&t->stopped, &con->in_stopped);
+				t->stats.n_net_msg_max_parks++;
+				TRACE("input.stop", TI("conn", con->id),
+				      TS("why", "net_msg_max"));
+			}
+			break;
+		}
+		const char *p = in->wpos - con->parse_size;
+		size_t len;
+		enum iproto_frame_status st =
+			iproto_frame(p, in->wpos, server->opts.max_packet, &len);
+		if (st == IPROTO_FRAME_NEED_MORE)
+			break;
+		if (st != IPROTO_FRAME_OK) {
+			net_framing_error(con);
+			break;
+		}
+		struct iproto_msg *msg = net_msg_new(con);
+		if (msg == NULL) {
+			net_framing_error(con);
+			break;
+		}
+		msg->p_ibuf = in;
+		msg->len = len;
+		msg->wpos = con->wpos;
+		size_t prefix = mp_uint_len(*p);
+		int rc = xrow_decode_request(&msg->req, p + prefix, p + len);
+		cmsg_init(&msg->base, net_route(t, msg, rc));
+		TRACE("req.parse", TI("conn", con->id), TI("msg", msg->base.id),
+		      TI("sync", msg->req.sync), TI("type", msg->req.type),
+		      TI("buf", iproto_ibuf_index(con, in)),
+		      TI("pos", p - in->buf), TI("len", len), TI("ok", rc == 0));
+		con->parse_size -= len;
+		t->stats.n_requests++;
+		cpipe_push_input(&t->tx_pipe, &msg->base);
+		n++;
+	}
+	cpipe_flush_input(&t->tx_pipe);
+	if (n > 0)
+		TRACE("req.batch", TI("conn", con->id), TI("n", n));
+}
+
+void
+net_input(struct iproto_connection *con)
+{
+	struct iproto_thread *t = con->thread;
+	while (con->state == IPROTO_CONNECTION_ALIVE && !con->is_parked &&
+	       !t->is_shutting_down) {
+		if (t->n_msg >= t->server->opts.net_msg_max) {
+			/* Park before reading: nothing could be sent anyway. */
+			con->is_parked = true;
+			rlist_add_tail(&t->stopped, &con->in_stopped);
+			t->stats.n_net_msg_max_parks++;
+			TRACE("input.stop", TI("conn", con->id),
+			      TS("why", "net_msg_max"));
+			break;
+		}
+		struct ibuf *in = net_input_buffer(con);
+		if (in == NULL) {
+			if (!con->is_input_stopped) {
+				con->is_input_stopped = true;
+				t->stats.n_input_stops++;
+				TRACE("input.stop", TI("conn", con->id),
+				      TS("why", "readahead"));
+			}
+			break;
+		}
+		ssize_t n = rt_sock_read(con->sock, in->wpos, ibuf_unused(in));
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			net_connection_close(con);
+			return;
+		}
+		ibuf_advance(in, (size_t)n);
+		con->parse_size += (size_t)n;
+		TRACE("ibuf.read", TI("conn", con->id),
+		      TI("buf", iproto_ibuf_index(con, in)), TI("n", n),
+		      TI("rpos", in->rpos - in->buf), TI("wpos", in->wpos - in->buf),
+		      TI("end", in->end - in->buf));
+		net_enqueue_batch(con, in);
+	}
+	/* Watch for more only while reading is allowed. */
+	if (con->state == IPROTO_CONNECTION_ALIVE) {
+		int events = rt_sock_watched(con->sock) & RT_WRITE;
+		if (!con->is_input_stopped && !con->is_parked &&
+		    !t->is_shutting_down)
+			events |= RT_READ;
+		rt_sock_watch(con->sock, events, net_on_io, con);
+	}
+}
+
+void
+net_input_resume(struct iproto_connection *con)
+{
+	if (con->state != IPROTO_CONNECTION_ALIVE || !con->is_reading_started)
+		return;
+	if (con->is_input_stopped) {
+		con->is_input_stopped = false;
+		TRACE("input.resume", TI("conn", con->id), TS("why", "readahead"));
+	}
+	/* Requests already buffered are parsed first, then the socket. */
+	if (con->parse_size > 0)
+		net_enqueue_batch(con, con->p_ibuf);
+	rt_sock_feed(con->sock, RT_READ);
+}
+
+void
+net_release_input(struct iproto_connection *con, struct iproto_msg *msg)
+{
+	if (msg->is_discarded) {
+		con->long_poll_count--;
+		return;
+	}
+	if (msg->len == 0)
+		return;
+	ibuf_consume(msg->p_ibuf, msg->len);
+	msg->len = 0;
+	net_ibuf_trace("ibuf.release", con, msg->p_ibuf);
+	/* Reading stopped for lack of a buffer: is this one free now? */
+	size_t left = msg->p_ibuf == con->p_ibuf ? con->parse_size : 0;
+	if (con->is_input_stopped && ibuf_used(msg->p_ibuf) == left)
+		net_input_resume(con);
+}
+
+void
+net_discard_input(struct cmsg *m)
+{
+	struct iproto_msg *msg = container_of(m, struct iproto_msg, discard_input);
+	struct iproto_connection *con = msg->connection;
+	if (msg->len == 0)
+		return;
+	ibuf_consume(msg->p_ibuf, msg->len);
+	msg->len = 0;
+	msg->is_discarded = true;
+	con->long_poll_count++;
+	net_ibuf_trace("ibuf.discard", con, msg->p_ibuf);
+	if (con->is_input_stopped)
+		net_input_resume(con);
+}
