@@ -6,8 +6,8 @@
  * here nothing ever happens by chance: the only source of nondeterminism is
  * a PRNG seeded from rt_sim_opts.seed, so the same program with the same
  * seed executes the same events in the same order, byte for byte. Lessons
- * and golden traces rely on that (DESIGN.md §3; lesson
- * `lessons/en/02-cords-and-loops.md`). The model is Tarantool's
+ * and golden traces rely on that (DESIGN.md §3; the lesson on cords and
+ * their loops in lessons/en/ explains it). The model is Tarantool's
  * test/unit/fakeev.h (a virtual clock and a heap of timers) and fakenet.h
  * (in-memory byte pipes with delay knobs), written anew.
  *
@@ -1352,9 +1352,13 @@ sim_event_cord(struct sim *sim, struct sim_event *ev, const char **what,
 	case SIM_EV_START:
 		*what = "start";
 		return container_of(ev, struct sim_cord, start_ev);
-	case SIM_EV_DEFER:
+	case SIM_EV_DEFER: {
 		*what = "defer";
-		return container_of(ev, struct sim_cord, defer_ev);
+		struct sim_cord *cord = container_of(ev, struct sim_cord,
+						     defer_ev);
+		/* Deleted meanwhile, or run by an earlier iteration. */
+		return rlist_empty(&cord->pending) ? NULL : cord;
+	}
 	case SIM_EV_WAKEUP:
 		*what = "wakeup";
 		return container_of(ev, struct sim_wakeup, ev)->cord;
