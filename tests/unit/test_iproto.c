@@ -4,6 +4,7 @@
  * the middle of pushes, determinism.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/mem.h"
@@ -285,6 +286,7 @@ Test(iproto, disconnect_during_pushes_1000_rounds)
 	record_start();
 	server_up(NULL, 3);
 	uint64_t seed = 12345;
+	int accepted = 0, pushed = 0, refused_pushes = 0;
 	for (int round = 0; round < 1000; round++) {
 		struct sim_client c;
 		char name[16];
@@ -303,10 +305,19 @@ Test(iproto, disconnect_during_pushes_1000_rounds)
 		sim_client_start(&c);
 		n_events = 0;
 		rt_run(rt);
+		accepted += count_events("conn.accept");
+		pushed += count_events("push");
+		refused_pushes += count_events("push.closed");
 		sim_client_destroy(&c);
 		cr_assert_eq(server->threads[0].n_connections, 0,
 			     "round %d: connection not freed", round);
 	}
+	/* A client that leaves within the handshake is never accepted. */
+	cr_assert_gt(accepted, 900, "accepted %d pushed %d refused %d", accepted, pushed, refused_pushes);
+	/* Some clients left early, some late: both paths were taken. */
+	cr_assert_gt(pushed, 1000, "pushes made: %d", pushed);
+	cr_assert_gt(refused_pushes, 0, "pushes after disconnect: %d",
+		     refused_pushes);
 	cr_assert_eq(server->tasks.n_busy, 0);
 	server_down();
 	record_stop();
