@@ -27,7 +27,8 @@ task_end(struct task *task)
 	struct cmsg *msg = task->msg;
 	struct cpipe *next = task->next;
 	struct task_pool *pool = task->pool;
-	TRACE("task.end", TI("task", task->id), TI("msg", msg->id));
+	/* The last hop may have freed the message: use the saved id. */
+	TRACE("task.end", TI("task", task->id), TI("msg", task->msg_id));
 	task->msg = NULL;
 	rlist_add_tail(&pool->free, &task->in_free);
 	pool->n_busy--;
@@ -65,7 +66,7 @@ static void
 task_on_timer(void *arg)
 {
 	struct task *task = arg;
-	TRACE("task.resume", TI("task", task->id), TI("msg", task->msg->id));
+	TRACE("task.resume", TI("task", task->id), TI("msg", task->msg_id));
 	task_step(task, task->resume);
 	/* A task may have become free: give it to the backlog. */
 	task_run_next(task->pool);
@@ -83,6 +84,7 @@ task_run_next(struct task_pool *pool)
 		rlist_del(&task->in_free);
 		pool->n_busy++;
 		task->msg = msg;
+		task->msg_id = msg->id;
 		/* Read before f: the last hop may free the message. */
 		task->next = msg->hop->pipe;
 		TRACE("task.start", TI("task", task->id), TI("msg", msg->id),
@@ -109,7 +111,7 @@ task_wait(struct task *task, uint64_t ns, task_resume_f resume)
 	task->is_waiting = true;
 	task->resume = resume;
 	rt_timer_start(task->timer, ns);
-	TRACE("task.wait", TI("task", task->id), TI("msg", task->msg->id),
+	TRACE("task.wait", TI("task", task->id), TI("msg", task->msg_id),
 	      TI("ns", ns));
 }
 

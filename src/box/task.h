@@ -41,6 +41,7 @@ struct task {
 	struct rlist in_free;
 	/** The message this task carries, NULL when free. */
 	struct cmsg *msg;
+	uint32_t msg_id;
 	/** Where the message goes when the task ends (read before f ran). */
 	struct cpipe *next;
 	struct rt_timer *timer;

@@ -111,7 +111,7 @@ stress_start(void *arg)
 	for (int j = 0; j < N_CORDS; j++) {
 		if (j == self->id)
 			continue;
-		char name[8];
+		char name[16];
 		snprintf(name, sizeof(name), "s%d", j);
 		if (cpipe_create(&self->pipes[j], name) != 0)
 			abort();
@@ -134,7 +134,7 @@ main(void)
 	if (rt == NULL)
 		return 1;
 	for (int i = 0; i < N_CORDS; i++) {
-		char name[8];
+		char name[16];
 		snprintf(name, sizeof(name), "s%d", i);
 		cords[i].id = i;
 		cords[i].rnd = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);

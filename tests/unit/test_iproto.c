@@ -22,7 +22,7 @@ enum { EV_MAX = 400000, EV_FIELDS = 6 };
 
 struct recorded {
 	const char *ev;
-	const char *cord;
+	char cord[16];
 	uint64_t t;
 	int n;
 	const char *keys[EV_FIELDS];
@@ -40,7 +40,7 @@ record_sink(void *arg, const struct trace_event *e)
 		return;
 	struct recorded *r = &events[n_events++];
 	r->ev = e->ev;
-	r->cord = e->cord;
+	snprintf(r->cord, sizeof(r->cord), "%s", e->cord);
 	r->t = e->t;
 	r->n = e->n_fields < EV_FIELDS ? e->n_fields : EV_FIELDS;
 	for (int i = 0; i < r->n; i++) {
@@ -289,7 +289,7 @@ Test(iproto, disconnect_during_pushes_1000_rounds)
 	int accepted = 0, pushed = 0, refused_pushes = 0;
 	for (int round = 0; round < 1000; round++) {
 		struct sim_client c;
-		char name[16];
+		char name[32];
 		snprintf(name, sizeof(name), "c%d", round);
 		sim_client_create(&c, rt, name, addr);
 		char args[32];
@@ -356,7 +356,7 @@ run_recorded(uint64_t seed, struct recorded **out)
 	server_up(NULL, seed);
 	struct sim_client c[3];
 	for (int i = 0; i < 3; i++) {
-		char name[16];
+		char name[32];
 		snprintf(name, sizeof(name), "client%d", i);
 		sim_client_create(&c[i], rt, name, addr);
 		char args[32];
