@@ -10,8 +10,10 @@ passed=0 failed=0
 # A plain test program: exit 0 is one pass, anything else one failure.
 run_one() {
 	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); echo "PASS $name"
-	else failed=$((failed + 1)); echo "FAIL $name (exit $?)"; fi
+	"$@"
+	local rc=$?
+	if [ $rc -eq 0 ]; then passed=$((passed + 1)); echo "PASS $name"
+	else failed=$((failed + 1)); echo "FAIL $name (exit $rc)"; fi
 }
 
 run_tsan() {

@@ -95,7 +95,8 @@ net_on_shutdown(void *arg)
 		return;
 	}
 	net_shutdown_close_idle(t);
-	rt_timer_start(t->shutdown_timer, t->server->grace_ns);
+	rt_timer_start(t->shutdown_timer,
+		       __atomic_load_n(&t->server->grace_ns, __ATOMIC_ACQUIRE));
 }
 
 static void
@@ -195,7 +196,8 @@ iproto_server_start(struct iproto_server *server)
 void
 iproto_server_shutdown(struct iproto_server *server, uint64_t grace_ns)
 {
-	server->grace_ns = grace_ns;
+	/* Any thread: the doorbell below carries no memory order for TSan. */
+	__atomic_store_n(&server->grace_ns, grace_ns, __ATOMIC_RELEASE);
 	for (int i = 0; i < server->n_threads; i++)
 		rt_wakeup_send(server->threads[i].shutdown_wakeup);
 }
