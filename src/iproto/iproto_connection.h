@@ -210,6 +210,14 @@ net_connection_close(struct iproto_connection *con);
 void
 net_connection_try_destroy(struct iproto_connection *con);
 
+/**
+ * The input buffer to read the next bytes into, by the four rules of
+ * net_input.c (may reserve, compact, grow or switch buffers); NULL: both
+ * buffers hold requests in flight, stop reading.
+ */
+struct ibuf *
+net_input_buffer(struct iproto_connection *con);
+
 /** Read and parse what the socket has (input side). */
 void
 net_input(struct iproto_connection *con);

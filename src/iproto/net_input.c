@@ -68,8 +68,7 @@ net_to_read(struct iproto_connection *con)
 	return 3;
 }
 
-/** The buffer to read into, by the rules above; NULL: stop reading. */
-static struct ibuf *
+struct ibuf *
 net_input_buffer(struct iproto_connection *con)
 {
 	struct ibuf *cur = con->p_ibuf;

@@ -56,6 +56,11 @@ sim_client_on_io(struct rt_sock *s, int events, void *arg)
 		if (n > 0)
 			c->out_sent += (size_t)n;
 	}
+	if (c->is_not_reading) {
+		rt_sock_watch(s, c->out_sent < c->out_len ? RT_WRITE : 0,
+			      sim_client_on_io, c);
+		return;
+	}
 	for (;;) {
 		grow(&c->in, &c->in_cap, c->in_len + 65536);
 		ssize_t n = rt_sock_read(s, c->in + c->in_len, 65536);

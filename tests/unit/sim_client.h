@@ -27,6 +27,8 @@ struct sim_client {
 	char *in;
 	size_t in_len, in_cap;
 	bool is_eof;
+	/** A slow consumer: never read (only write). */
+	bool is_not_reading;
 	/** Close the socket `close_after_ns` after connecting (0: never). */
 	uint64_t close_after_ns;
 	bool close_reset;

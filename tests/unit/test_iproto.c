@@ -394,3 +394,205 @@ Test(iproto, same_seed_same_trace)
 	free(a);
 	free(b);
 }
+
+/* ------------------------------------------------- ibuf rules, one by one */
+
+static struct iproto_server rules_server;
+static struct iproto_thread rules_thread;
+
+/** A bare connection with two 128-byte-readahead input buffers. */
+static void
+rules_con_create(struct iproto_connection *con)
+{
+	memset(con, 0, sizeof(*con));
+	memset(&rules_server, 0, sizeof(rules_server));
+	iproto_opts_default(&rules_server.opts);
+	rules_server.opts.readahead = 128;
+	rules_thread.server = &rules_server;
+	con->thread = &rules_thread;
+	ibuf_create(&con->ibuf[0], 128);
+	ibuf_create(&con->ibuf[1], 128);
+	con->p_ibuf = &con->ibuf[0];
+}
+
+static void
+rules_con_destroy(struct iproto_connection *con)
+{
+	ibuf_destroy(&con->ibuf[0]);
+	ibuf_destroy(&con->ibuf[1]);
+}
+
+/** Pretend `n` bytes were read into the current buffer. */
+static void
+rules_read(struct iproto_connection *con, const char *bytes, size_t n)
+{
+	memcpy(ibuf_reserve(con->p_ibuf, n), bytes, n);
+	ibuf_advance(con->p_ibuf, n);
+}
+
+Test(iproto_ibuf_rules, rule1_room_left_reads_in_place_and_restarts_empty)
+{
+	struct iproto_connection con;
+	rules_con_create(&con);
+	rules_read(&con, "0123456789", 10);
+	char *wpos = con.p_ibuf->wpos;
+	cr_assert_eq(net_input_buffer(&con), &con.ibuf[0]);
+	cr_assert_eq(con.p_ibuf->wpos, wpos, "nothing moved");
+	/* All released: the buffer restarts at its beginning. */
+	ibuf_consume(con.p_ibuf, 10);
+	cr_assert_eq(net_input_buffer(&con), &con.ibuf[0]);
+	cr_assert_eq(con.p_ibuf->wpos, con.p_ibuf->buf);
+	rules_con_destroy(&con);
+}
+
+Test(iproto_ibuf_rules, rule2_full_with_only_the_tail_reserves_in_place)
+{
+	struct iproto_connection con;
+	rules_con_create(&con);
+	char full[128];
+	memset(full, 0x90, sizeof(full));
+	rules_read(&con, full, sizeof(full));
+	/* 120 bytes answered already, 8 are an unparsed tail. */
+	ibuf_consume(con.p_ibuf, 120);
+	con.parse_size = 8;
+	struct ibuf *in = net_input_buffer(&con);
+	cr_assert_eq(in, &con.ibuf[0], "no switch");
+	cr_assert_eq(ibuf_used(in), 8);
+	cr_assert_geq(ibuf_unused(in), 3);
+	cr_assert_eq(in->last_move, IBUF_MOVE_COMPACT);
+	rules_con_destroy(&con);
+}
+
+Test(iproto_ibuf_rules, rule3_both_busy_stops_reading)
+{
+	struct iproto_connection con;
+	rules_con_create(&con);
+	char full[128];
+	memset(full, 0x90, sizeof(full));
+	rules_read(&con, full, sizeof(full));
+	/* Requests in flight in ibuf[0] (no tail) and in ibuf[1]. */
+	memcpy(ibuf_reserve(&con.ibuf[1], 10), full, 10);
+	ibuf_advance(&con.ibuf[1], 10);
+	cr_assert_null(net_input_buffer(&con));
+	cr_assert_eq(ibuf_used(&con.ibuf[0]), 128, "nothing touched");
+	rules_con_destroy(&con);
+}
+
+Test(iproto_ibuf_rules, rule4_switch_moves_the_partial_tail)
+{
+	struct iproto_connection con;
+	rules_con_create(&con);
+	char full[128];
+	for (int i = 0; i < 128; i++)
+		full[i] = (char)i;
+	rules_read(&con, full, sizeof(full));
+	/* 100 bytes of requests in flight, a 28-byte partial request. */
+	con.parse_size = 28;
+	char *in_flight = con.ibuf[0].buf;
+	struct ibuf *in = net_input_buffer(&con);
+	cr_assert_eq(in, &con.ibuf[1], "switched");
+	cr_assert_eq(con.p_ibuf, &con.ibuf[1]);
+	cr_assert_eq(ibuf_used(in), 28);
+	cr_assert_eq(memcmp(in->rpos, full + 100, 28), 0, "tail moved across");
+	cr_assert_eq(ibuf_used(&con.ibuf[0]), 100, "in-flight bytes stay");
+	cr_assert_eq(con.ibuf[0].buf, in_flight, "and do not move");
+	rules_con_destroy(&con);
+}
+
+Test(iproto_ibuf_rules, idle_huge_buffer_is_freed)
+{
+	struct iproto_connection con;
+	rules_con_create(&con);
+	/* One huge request made ibuf[1] grow past 18 x readahead. */
+	cr_assert_not_null(ibuf_reserve(&con.ibuf[1], 128 * 20));
+	cr_assert_geq(ibuf_capacity(&con.ibuf[1]), 128 * 18);
+	char full[128];
+	memset(full, 0x90, sizeof(full));
+	rules_read(&con, full, sizeof(full));
+	con.parse_size = 0;
+	/* Switching to the idle huge buffer recreates it at readahead size. */
+	struct ibuf *in = net_input_buffer(&con);
+	cr_assert_eq(in, &con.ibuf[1]);
+	cr_assert_lt(ibuf_capacity(in), 128 * 18, "capacity %zu",
+		     ibuf_capacity(in));
+	rules_con_destroy(&con);
+}
+
+/* ------------------------------------------------------ limits */
+
+Test(iproto, net_msg_max_parks_and_resumes)
+{
+	struct iproto_opts opts;
+	iproto_opts_default(&opts);
+	opts.net_msg_max = 2;
+	record_start();
+	server_up(&opts, 5);
+	enum { N_CLIENTS = 5, N_REQ = 10 };
+	struct sim_client c[N_CLIENTS];
+	for (int i = 0; i < N_CLIENTS; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "client%d", i);
+		sim_client_create(&c[i], rt, name, addr);
+		for (int k = 1; k <= N_REQ; k++)
+			sim_client_ping(&c[i], (uint64_t)k);
+		sim_client_start(&c[i]);
+	}
+	rt_run(rt);
+	for (int i = 0; i < N_CLIENTS; i++) {
+		struct sim_reply replies[N_REQ + 1];
+		int n = sim_client_replies(&c[i], replies, N_REQ + 1);
+		cr_assert_eq(n, N_REQ, "client %d got %d", i, n);
+		for (int k = 0; k < n; k++) {
+			cr_assert_eq(replies[k].sync, (uint64_t)k + 1);
+			sim_reply_destroy(&replies[k]);
+		}
+		sim_client_destroy(&c[i]);
+	}
+	struct iproto_stats st;
+	iproto_server_stats(server, &st);
+	cr_assert_gt(st.n_net_msg_max_parks, 0, "connections were parked");
+	cr_assert_gt(count_events("input.resume"), 0);
+	server_down();
+	record_stop();
+}
+
+Test(iproto, obuf_limit_closes_a_slow_reader_only)
+{
+	struct iproto_opts opts;
+	iproto_opts_default(&opts);
+	opts.obuf_limit = 256 * 1024;
+	server_up(&opts, 6);
+	/* The slow one never reads: its socket buffers fill, output piles up. */
+	struct sim_client slow, fast;
+	sim_client_create(&slow, rt, "slow", addr);
+	slow.is_not_reading = true;
+	char args[64];
+	char *p = mp_encode_array(args, 2);
+	p = mp_encode_uint(p, 2000);
+	char payload[1000];
+	memset(payload, 'z', sizeof(payload));
+	char big_args[1100];
+	p = mp_encode_array(big_args, 2);
+	p = mp_encode_uint(p, 2000);
+	p = mp_encode_str(p, payload, sizeof(payload));
+	sim_client_call(&slow, 1, "push", big_args, p);
+	sim_client_start(&slow);
+	sim_client_create(&fast, rt, "fast", addr);
+	sim_client_ping(&fast, 1);
+	sim_client_call(&fast, 2, "push", args, args_push(args, 10));
+	sim_client_start(&fast);
+	rt_run(rt);
+	struct iproto_stats st;
+	iproto_server_stats(server, &st);
+	cr_assert_eq(st.n_obuf_limit_closes, 1);
+	cr_assert_eq(server->threads[0].n_connections, 1, "only the slow one "
+		     "was closed");
+	struct sim_reply replies[16];
+	int n = sim_client_replies(&fast, replies, 16);
+	cr_assert_eq(n, 12, "the other client was served: %d", n);
+	for (int i = 0; i < n; i++)
+		sim_reply_destroy(&replies[i]);
+	sim_client_destroy(&slow);
+	sim_client_destroy(&fast);
+	server_down();
+}
