@@ -128,6 +128,25 @@ net_route(struct iproto_thread *t, struct iproto_msg *msg, int rc)
 	return t->request_route;
 }
 
+/**
+ * Too many messages in flight on this cord (net_msg_max): park the
+ * connection on the cord's FIFO list until one comes back. True if parked.
+ */
+static bool
+net_park_if_full(struct iproto_connection *con)
+{
+	struct iproto_thread *t = con->thread;
+	if (t->n_msg < t->server->opts.net_msg_max)
+		return false;
+	if (!con->is_parked) {
+		con->is_parked = true;
+		rlist_add_tail(&t->stopped, &con->in_stopped);
+		t->stats.n_net_msg_max_parks++;
+		TRACE("input.stop", TI("conn", con->id), TS("why", "net_msg_max"));
+	}
+	return true;
+}
+
 /** Parse every complete request at the tail of `in`; one batch to TX. */
 static void
 net_enqueue_batch(struct iproto_connection *con, struct ibuf *in)
@@ -136,16 +155,8 @@ net_enqueue_batch(struct iproto_connection *con, struct ibuf *in)
 	struct iproto_server *server = t->server;
 	int n = 0;
 	while (con->parse_size > 0 && con->state == IPROTO_CONNECTION_ALIVE) {
-		if (t->n_msg >= server->opts.net_msg_max) {
-			if (!con->is_parked) {
-				con->is_parked = true;
-				rlist_add_tail(&t->stopped, &con->in_stopped);
-				t->stats.n_net_msg_max_parks++;
-				TRACE("input.stop", TI("conn", con->id),
-				      TS("why", "net_msg_max"));
-			}
+		if (net_park_if_full(con))
 			break;
-		}
 		const char *p = in->wpos - con->parse_size;
 		size_t len;
 		enum iproto_frame_status st =
@@ -187,15 +198,9 @@ net_input(struct iproto_connection *con)
 	struct iproto_thread *t = con->thread;
 	while (con->state == IPROTO_CONNECTION_ALIVE && !con->is_parked &&
 	       !t->is_shutting_down) {
-		if (t->n_msg >= t->server->opts.net_msg_max) {
-			/* Park before reading: nothing could be sent anyway. */
-			con->is_parked = true;
-			rlist_add_tail(&t->stopped, &con->in_stopped);
-			t->stats.n_net_msg_max_parks++;
-			TRACE("input.stop", TI("conn", con->id),
-			      TS("why", "net_msg_max"));
+		/* Park before reading: nothing could be sent anyway. */
+		if (net_park_if_full(con))
 			break;
-		}
 		struct ibuf *in = net_input_buffer(con);
 		if (in == NULL) {
 			if (!con->is_input_stopped) {
