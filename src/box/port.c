@@ -37,6 +37,8 @@ struct port_msgpack {
 	/** dump_plain's text and get_msgpack's array, made on demand. */
 	char *plain;
 	char *array;
+	/** The array the values came from (not owned), or NULL. */
+	const char *array_view;
 };
 
 _Static_assert(sizeof(struct port_msgpack) <= sizeof(struct port),
@@ -68,6 +70,10 @@ port_msgpack_get_msgpack(struct port *base, uint32_t *size)
 {
 	struct port_msgpack *port = (struct port_msgpack *)base;
 	size_t len = mp_sizeof_array(port->count) + port->size;
+	if (port->array_view != NULL) {
+		*size = (uint32_t)(port->data + port->size - port->array_view);
+		return port->array_view;
+	}
 	if (port->array == NULL) {
 		port->array = mem_alloc(len);
 		if (port->array == NULL) {
@@ -107,6 +113,17 @@ port_msgpack_create(struct port *base, const char *data, uint32_t size,
 	port->size = size;
 	port->count = count;
 	port->plain = port->array = NULL;
+	port->array_view = NULL;
+}
+
+void
+port_msgpack_create_from_array(struct port *base, const char *array,
+			       const char *end)
+{
+	const char *p = array;
+	uint32_t count = mp_decode_array(&p);
+	port_msgpack_create(base, p, (uint32_t)(end - p), count);
+	((struct port_msgpack *)base)->array_view = array;
 }
 
 /* -------------------------------------------------------------- port_c */

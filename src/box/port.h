@@ -81,6 +81,14 @@ void
 port_msgpack_create(struct port *port, const char *data, uint32_t size,
 		    uint32_t count);
 
+/**
+ * A port_msgpack over the elements of the MsgPack array [array, end) —
+ * a request's arguments, in place; get_msgpack returns the array itself.
+ */
+void
+port_msgpack_create_from_array(struct port *port, const char *array,
+			       const char *end);
+
 /** An empty port_c. */
 void
 port_c_create(struct port *port);

@@ -220,11 +220,23 @@ tx_process_error(struct cmsg *m)
 	tx_finish(msg);
 }
 
+/** A port's values as text for a trace event ("" if that fails). */
+static const char *
+tx_port_text(struct port *port)
+{
+	uint32_t size;
+	const char *text = port_dump_plain(port, &size);
+	return text != NULL ? text : "";
+}
+
 static void
 tx_call_end(struct iproto_msg *msg, enum proc_status status)
 {
 	struct iproto_connection *con = msg->connection;
 	struct proc_call *call = &msg->call;
+	if (status == PROC_DONE)
+		TRACE("task.result", TI("conn", con->id), TI("sync", msg->req.sync),
+		      TS("result", tx_port_text(&call->result)));
 	if (status == PROC_DONE &&
 	    tx_reply_data(con, msg->req.sync, &call->result) != 0)
 		status = PROC_ERROR;
@@ -270,12 +282,18 @@ tx_process_call(struct iproto_msg *msg)
 	}
 	call->session = &con->tx.session;
 	call->sync = req->sync;
-	call->args = req->tuple;
-	call->args_end = req->tuple_end;
+	port_msgpack_create_from_array(&call->args_port, req->tuple,
+				       req->tuple_end);
+	uint32_t size;
+	call->args = port_get_msgpack(&call->args_port, &size);
 	TRACE("task.call", TI("conn", con->id), TI("sync", req->sync),
-	      TS("proc", call->proc->name));
+	      TS("proc", call->proc->name),
+	      TS("args", tx_port_text(&call->args_port)));
 	uint64_t wait_ns = 0;
 	enum proc_status status = call->proc->start(call, &wait_ns);
+	/* The arguments live in the input buffer, released if it waits. */
+	port_destroy(&call->args_port);
+	call->args = NULL;
 	if (status != PROC_WAIT) {
 		tx_call_end(msg, status);
 		return;

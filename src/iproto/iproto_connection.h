@@ -66,8 +66,13 @@ struct proc_call {
 	const struct proc *proc;
 	struct session *session;
 	uint64_t sync;
-	/** Arguments: trusted MsgPack array, valid until input is discarded. */
-	const char *args, *args_end;
+	/**
+	 * Arguments: a port_msgpack over the request's bytes in the input
+	 * buffer — valid only until the procedure first waits (the input is
+	 * then released); `args` is its MsgPack array.
+	 */
+	struct port args_port;
+	const char *args;
 	int64_t n, i, ms;
 	/** Copy of the payload argument, owned (outlives discarded input). */
 	char *payload;
