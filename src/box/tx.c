@@ -29,8 +29,6 @@
 #include "rt/rt.h"
 #include "trace/trace.h"
 
-/** kharon has one schema that never changes. */
-enum { TX_SCHEMA_VERSION = 1 };
 
 /* Spaces net.box reads on connect (research §7.6); all empty here. */
 enum { SPACE_VSPACE = 281, SPACE_VINDEX = 289, SPACE_VCOLLATION = 277 };
@@ -90,42 +88,45 @@ tx_reply_ok(struct iproto_connection *con, uint64_t sync)
 	iproto_reply_ok_encode(p, sync, TX_SCHEMA_VERSION);
 }
 
-/**
- * A data reply {DATA: [...]} from `port` (NULL: empty), with the header
- * reserved first and patched once the body is complete.
- */
-static int
-tx_reply_data(struct iproto_connection *con, uint64_t sync, struct port *port)
+int
+tx_write_data_packet(struct iproto_connection *con, uint32_t code,
+		     uint64_t sync, struct port *port)
 {
 	struct obuf *out = con->tx.p_obuf;
 	int buf = iproto_obuf_index(con, out);
+	/* Reserve first: then the savepoint points at 35 contiguous bytes. */
 	if (obuf_reserve(out, IPROTO_SELECT_HEADER_LEN) == NULL)
 		return -1;
 	struct obuf_svp svp = obuf_create_svp(out);
 	obuf_alloc(out, IPROTO_SELECT_HEADER_LEN);
-	TRACE("obuf.reserve", TI("conn", con->id), TI("buf", buf),
-	      TI("chunk", svp.pos), TI("offset", svp.iov_len),
+	TRACE("obuf.reserve", TI("conn", con->id), TI("sync", sync),
+	      TI("buf", buf), TI("chunk", svp.pos), TI("offset", svp.iov_len),
 	      TI("svp", svp.used), TI("size", IPROTO_SELECT_HEADER_LEN));
 	int count = 0;
 	if (port != NULL) {
 		count = port_dump_msgpack(port, out);
-		TRACE("port.dump", TI("conn", con->id), TI("buf", buf),
+		TRACE("port.dump", TI("conn", con->id), TI("sync", sync),
+		      TI("buf", buf),
 		      TI("begin", svp.used + IPROTO_SELECT_HEADER_LEN),
 		      TI("end", obuf_size(out)), TI("count", count));
 		if (count < 0) {
 			obuf_rollback_to_svp(out, &svp);
-			TRACE("obuf.rollback", TI("conn", con->id), TI("buf", buf),
-			      TI("to", svp.used));
+			TRACE("obuf.rollback", TI("conn", con->id),
+			      TI("sync", sync), TI("buf", buf), TI("to", svp.used));
 			return -1;
 		}
 	}
+	/* A chunk always says count 1 (research §6.2). */
+	if (code == IPROTO_CHUNK)
+		count = 1;
 	char *header = obuf_svp_to_ptr(out, &svp);
 	uint32_t body_len = (uint32_t)(obuf_size(out) - svp.used -
 				       IPROTO_HEADER_LEN);
-	iproto_header_encode(header, IPROTO_OK, sync, TX_SCHEMA_VERSION, body_len);
+	iproto_header_encode(header, code, sync, TX_SCHEMA_VERSION, body_len);
 	iproto_body_prefix_encode(header + IPROTO_HEADER_LEN, (uint32_t)count);
-	TRACE("obuf.patch", TI("conn", con->id), TI("buf", buf),
-	      TI("svp", svp.used), TI("len", body_len + 23), TI("count", count));
+	TRACE("obuf.patch", TI("conn", con->id), TI("sync", sync),
+	      TI("buf", buf), TI("svp", svp.used), TI("len", body_len + 23),
+	      TI("count", count), TI("end", obuf_size(out)));
 	return 0;
 }
 
@@ -238,7 +239,8 @@ tx_call_end(struct iproto_msg *msg, enum proc_status status)
 		TRACE("task.result", TI("conn", con->id), TI("sync", msg->req.sync),
 		      TS("result", tx_port_text(&call->result)));
 	if (status == PROC_DONE &&
-	    tx_reply_data(con, msg->req.sync, &call->result) != 0)
+	    tx_write_data_packet(con, IPROTO_OK, msg->req.sync,
+				 &call->result) != 0)
 		status = PROC_ERROR;
 	if (status == PROC_ERROR)
 		tx_reply_error(con, msg->req.sync);
@@ -311,7 +313,7 @@ tx_process_select(struct iproto_msg *msg)
 	uint32_t space = msg->req.space_id;
 	if (space == SPACE_VSPACE || space == SPACE_VINDEX ||
 	    space == SPACE_VCOLLATION) {
-		if (tx_reply_data(con, msg->req.sync, NULL) != 0)
+		if (tx_write_data_packet(con, IPROTO_OK, msg->req.sync, NULL) != 0)
 			tx_reply_error(con, msg->req.sync);
 		return;
 	}

@@ -275,6 +275,20 @@ void tx_kharon_return(struct cmsg *m);
 void tx_push_msg_done(struct cmsg *m);
 void tx_thread_done(struct cmsg *m);
 
+/** kharon has one schema that never changes. */
+enum { TX_SCHEMA_VERSION = 1 };
+
+/**
+ * Write a {DATA: [...]} packet — a reply (IPROTO_OK) or a push
+ * (IPROTO_CHUNK) — into the connection's current output buffer the
+ * Tarantool way: reserve the 35-byte header, take a savepoint, dump the
+ * port, patch length and count through the savepoint; on a dump failure
+ * roll back to the savepoint. `port` NULL: an empty array. 0 or -1 + diag.
+ */
+int
+tx_write_data_packet(struct iproto_connection *con, uint32_t code,
+		     uint64_t sync, struct port *port);
+
 /** Recycle output buffers from net's flushed position (research §4.4). */
 void
 tx_accept_wpos(struct iproto_connection *con, const struct iproto_wpos *wpos);

@@ -72,26 +72,12 @@ iproto_session_push(struct session *session, uint64_t sync, struct port *port)
 {
 	struct iproto_connection *con = session->owner;
 	struct obuf *out = con->tx.p_obuf;
-	/* Reserve the 35-byte header first, so the savepoint points at it. */
-	if (obuf_reserve(out, IPROTO_SELECT_HEADER_LEN) == NULL)
+	size_t begin = obuf_size(out);
+	if (tx_write_data_packet(con, IPROTO_CHUNK, sync, port) != 0)
 		return -1;
-	struct obuf_svp svp = obuf_create_svp(out);
-	obuf_alloc(out, IPROTO_SELECT_HEADER_LEN);
-	if (port_dump_msgpack(port, out) < 0) {
-		obuf_rollback_to_svp(out, &svp);
-		TRACE("obuf.rollback", TI("conn", con->id),
-		      TI("buf", iproto_obuf_index(con, out)), TI("to", svp.used));
-		return -1;
-	}
-	char *header = obuf_svp_to_ptr(out, &svp);
-	uint32_t body_len = (uint32_t)(obuf_size(out) - svp.used -
-				       IPROTO_HEADER_LEN);
-	iproto_header_encode(header, IPROTO_CHUNK, sync, 1, body_len);
-	/* A chunk always says count 1 (research §6.2). */
-	iproto_body_prefix_encode(header + IPROTO_HEADER_LEN, 1);
 	con->thread->server->n_pushes++;
 	TRACE("push", TI("conn", con->id), TI("sync", sync),
-	      TI("buf", iproto_obuf_index(con, out)), TI("begin", svp.used),
+	      TI("buf", iproto_obuf_index(con, out)), TI("begin", begin),
 	      TI("end", obuf_size(out)), TI("kharon_away", con->tx.is_push_sent));
 	if (con->thread->server->opts.push_mode == PUSH_MODE_PER_PUSH) {
 		tx_per_push_send(con);

@@ -35,9 +35,11 @@
 enum { IBUF_SHRINK_FACTOR = 18 };
 
 static void
-net_ibuf_trace(const char *ev, struct iproto_connection *con, struct ibuf *b)
+net_ibuf_trace(const char *ev, struct iproto_connection *con, struct ibuf *b,
+	       size_t len)
 {
 	TRACE(ev, TI("conn", con->id), TI("buf", iproto_ibuf_index(con, b)),
+	      TI("len", len),
 	      TI("rpos", b->rpos - b->buf), TI("wpos", b->wpos - b->buf),
 	      TI("end", b->end - b->buf), TI("current", b == con->p_ibuf),
 	      TS("move", ibuf_move_name(b->last_move)));
@@ -81,7 +83,7 @@ net_input_buffer(struct iproto_connection *con)
 	if (ibuf_used(cur) == con->parse_size) {
 		if (ibuf_reserve(cur, to_read) == NULL)
 			return NULL;
-		net_ibuf_trace("ibuf.reserve", con, cur);
+		net_ibuf_trace("ibuf.reserve", con, cur, to_read);
 		return cur;
 	}
 	struct ibuf *other = cur == &con->ibuf[0] ? &con->ibuf[1] : &con->ibuf[0];
@@ -90,7 +92,8 @@ net_input_buffer(struct iproto_connection *con)
 	net_reset_input(con, other);
 	if (ibuf_reserve(other, to_read + con->parse_size) == NULL)
 		return NULL;
-	net_ibuf_trace("ibuf.reserve", con, other);
+	net_ibuf_trace("ibuf.reserve", con, other,
+		       to_read + con->parse_size);
 	memcpy(other->wpos, cur->wpos - con->parse_size, con->parse_size);
 	ibuf_advance(other, con->parse_size);
 	ibuf_discard(cur, con->parse_size);
@@ -261,8 +264,8 @@ net_release_input(struct iproto_connection *con, struct iproto_msg *msg)
 	if (msg->len == 0)
 		return;
 	ibuf_consume(msg->p_ibuf, msg->len);
+	net_ibuf_trace("ibuf.release", con, msg->p_ibuf, msg->len);
 	msg->len = 0;
-	net_ibuf_trace("ibuf.release", con, msg->p_ibuf);
 	/* Reading stopped for lack of a buffer: is this one free now? */
 	size_t left = msg->p_ibuf == con->p_ibuf ? con->parse_size : 0;
 	if (con->is_input_stopped && ibuf_used(msg->p_ibuf) == left)
@@ -277,10 +280,10 @@ net_discard_input(struct cmsg *m)
 	if (msg->len == 0)
 		return;
 	ibuf_consume(msg->p_ibuf, msg->len);
+	net_ibuf_trace("ibuf.discard", con, msg->p_ibuf, msg->len);
 	msg->len = 0;
 	msg->is_discarded = true;
 	con->long_poll_count++;
-	net_ibuf_trace("ibuf.discard", con, msg->p_ibuf);
 	if (con->is_input_stopped)
 		net_input_resume(con);
 }
