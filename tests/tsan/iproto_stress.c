@@ -182,7 +182,7 @@ main(void)
 		return 1;
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", iproto_server_port(server));
 	for (int i = 0; i < N_CLIENTS; i++) {
-		char name[16];
+		char name[32];
 		snprintf(name, sizeof(name), "client%d", i);
 		clients[i].cord = rt_cord_new(rt, name);
 		clients[i].request_len = build_requests(clients[i].request,
