@@ -526,3 +526,28 @@ Test(scenario_load, shipped_scenarios_load)
 	cr_assert(has_example);
 	cr_assert_geq(loaded, 1);
 }
+
+Test(scenario_load, every_prefix_of_the_example_fails_cleanly)
+{
+	/* Truncated files: each is an error (never a crash, never a read past
+	 * the end: ASan watches), and leaks nothing. */
+	static char text[1 << 16];
+	snprintf(text, sizeof(text), "%s", read_text(EXAMPLE));
+	size_t len = strlen(text);
+	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+		len--;
+	int64_t live = mem_live();
+	for (size_t n = 0; n < len; n++) {
+		struct scenario s;
+		char *copy = malloc(n > 0 ? n : 1);
+		memcpy(copy, text, n);
+		cr_assert_eq(scenario_load_buf("p.json", copy, n, &s), -1,
+			     "prefix %zu loaded", n);
+		free(copy);
+		cr_assert_eq(mem_live(), live);
+	}
+	struct scenario s;
+	cr_assert_eq(scenario_load_buf("p.json", text, len, &s), 0, "%s",
+		     diag_msg());
+	scenario_destroy(&s);
+}
