@@ -16,6 +16,10 @@ enum {
 int
 cli_serve(int argc, char **argv);
 
+/** kharon check FILE...: validate scenario files only (check.c). */
+int
+cli_check(int argc, char **argv);
+
 /** kharon bench cbus|... [options] */
 int
 cli_bench(int argc, char **argv);

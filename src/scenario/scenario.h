@@ -1,0 +1,252 @@
+/*
+ * scenario.h — a scenario file, loaded, validated and defaulted.
+ *
+ * A scenario is the JSON file a lesson, a test or a student writes to drive
+ * the server: which server options, which simulated network, which clients
+ * connect when, what each one sends and what it must get back, and what the
+ * trace of the run must show (DESIGN.md §9; scenarios/scenario.schema.json
+ * documents every field; scenarios/00-example.json uses every one).
+ *
+ *   NAME.json ──scenario_load──► struct scenario ──► runner (server + clients)
+ *      │  text: size cap, UTF-8, no NUL, JSON syntax (line, column)
+ *      │  content: keys, types, ranges — the first error, with its path
+ *      ▼
+ *   "x.json: clients[2].steps[0].call.args: expected array, got string"
+ *
+ * Everything a runner needs is already converted: times are nanoseconds,
+ * call arguments and expected values are MsgPack (src/proto/mp.h), raw
+ * bytes are decoded from hex, server and network options are the structs
+ * the server and the simulator take, with every default filled in. A loaded
+ * scenario never needs the JSON again, and a runner never needs to check a
+ * field: if it loaded, it is valid.
+ *
+ * JSON numbers are doubles: an integral number is taken as an integer (and
+ * must be exact: |x| <= 2^53 - 1), one with a fraction as a double. So `2.0`
+ * in call arguments is the integer 2 — JSON cannot tell them apart.
+ *
+ * Lesson: lessons/en/00-scenarios.md.
+ */
+#ifndef KHARON_SCENARIO_SCENARIO_H
+#define KHARON_SCENARIO_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iproto/iproto.h"
+#include "rt/rt.h"
+
+enum {
+	/** Larger files are refused before they are read. */
+	SCENARIO_FILE_MAX = 1 << 20,
+	/** Deepest nesting of arrays/maps in args, result, push values. */
+	SCENARIO_VALUE_DEPTH_MAX = 64,
+};
+
+enum scenario_mode {
+	SCENARIO_MODE_SIM,
+	SCENARIO_MODE_REAL,
+};
+
+/** A text in both languages of the lessons (NUL-terminated UTF-8). */
+struct scenario_text {
+	char *ru;
+	char *en;
+};
+
+/** How a request's error reply is matched (expect.error). */
+enum scenario_error_match {
+	/** No error expected... unless a result is: see has_result. */
+	SCENARIO_ERROR_NONE,
+	/** The error message equals `error`. */
+	SCENARIO_ERROR_EXACT,
+	/** The error message contains `error`. */
+	SCENARIO_ERROR_CONTAINS,
+};
+
+/**
+ * What one request must get back. Fields not given in the file are
+ * "not checked" (has_* false, error_match NONE).
+ */
+struct scenario_reply_expect {
+	bool has_pushes;
+	/** Pushes (IPROTO_CHUNK packets with this request's sync). */
+	uint32_t n_pushes;
+	/**
+	 * NULL, or a MsgPack array of n_pushes values: the i-th is compared
+	 * with the value the i-th push carries (its IPROTO_DATA element).
+	 */
+	char *push_values;
+	size_t push_values_size;
+	bool has_result;
+	/** One MsgPack value, compared with the reply's decoded IPROTO_DATA. */
+	char *result;
+	size_t result_size;
+	enum scenario_error_match error_match;
+	/** The expected error text (NUL-terminated) unless match is NONE. */
+	char *error;
+};
+
+enum scenario_request_type {
+	SCENARIO_REQUEST_CALL,
+	SCENARIO_REQUEST_PING,
+	SCENARIO_REQUEST_RAW,
+};
+
+/** One request a step sends: a call, a ping or raw bytes. */
+struct scenario_request {
+	enum scenario_request_type type;
+	/** CALL: the procedure name (NUL-terminated, non-empty). */
+	char *function;
+	uint32_t function_len;
+	/** CALL: the arguments, one MsgPack array of n_args values. */
+	char *args;
+	size_t args_size;
+	uint32_t n_args;
+	/** RAW: the bytes to write, as they are (non-empty). */
+	char *raw;
+	size_t raw_size;
+	struct scenario_reply_expect expect;
+};
+
+enum scenario_action {
+	SCENARIO_ACTION_CALL,
+	SCENARIO_ACTION_PING,
+	SCENARIO_ACTION_RAW,
+	/** Several requests written with one write. */
+	SCENARIO_ACTION_PIPELINE,
+	/** Stop reading the socket: the client becomes a slow consumer. */
+	SCENARIO_ACTION_PAUSE_READING,
+	SCENARIO_ACTION_RESUME_READING,
+	SCENARIO_ACTION_DISCONNECT,
+};
+
+/** When a step starts. */
+enum scenario_when {
+	/** After the previous step's final reply (or replies); default. */
+	SCENARIO_WHEN_AFTER_REPLY,
+	/** As soon as the previous step has been written. */
+	SCENARIO_WHEN_AFTER_SENT,
+	/** At `at_ns` after the client connected. */
+	SCENARIO_WHEN_AT,
+};
+
+struct scenario_step {
+	enum scenario_action action;
+	enum scenario_when when;
+	/** SCENARIO_WHEN_AT only: ns from the client's connect. */
+	uint64_t at_ns;
+	/**
+	 * CALL, PING, RAW: one request; PIPELINE: n_requests >= 1 written at
+	 * once, each with its own expectations. NULL / 0 for the others.
+	 */
+	struct scenario_request *requests;
+	uint32_t n_requests;
+	/** DISCONNECT: close with RST (SO_LINGER 0) instead of FIN. */
+	bool is_reset;
+	/** expect.closed: whether the server has closed the connection. */
+	bool has_closed;
+	bool closed;
+};
+
+struct scenario_client {
+	/** "client0", "client1", ... unless given; unique in the scenario. */
+	char *name;
+	/** When it connects, ns from the start of the run. */
+	uint64_t connect_at_ns;
+	/** Its network: the scenario's, with the client's "net" on top. */
+	struct rt_net_opts net;
+	/** Whether the client gave its own "net". */
+	bool has_own_net;
+	struct scenario_step *steps;
+	uint32_t n_steps;
+};
+
+/** expect.events: how many times a trace event must occur. */
+struct scenario_event_expect {
+	/** Dotted trace event name, e.g. "kharon.depart". */
+	char *name;
+	uint32_t min;
+	/** UINT32_MAX when no maximum was given. */
+	uint32_t max;
+};
+
+struct scenario {
+	/** [a-z0-9-]+, at most 64 characters. */
+	char *name;
+	struct scenario_text title;
+	/** Both "" when the file has no summary. */
+	struct scenario_text summary;
+	enum scenario_mode mode;
+	/** 0 .. 2^53 - 1; default 1. */
+	uint64_t seed;
+	/**
+	 * Server options: iproto_opts_default() with the file's on top;
+	 * `listen` is left at the default for the runner to set.
+	 */
+	struct iproto_opts server;
+	/**
+	 * The simulator's network, every field filled (the simulator's
+	 * defaults unless given): latency 50 us, unlimited bandwidth,
+	 * sndbuf = rcvbuf = segment = 65536.
+	 */
+	struct rt_net_opts network;
+	struct scenario_client *clients;
+	uint32_t n_clients;
+	/** Total steps over all clients. */
+	uint32_t n_steps;
+	struct scenario_event_expect *events;
+	uint32_t n_events;
+	/** Check the invariants of DESIGN.md §9 on the trace (default). */
+	bool check_invariants;
+};
+
+/**
+ * Read, validate and convert the scenario file `path` into `scenario`
+ * (caller's memory; any previous content is overwritten, not freed).
+ * Returns 0, or -1 with diag holding one line:
+ * "PATH: clients[0]: unknown key \"stpes\"" — the first error of the file
+ * (errors of the text — size, encoding, syntax, reported with line and
+ * column — before errors of the content, those in document order). On -1
+ * `scenario` holds nothing to destroy. Any thread, one load at a time per
+ * thread; memory through mem.h (cJSON's too). Cost O(file size).
+ */
+int
+scenario_load(const char *path, struct scenario *scenario);
+
+/**
+ * Same, from `size` bytes in memory; `origin` prefixes error messages
+ * (a file name). The bytes need not be NUL-terminated.
+ */
+int
+scenario_load_buf(const char *origin, const char *data, size_t size,
+		  struct scenario *scenario);
+
+/** Free everything scenario_load allocated. Safe on a zeroed struct. */
+void
+scenario_destroy(struct scenario *scenario);
+
+/** Names of the enums, as the file spells them ("sim", "call", ...). */
+const char *
+scenario_mode_name(enum scenario_mode mode);
+
+const char *
+scenario_action_name(enum scenario_action action);
+
+/**
+ * The keys the loader accepts in each kind of object, for the test that
+ * keeps the loader and scenarios/scenario.schema.json in agreement.
+ * `path` names the object the way the schema nests it: "" (top level),
+ * "server", "clients[]", "clients[].steps[].call", "expect.events.*", ...
+ * (`[]`: any element, `*`: any key). The array ends with {NULL, NULL}.
+ */
+struct scenario_keys {
+	const char *path;
+	/** NULL-terminated. */
+	const char *const *keys;
+};
+
+const struct scenario_keys *
+scenario_key_tables(void);
+
+#endif /* KHARON_SCENARIO_SCENARIO_H */

@@ -1,0 +1,1827 @@
+/*
+ * scenario_load.c — from a scenario file to a struct scenario, or to the
+ * one line that says what is wrong and where.
+ *
+ * Two passes over the input, because cJSON is lenient where a teaching tool
+ * must not be (research/reliability-anchors.md §5.1 measured it):
+ *
+ *   bytes ─► text checks: size cap, empty, control characters, invalid
+ *   │        UTF-8 and \u0000 in strings (cJSON would truncate the string)
+ *   │        ─► "line 3, column 9: ..."
+ *   ├──────► cJSON parse (length-bounded, we check the tail ourselves)
+ *   │        ─► "line 14, column 3: JSON syntax error"
+ *   ▼
+ *   tree ──► walk in document order, each object against its key table
+ *            (unknown, duplicate, case-variant keys; types; ranges; the
+ *            one-action rule; cross-field rules at the object's end)
+ *            ─► "clients[2].steps[0].call.args: expected array, got string"
+ *
+ * Of the text errors and the syntax error the earliest in the file wins;
+ * content errors come only from a file whose text is clean. cJSON allocates
+ * through mem.h (cJSON_InitHooks), so allocation-failure tests cover it.
+ * Lesson: lessons/en/00-scenarios.md.
+ */
+#include "scenario/scenario.h"
+
+#include <assert.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <threads.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+#include "proto/errcode.h"
+#include "proto/mp.h"
+
+/* The largest integer a JSON number (a double) holds exactly, and its
+ * neighbour: 2^53 + 1 reads as 2^53, so 2^53 itself is refused too. */
+#define EXACT_MAX 9007199254740991.0
+
+enum { PATH_MAX_LEN = 200, TIME_MS_MAX = 86400000 };
+
+/* ------------------------------------------------------------ key tables */
+
+/*
+ * Each object kind: its keys as an enum (for the switch) and as a table
+ * (for the lookup, the messages and scenario_key_tables()). Keep the two
+ * in the same order.
+ */
+enum { K_SCHEMA, K_NAME, K_TITLE, K_SUMMARY, K_MODE, K_SEED, K_SERVER,
+       K_NETWORK, K_CLIENTS, K_EXPECT };
+static const char *const root_keys[] = {
+	"$schema", "name", "title", "summary", "mode", "seed", "server",
+	"network", "clients", "expect", NULL,
+};
+
+enum { K_RU, K_EN };
+static const char *const text_keys[] = {"ru", "en", NULL};
+
+enum { K_IPROTO_THREADS, K_READAHEAD, K_OBUF_CHUNK, K_PUSH_MODE,
+       K_NET_MSG_MAX, K_OBUF_LIMIT, K_MAX_PACKET };
+static const char *const server_keys[] = {
+	"iproto_threads", "readahead", "obuf_chunk", "push_mode",
+	"net_msg_max", "obuf_limit", "max_packet", NULL,
+};
+
+enum { K_LATENCY_US, K_BANDWIDTH, K_SNDBUF, K_RCVBUF, K_SEGMENT };
+static const char *const net_keys[] = {
+	"latency_us", "bandwidth", "sndbuf", "rcvbuf", "segment", NULL,
+};
+
+enum { K_CLIENT_NAME, K_CONNECT_AT_MS, K_NET, K_STEPS };
+static const char *const client_keys[] = {
+	"name", "connect_at_ms", "net", "steps", NULL,
+};
+
+/* Step keys: the actions first, in enum scenario_action order. */
+enum { K_CALL, K_PING, K_RAW, K_PIPELINE, K_PAUSE_READING,
+       K_RESUME_READING, K_DISCONNECT, K_AT_MS, K_AFTER, K_STEP_EXPECT };
+static const char *const step_keys[] = {
+	"call", "ping", "raw", "pipeline", "pause_reading", "resume_reading",
+	"disconnect", "at_ms", "after", "expect", NULL,
+};
+
+/* A pipeline item: a request and its expectations. */
+enum { K_ITEM_CALL, K_ITEM_PING, K_ITEM_RAW, K_ITEM_EXPECT };
+static const char *const item_keys[] = {"call", "ping", "raw", "expect", NULL};
+
+enum { K_FUNCTION, K_ARGS };
+static const char *const call_keys[] = {"function", "args", NULL};
+
+static const char *const empty_keys[] = {NULL};
+
+enum { K_RESET };
+static const char *const disconnect_keys[] = {"reset", NULL};
+
+enum { K_PUSHES, K_RESULT, K_ERROR, K_CLOSED };
+static const char *const expect_keys[] = {
+	"pushes", "result", "error", "closed", NULL,
+};
+
+enum { K_COUNT, K_VALUES };
+static const char *const pushes_keys[] = {"count", "values", NULL};
+
+enum { K_CONTAINS };
+static const char *const error_keys[] = {"contains", NULL};
+
+enum { K_EVENTS, K_INVARIANTS };
+static const char *const run_expect_keys[] = {"events", "invariants", NULL};
+
+enum { K_MIN, K_MAX };
+static const char *const event_keys[] = {"min", "max", NULL};
+
+static const struct scenario_keys key_tables[] = {
+	{"", root_keys},
+	{"title", text_keys},
+	{"summary", text_keys},
+	{"server", server_keys},
+	{"network", net_keys},
+	{"clients[]", client_keys},
+	{"clients[].net", net_keys},
+	{"clients[].steps[]", step_keys},
+	{"clients[].steps[].call", call_keys},
+	{"clients[].steps[].ping", empty_keys},
+	{"clients[].steps[].pipeline[]", item_keys},
+	{"clients[].steps[].pipeline[].call", call_keys},
+	{"clients[].steps[].pipeline[].ping", empty_keys},
+	{"clients[].steps[].pipeline[].expect", expect_keys},
+	{"clients[].steps[].pipeline[].expect.pushes", pushes_keys},
+	{"clients[].steps[].pipeline[].expect.error", error_keys},
+	{"clients[].steps[].pause_reading", empty_keys},
+	{"clients[].steps[].resume_reading", empty_keys},
+	{"clients[].steps[].disconnect", disconnect_keys},
+	{"clients[].steps[].expect", expect_keys},
+	{"clients[].steps[].expect.pushes", pushes_keys},
+	{"clients[].steps[].expect.error", error_keys},
+	{"expect", run_expect_keys},
+	{"expect.events.*", event_keys},
+	{NULL, NULL},
+};
+
+const struct scenario_keys *
+scenario_key_tables(void)
+{
+	return key_tables;
+}
+
+static const char *const mode_names[] = {"sim", "real", NULL};
+static const char *const push_mode_names[] = {"kharon", "per_push", NULL};
+static const char *const after_names[] = {"reply", "sent", NULL};
+
+const char *
+scenario_mode_name(enum scenario_mode mode)
+{
+	return mode == SCENARIO_MODE_REAL ? "real" : "sim";
+}
+
+const char *
+scenario_action_name(enum scenario_action action)
+{
+	if ((unsigned)action > SCENARIO_ACTION_DISCONNECT)
+		return "?";
+	return step_keys[action];
+}
+
+/* ------------------------------------------------------------ cJSON hooks */
+
+/* Set when an allocation made for cJSON fails: a NULL from cJSON_Parse is
+ * then "out of memory", not a syntax error. */
+static _Thread_local bool cjson_oom;
+
+static void *
+cjson_alloc(size_t size)
+{
+	void *p = mem_alloc(size);
+	if (p == NULL)
+		cjson_oom = true;
+	return p;
+}
+
+static void
+cjson_free(void *p)
+{
+	mem_free(p);
+}
+
+static once_flag cjson_hooks_once = ONCE_FLAG_INIT;
+
+static void
+cjson_hooks_install(void)
+{
+	cJSON_Hooks hooks = {cjson_alloc, cjson_free};
+	cJSON_InitHooks(&hooks);
+}
+
+/* ------------------------------------------------------------ the loader */
+
+struct loader {
+	/* The file name that prefixes every message. */
+	const char *origin;
+	/* Where the walk is: "clients[2].steps[0].call". */
+	char path[PATH_MAX_LEN];
+	size_t path_len;
+	/* Path length at the root of a free JSON value (args, result). */
+	size_t value_root;
+	struct scenario *s;
+};
+
+/* Set diag to "ORIGIN: PATH: message" (no "PATH: " at the top level). */
+static int
+loader_error(struct loader *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+loader_error(struct loader *l, const char *fmt, ...)
+{
+	char msg[DIAG_MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_set(ER_ILLEGAL_PARAMS, "ScenarioError", "%s: %s%s%s", l->origin,
+		 l->path, l->path_len > 0 ? ": " : "", msg);
+	return -1;
+}
+
+static int
+loader_oom(struct loader *l, size_t size, const char *what)
+{
+	diag_set(DIAG_ER_MEMORY_ISSUE, "OutOfMemory",
+		 "%s: failed to allocate %zu bytes for %s", l->origin, size,
+		 what);
+	return -1;
+}
+
+/*
+ * Write `s` into `dst` as a double-quoted string for a message: printable
+ * ASCII and UTF-8 as they are, quotes and backslashes escaped, control
+ * bytes as \xNN, cut with "..." past `size`.
+ */
+static void
+quote(char *dst, size_t size, const char *s)
+{
+	size_t n = 0;
+	if (size < 8) {
+		dst[0] = '\0';
+		return;
+	}
+	dst[n++] = '"';
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (n + 6 >= size) {
+			memcpy(dst + n, "...", 3);
+			n += 3;
+			break;
+		}
+		if (c == '"' || c == '\\') {
+			dst[n++] = '\\';
+			dst[n++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			n += (size_t)snprintf(dst + n, size - n, "\\x%02x", c);
+		} else {
+			dst[n++] = (char)c;
+		}
+	}
+	dst[n++] = '"';
+	dst[n] = '\0';
+}
+
+/* Append raw text to the path, cut at the buffer's end. */
+static void
+path_append(struct loader *l, const char *text)
+{
+	size_t room = sizeof(l->path) - 1 - l->path_len;
+	size_t len = strlen(text);
+	if (len > room)
+		len = room;
+	memcpy(l->path + l->path_len, text, len);
+	l->path_len += len;
+	l->path[l->path_len] = '\0';
+}
+
+static bool
+is_simple_key(const char *key)
+{
+	if (*key == '\0')
+		return false;
+	for (; *key != '\0'; key++) {
+		char c = *key;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      c == '$'))
+			return false;
+	}
+	return true;
+}
+
+/* Enter an object member: ".key", or "key" at the top, or ["odd key"]. */
+static size_t
+path_push_key(struct loader *l, const char *key)
+{
+	size_t mark = l->path_len;
+	if (is_simple_key(key)) {
+		if (l->path_len > 0)
+			path_append(l, ".");
+		path_append(l, key);
+	} else {
+		char q[64];
+		quote(q, sizeof(q), key);
+		path_append(l, "[");
+		path_append(l, q);
+		path_append(l, "]");
+	}
+	return mark;
+}
+
+static size_t
+path_push_index(struct loader *l, int index)
+{
+	size_t mark = l->path_len;
+	char buf[24];
+	snprintf(buf, sizeof(buf), "[%d]", index);
+	path_append(l, buf);
+	return mark;
+}
+
+static void
+path_pop(struct loader *l, size_t mark)
+{
+	l->path_len = mark;
+	l->path[mark] = '\0';
+}
+
+static const char *
+json_type_name(const cJSON *node)
+{
+	if (cJSON_IsString(node))
+		return "string";
+	if (cJSON_IsNumber(node))
+		return "number";
+	if (cJSON_IsBool(node))
+		return "boolean";
+	if (cJSON_IsNull(node))
+		return "null";
+	if (cJSON_IsArray(node))
+		return "array";
+	if (cJSON_IsObject(node))
+		return "object";
+	return "invalid value";
+}
+
+static int
+expect_object(struct loader *l, const cJSON *node)
+{
+	if (cJSON_IsObject(node))
+		return 0;
+	return loader_error(l, "expected object, got %s",
+			    json_type_name(node));
+}
+
+static int
+key_index(const char *const *keys, const char *key)
+{
+	for (int i = 0; keys[i] != NULL; i++) {
+		if (strcmp(keys[i], key) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Look the member's key up in `keys` (case-sensitively: "Name" is not
+ * "name") and refuse it when unknown or already seen. Returns its index.
+ */
+static int
+member_key(struct loader *l, const cJSON *member, const char *const *keys,
+	   unsigned *seen)
+{
+	char q[80];
+	int k = key_index(keys, member->string);
+	quote(q, sizeof(q), member->string);
+	if (k < 0) {
+		for (int i = 0; keys[i] != NULL; i++) {
+			if (strcasecmp(keys[i], member->string) == 0)
+				return loader_error(l, "unknown key %s (did you "
+						    "mean \"%s\"?)", q,
+						    keys[i]);
+		}
+		return loader_error(l, "unknown key %s", q);
+	}
+	if (*seen & (1u << k))
+		return loader_error(l, "duplicate key %s", q);
+	*seen |= 1u << k;
+	return k;
+}
+
+/* A member of a free-keyed object and its place, for the sort below. */
+struct key_ref {
+	const char *key;
+	int index;
+};
+
+static int
+key_ref_cmp(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c != 0)
+		return c;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+static int
+duplicate_key(struct loader *l, const char *key)
+{
+	char q[80];
+	quote(q, sizeof(q), key);
+	return loader_error(l, "duplicate key %s", q);
+}
+
+/*
+ * Keys of an object whose keys are free (a map in args, expect.events):
+ * report the repeated key whose second occurrence comes first. Small
+ * objects compare pairwise; big ones (a 1 MiB file holds ~150 000 keys)
+ * sort, O(n log n), so no input makes the loader quadratic.
+ */
+static int
+check_free_keys(struct loader *l, const cJSON *obj)
+{
+	int n = cJSON_GetArraySize(obj);
+	if (n <= 32) {
+		for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+			for (const cJSON *p = obj->child; p != c; p = p->next) {
+				if (strcmp(p->string, c->string) == 0)
+					return duplicate_key(l, c->string);
+			}
+		}
+		return 0;
+	}
+	size_t size = (size_t)n * sizeof(struct key_ref);
+	struct key_ref *refs = mem_alloc(size);
+	if (refs == NULL)
+		return loader_oom(l, size, "a key check");
+	int i = 0;
+	for (const cJSON *c = obj->child; c != NULL; c = c->next, i++)
+		refs[i] = (struct key_ref){c->string, i};
+	qsort(refs, (size_t)n, sizeof(*refs), key_ref_cmp);
+	int first = -1;
+	const char *key = NULL;
+	for (i = 1; i < n; i++) {
+		if (strcmp(refs[i - 1].key, refs[i].key) == 0 &&
+		    (first < 0 || refs[i].index < first)) {
+			first = refs[i].index;
+			key = refs[i].key;
+		}
+	}
+	mem_free(refs);
+	return first < 0 ? 0 : duplicate_key(l, key);
+}
+
+/* ---- scalars ---- */
+
+static void
+format_number(char *buf, size_t size, double v)
+{
+	if (!isfinite(v))
+		snprintf(buf, size, "a number too large to represent");
+	else
+		snprintf(buf, size, "%.17g", v);
+}
+
+/* An integer in [min, max] (both within ±(2^53 - 1)). */
+static int
+get_int(struct loader *l, const cJSON *node, double min, double max,
+	int64_t *out)
+{
+	if (!cJSON_IsNumber(node))
+		return loader_error(l, "expected integer, got %s",
+				    json_type_name(node));
+	double v = node->valuedouble;
+	if (!isfinite(v) || floor(v) != v || v < min || v > max) {
+		char got[48];
+		format_number(got, sizeof(got), v);
+		return loader_error(l, "expected integer in [%.0f, %.0f], "
+				    "got %s%s", min, max, got,
+				    isfinite(v) && fabs(v) > EXACT_MAX ?
+				    " (JSON numbers are inexact beyond "
+				    "2^53 - 1)" : "");
+	}
+	*out = (int64_t)v;
+	return 0;
+}
+
+static int
+get_bool(struct loader *l, const cJSON *node, bool *out)
+{
+	if (!cJSON_IsBool(node))
+		return loader_error(l, "expected boolean, got %s",
+				    json_type_name(node));
+	*out = cJSON_IsTrue(node);
+	return 0;
+}
+
+/* A string (valid UTF-8 and NUL-free: the text pass made sure). */
+static int
+get_str(struct loader *l, const cJSON *node, const char **out)
+{
+	if (!cJSON_IsString(node))
+		return loader_error(l, "expected string, got %s",
+				    json_type_name(node));
+	*out = node->valuestring;
+	return 0;
+}
+
+/* A copy of a non-empty string, NUL-terminated, owned by the caller. */
+static int
+dup_str(struct loader *l, const char *s, char **out)
+{
+	size_t len = strlen(s);
+	char *copy = mem_alloc(len + 1);
+	if (copy == NULL)
+		return loader_oom(l, len + 1, "a scenario string");
+	memcpy(copy, s, len + 1);
+	*out = copy;
+	return 0;
+}
+
+static int
+get_nonempty_str(struct loader *l, const cJSON *node, char **out)
+{
+	const char *s = NULL;
+	if (get_str(l, node, &s) != 0)
+		return -1;
+	if (*s == '\0')
+		return loader_error(l, "expected a non-empty string");
+	return dup_str(l, s, out);
+}
+
+static int
+get_enum(struct loader *l, const cJSON *node, const char *const *names,
+	 int *out)
+{
+	const char *s = NULL;
+	if (get_str(l, node, &s) != 0)
+		return -1;
+	int k = key_index(names, s);
+	if (k >= 0) {
+		*out = k;
+		return 0;
+	}
+	char list[128] = "", q[80];
+	size_t n = 0;
+	for (int i = 0; names[i] != NULL; i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s\"",
+				      i > 0 ? ", " : "", names[i]);
+	quote(q, sizeof(q), s);
+	return loader_error(l, "expected one of %s, got %s", list, q);
+}
+
+/* ---- JSON values to MsgPack (args, result, push values) ---- */
+
+static bool
+is_exact_int(double v)
+{
+	return floor(v) == v && v >= -EXACT_MAX && v <= EXACT_MAX;
+}
+
+/* Validate `node` and add its MsgPack size to *size. */
+static int
+value_size(struct loader *l, const cJSON *node, int depth, size_t *size)
+{
+	if (cJSON_IsNull(node) || cJSON_IsBool(node)) {
+		*size += 1;
+	} else if (cJSON_IsNumber(node)) {
+		double v = node->valuedouble;
+		if (!isfinite(v))
+			return loader_error(l, "number is not finite (too "
+					    "large to represent)");
+		if (is_exact_int(v)) {
+			*size += v < 0 ? mp_sizeof_int((int64_t)v)
+				       : mp_sizeof_uint((uint64_t)v);
+		} else if (floor(v) == v) {
+			char got[48];
+			format_number(got, sizeof(got), v);
+			return loader_error(l, "integer beyond ±(2^53 - 1) is "
+					    "not exact in JSON, got %s", got);
+		} else {
+			*size += 9;
+		}
+	} else if (cJSON_IsString(node)) {
+		*size += mp_sizeof_str((uint32_t)strlen(node->valuestring));
+	} else if (cJSON_IsArray(node) || cJSON_IsObject(node)) {
+		if (depth >= SCENARIO_VALUE_DEPTH_MAX) {
+			path_pop(l, l->value_root);
+			return loader_error(l, "nesting deeper than %d levels",
+					    SCENARIO_VALUE_DEPTH_MAX);
+		}
+		bool is_map = cJSON_IsObject(node);
+		if (is_map && check_free_keys(l, node) != 0)
+			return -1;
+		int n = 0;
+		for (const cJSON *c = node->child; c != NULL; c = c->next) {
+			size_t mark;
+			if (is_map) {
+				mark = path_push_key(l, c->string);
+				*size += mp_sizeof_str(
+					(uint32_t)strlen(c->string));
+			} else {
+				mark = path_push_index(l, n);
+			}
+			if (value_size(l, c, depth + 1, size) != 0)
+				return -1;
+			path_pop(l, mark);
+			n++;
+		}
+		*size += is_map ? mp_sizeof_map((uint32_t)n)
+				: mp_sizeof_array((uint32_t)n);
+	} else {
+		return loader_error(l, "unexpected %s", json_type_name(node));
+	}
+	return 0;
+}
+
+/* Encode a value value_size() accepted. */
+static char *
+value_encode(char *p, const cJSON *node)
+{
+	if (cJSON_IsNull(node))
+		return mp_encode_nil(p);
+	if (cJSON_IsBool(node))
+		return mp_encode_bool(p, cJSON_IsTrue(node));
+	if (cJSON_IsNumber(node)) {
+		double v = node->valuedouble;
+		if (!is_exact_int(v))
+			return mp_encode_double(p, v);
+		return v < 0 ? mp_encode_int(p, (int64_t)v)
+			     : mp_encode_uint(p, (uint64_t)v);
+	}
+	if (cJSON_IsString(node))
+		return mp_encode_str(p, node->valuestring,
+				     (uint32_t)strlen(node->valuestring));
+	uint32_t n = (uint32_t)cJSON_GetArraySize(node);
+	if (cJSON_IsObject(node)) {
+		p = mp_encode_map(p, n);
+		for (const cJSON *c = node->child; c != NULL; c = c->next) {
+			p = mp_encode_str(p, c->string,
+					  (uint32_t)strlen(c->string));
+			p = value_encode(p, c);
+		}
+		return p;
+	}
+	p = mp_encode_array(p, n);
+	for (const cJSON *c = node->child; c != NULL; c = c->next)
+		p = value_encode(p, c);
+	return p;
+}
+
+/* Any JSON value at the current path → freshly allocated MsgPack. */
+static int
+get_value(struct loader *l, const cJSON *node, char **out, size_t *out_size)
+{
+	size_t size = 0;
+	l->value_root = l->path_len;
+	if (value_size(l, node, 0, &size) != 0)
+		return -1;
+	char *buf = mem_alloc(size);
+	if (buf == NULL)
+		return loader_oom(l, size, "a MsgPack value");
+	char *end = value_encode(buf, node);
+	assert(end == buf + size);
+	(void)end;
+	*out = buf;
+	*out_size = size;
+	return 0;
+}
+
+/* ---- hex ---- */
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "0a 82 00" → bytes; pairs of hex digits, spaces between pairs. */
+static int
+get_hex(struct loader *l, const cJSON *node, char **out, size_t *out_size)
+{
+	const char *s = NULL;
+	if (get_str(l, node, &s) != 0)
+		return -1;
+	size_t n = 0, len = strlen(s);
+	for (size_t i = 0; i < len;) {
+		if (s[i] == ' ') {
+			i++;
+			continue;
+		}
+		if (hex_digit(s[i]) < 0 || i + 1 >= len ||
+		    hex_digit(s[i + 1]) < 0) {
+			size_t bad = hex_digit(s[i]) < 0 ? i : i + 1;
+			return loader_error(l, "expected pairs of hex digits "
+					    "separated by spaces, bad character"
+					    " at offset %zu", bad);
+		}
+		n++;
+		i += 2;
+	}
+	if (n == 0)
+		return loader_error(l, "expected at least one hex byte");
+	char *buf = mem_alloc(n);
+	if (buf == NULL)
+		return loader_oom(l, n, "raw bytes");
+	n = 0;
+	for (size_t i = 0; i < len;) {
+		if (s[i] == ' ') {
+			i++;
+			continue;
+		}
+		buf[n++] = (char)(hex_digit(s[i]) * 16 + hex_digit(s[i + 1]));
+		i += 2;
+	}
+	*out = buf;
+	*out_size = n;
+	return 0;
+}
+
+/* ---- objects ---- */
+
+static int
+load_text(struct loader *l, const cJSON *node, struct scenario_text *t)
+{
+	if (expect_object(l, node) != 0)
+		return -1;
+	unsigned seen = 0;
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		int k = member_key(l, c, text_keys, &seen);
+		if (k < 0)
+			return -1;
+		size_t mark = path_push_key(l, c->string);
+		char **dst = k == K_RU ? &t->ru : &t->en;
+		if (get_nonempty_str(l, c, dst) != 0)
+			return -1;
+		path_pop(l, mark);
+	}
+	for (int k = 0; k < 2; k++) {
+		if (!(seen & (1u << k)))
+			return loader_error(l, "missing required key \"%s\"",
+					    text_keys[k]);
+	}
+	return 0;
+}
+
+static int
+load_server(struct loader *l, const cJSON *node, struct iproto_opts *o)
+{
+	if (expect_object(l, node) != 0)
+		return -1;
+	unsigned seen = 0;
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		int k = member_key(l, c, server_keys, &seen);
+		if (k < 0)
+			return -1;
+		size_t mark = path_push_key(l, c->string);
+		int64_t v = 0;
+		int mode = 0, rc = 0;
+		switch (k) {
+		case K_IPROTO_THREADS:
+			rc = get_int(l, c, 1, 16, &v);
+			o->iproto_threads = (int)v;
+			break;
+		case K_READAHEAD:
+			rc = get_int(l, c, 128, 1 << 30, &v);
+			o->readahead = (size_t)v;
+			break;
+		case K_OBUF_CHUNK:
+			rc = get_int(l, c, 128, 1 << 30, &v);
+			o->obuf_chunk = (size_t)v;
+			break;
+		case K_PUSH_MODE:
+			rc = get_enum(l, c, push_mode_names, &mode);
+			o->push_mode = mode == 1 ? PUSH_MODE_PER_PUSH
+						 : PUSH_MODE_KHARON;
+			break;
+		case K_NET_MSG_MAX:
+			rc = get_int(l, c, 2, 1000000, &v);
+			o->net_msg_max = (int)v;
+			break;
+		case K_OBUF_LIMIT:
+			rc = get_int(l, c, 0, 1099511627776.0, &v);
+			o->obuf_limit = (size_t)v;
+			break;
+		case K_MAX_PACKET:
+			rc = get_int(l, c, 16, 4294967295.0, &v);
+			o->max_packet = (size_t)v;
+			break;
+		}
+		if (rc != 0)
+			return -1;
+		path_pop(l, mark);
+	}
+	return 0;
+}
+
+/* Marks a network field a client did not give (outside every range). */
+#define NET_UNSET64 UINT64_MAX
+#define NET_UNSET32 UINT32_MAX
+
+static int
+load_net(struct loader *l, const cJSON *node, struct rt_net_opts *net)
+{
+	if (expect_object(l, node) != 0)
+		return -1;
+	unsigned seen = 0;
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		int k = member_key(l, c, net_keys, &seen);
+		if (k < 0)
+			return -1;
+		size_t mark = path_push_key(l, c->string);
+		int64_t v = 0;
+		int rc = 0;
+		switch (k) {
+		case K_LATENCY_US:
+			rc = get_int(l, c, 1, 60000000, &v);
+			net->latency_ns = (uint64_t)v * 1000;
+			break;
+		case K_BANDWIDTH:
+			rc = get_int(l, c, 0, 1099511627776.0, &v);
+			net->bandwidth = (uint64_t)v;
+			break;
+		case K_SNDBUF:
+			rc = get_int(l, c, 1, 1 << 30, &v);
+			net->sndbuf = (uint32_t)v;
+			break;
+		case K_RCVBUF:
+			rc = get_int(l, c, 1, 1 << 30, &v);
+			net->rcvbuf = (uint32_t)v;
+			break;
+		case K_SEGMENT:
+			rc = get_int(l, c, 1, 1 << 30, &v);
+			net->segment = (uint32_t)v;
+			break;
+		}
+		if (rc != 0)
+			return -1;
+		path_pop(l, mark);
+	}
+	return 0;
+}
+
+/* A step's or item's "expect" before we know what it applies to. */
+struct expect_parse {
+	struct scenario_reply_expect reply;
+	/* Which of expect_keys were given. */
+	unsigned seen;
+	bool closed;
+};
+
+static int
+load_pushes(struct loader *l, const cJSON *node,
+	    struct scenario_reply_expect *e)
+{
+	int64_t v;
+	e->has_pushes = true;
+	if (cJSON_IsNumber(node)) {
+		if (get_int(l, node, 0, 1000000000, &v) != 0)
+			return -1;
+		e->n_pushes = (uint32_t)v;
+		return 0;
+	}
+	if (!cJSON_IsObject(node))
+		return loader_error(l, "expected integer or object, got %s",
+				    json_type_name(node));
+	unsigned seen = 0;
+	int64_t count = -1;
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		int k = member_key(l, c, pushes_keys, &seen);
+		if (k < 0)
+			return -1;
+		size_t mark = path_push_key(l, c->string);
+		if (k == K_COUNT) {
+			if (get_int(l, c, 0, 1000000000, &count) != 0)
+				return -1;
+		} else {
+			if (!cJSON_IsArray(c))
+				return loader_error(l, "expected array, got %s",
+						    json_type_name(c));
+			if (get_value(l, c, &e->push_values,
+				      &e->push_values_size) != 0)
+				return -1;
+		}
+		path_pop(l, mark);
+	}
+	if (seen == 0)
+		return loader_error(l, "expected \"count\" or \"values\"");
+	if (e->push_values != NULL) {
+		int n = cJSON_GetArraySize(
+			cJSON_GetObjectItemCaseSensitive(node, "values"));
+		if (count >= 0 && count != n)
+			return loader_error(l, "\"count\" is %lld but \"values\""
+					    " has %d", (long long)count, n);
+		count = n;
+	}
+	e->n_pushes = (uint32_t)count;
+	return 0;
+}
+
+static int
+load_error_expect(struct loader *l, const cJSON *node,
+		  struct scenario_reply_expect *e)
+{
+	if (cJSON_IsString(node)) {
+		e->error_match = SCENARIO_ERROR_EXACT;
+		return get_nonempty_str(l, node, &e->error);
+	}
+	if (!cJSON_IsObject(node))
+		return loader_error(l, "expected string or object, got %s",
+				    json_type_name(node));
+	unsigned seen = 0;
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		if (member_key(l, c, error_keys, &seen) < 0)
+			return -1;
+		size_t mark = path_push_key(l, c->string);
+		if (get_nonempty_str(l, c, &e->error) != 0)
+			return -1;
+		path_pop(l, mark);
+	}
+	if (seen == 0)
+		return loader_error(l, "missing required key \"contains\"");
+	e->error_match = SCENARIO_ERROR_CONTAINS;
+	return 0;
+}
+
+static int
+load_expect(struct loader *l, const cJSON *node, struct expect_parse *x)
+{
+	if (expect_object(l, node) != 0)
+		return -1;
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		int k = member_key(l, c, expect_keys, &x->seen);
+		if (k < 0)
+			return -1;
+		size_t mark = path_push_key(l, c->string);
+		int rc = 0;
+		switch (k) {
+		case K_PUSHES:
+			rc = load_pushes(l, c, &x->reply);
+			break;
+		case K_RESULT:
+			x->reply.has_result = true;
+			rc = get_value(l, c, &x->reply.result,
+				       &x->reply.result_size);
+			break;
+		case K_ERROR:
+			rc = load_error_expect(l, c, &x->reply);
+			break;
+		case K_CLOSED:
+			rc = get_bool(l, c, &x->closed);
+			break;
+		}
+		if (rc != 0)
+			return -1;
+		path_pop(l, mark);
+	}
+	if ((x->seen & (1u << K_RESULT)) && (x->seen & (1u << K_ERROR)))
+		return loader_error(l, "\"result\" and \"error\" exclude each "
+				    "other");
+	return 0;
+}
+
+static void
+reply_expect_destroy(struct scenario_reply_expect *e)
+{
+	mem_free(e->push_values);
+	mem_free(e->result);
+	mem_free(e->error);
+	memset(e, 0, sizeof(*e));
+}
+
+static int
+load_empty(struct loader *l, const cJSON *node)
+{
+	if (expect_object(l, node) != 0)
+		return -1;
+	unsigned seen = 0;
+	if (node->child != NULL)
+		return member_key(l, node->child, empty_keys, &seen);
+	return 0;
+}
+
+static int
+load_call(struct loader *l, const cJSON *node, struct scenario_request *r)
+{
+	if (expect_object(l, node) != 0)
+		return -1;
+	unsigned seen = 0;
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		int k = member_key(l, c, call_keys, &seen);
+		if (k < 0)
+			return -1;
+		size_t mark = path_push_key(l, c->string);
+		if (k == K_FUNCTION) {
+			if (get_nonempty_str(l, c, &r->function) != 0)
+				return -1;
+			size_t len = strlen(r->function);
+			if (len > 255)
+				return loader_error(l, "expected at most 255 "
+						    "bytes, got %zu", len);
+			r->function_len = (uint32_t)len;
+		} else {
+			if (!cJSON_IsArray(c))
+				return loader_error(l, "expected array, got %s",
+						    json_type_name(c));
+			r->n_args = (uint32_t)cJSON_GetArraySize(c);
+			if (get_value(l, c, &r->args, &r->args_size) != 0)
+				return -1;
+		}
+		path_pop(l, mark);
+	}
+	if (!(seen & (1u << K_FUNCTION)))
+		return loader_error(l, "missing required key \"function\"");
+	if (r->args == NULL) {
+		r->args = mem_alloc(1);
+		if (r->args == NULL)
+			return loader_oom(l, 1, "call arguments");
+		mp_encode_array(r->args, 0);
+		r->args_size = 1;
+	}
+	return 0;
+}
+
+/* The request of an action key (call, ping, raw), into `r`. */
+static int
+load_request(struct loader *l, const cJSON *node, int action,
+	     struct scenario_request *r)
+{
+	switch (action) {
+	case SCENARIO_ACTION_CALL:
+		r->type = SCENARIO_REQUEST_CALL;
+		return load_call(l, node, r);
+	case SCENARIO_ACTION_PING:
+		r->type = SCENARIO_REQUEST_PING;
+		return load_empty(l, node);
+	default:
+		r->type = SCENARIO_REQUEST_RAW;
+		return get_hex(l, node, &r->raw, &r->raw_size);
+	}
+}
+
+static int
+missing_action(struct loader *l, const char *const *keys, int n_actions)
+{
+	char list[160] = "";
+	size_t n = 0;
+	for (int i = 0; i < n_actions; i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s\"",
+				      i > 0 ? ", " : "", keys[i]);
+	return loader_error(l, "expected exactly one action key: one of %s",
+			    list);
+}
+
+static int
+second_action(struct loader *l, const char *first, const char *second)
+{
+	return loader_error(l, "more than one action: \"%s\" and \"%s\"",
+			    first, second);
+}
+
+/* One element of "pipeline": {call|ping|raw, expect?}. */
+static int
+load_item(struct loader *l, const cJSON *node, struct scenario_request *r)
+{
+	if (expect_object(l, node) != 0)
+		return -1;
+	unsigned seen = 0;
+	int action = -1;
+	struct expect_parse x;
+	memset(&x, 0, sizeof(x));
+	int rc = -1;
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		int k = member_key(l, c, item_keys, &seen);
+		if (k < 0)
+			goto out;
+		if (k != K_ITEM_EXPECT && action >= 0) {
+			second_action(l, item_keys[action], item_keys[k]);
+			goto out;
+		}
+		size_t mark = path_push_key(l, c->string);
+		if (k == K_ITEM_EXPECT) {
+			if (load_expect(l, c, &x) != 0)
+				goto out;
+		} else {
+			action = k;
+			if (load_request(l, c, k, r) != 0)
+				goto out;
+		}
+		path_pop(l, mark);
+	}
+	if (action < 0) {
+		missing_action(l, item_keys, 3);
+		goto out;
+	}
+	if (x.seen & (1u << K_CLOSED)) {
+		loader_error(l, "expect.closed applies to the whole pipeline "
+			     "step, not to one item");
+		goto out;
+	}
+	r->expect = x.reply;
+	memset(&x.reply, 0, sizeof(x.reply));
+	rc = 0;
+out:
+	reply_expect_destroy(&x.reply);
+	return rc;
+}
+
+static int
+load_pipeline(struct loader *l, const cJSON *node, struct scenario_step *st)
+{
+	if (!cJSON_IsArray(node))
+		return loader_error(l, "expected array, got %s",
+				    json_type_name(node));
+	int n = cJSON_GetArraySize(node);
+	if (n == 0)
+		return loader_error(l, "expected a non-empty array");
+	st->requests = mem_zalloc((size_t)n * sizeof(*st->requests));
+	if (st->requests == NULL)
+		return loader_oom(l, (size_t)n * sizeof(*st->requests),
+				  "pipeline requests");
+	st->n_requests = (uint32_t)n;
+	int i = 0;
+	for (const cJSON *c = node->child; c != NULL; c = c->next, i++) {
+		size_t mark = path_push_index(l, i);
+		if (load_item(l, c, &st->requests[i]) != 0)
+			return -1;
+		path_pop(l, mark);
+	}
+	return 0;
+}
+
+static int
+load_step(struct loader *l, const cJSON *node, struct scenario_step *st)
+{
+	if (expect_object(l, node) != 0)
+		return -1;
+	unsigned seen = 0;
+	int action = -1;
+	int rc = -1;
+	struct expect_parse x;
+	memset(&x, 0, sizeof(x));
+	st->when = SCENARIO_WHEN_AFTER_REPLY;
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		int k = member_key(l, c, step_keys, &seen);
+		if (k < 0)
+			goto out;
+		if (k <= K_DISCONNECT && action >= 0) {
+			second_action(l, step_keys[action], step_keys[k]);
+			goto out;
+		}
+		size_t mark = path_push_key(l, c->string);
+		int64_t v;
+		int after = 0;
+		switch (k) {
+		case K_CALL:
+		case K_PING:
+		case K_RAW:
+			action = k;
+			st->requests = mem_zalloc(sizeof(*st->requests));
+			if (st->requests == NULL) {
+				loader_oom(l, sizeof(*st->requests), "a request");
+				goto out;
+			}
+			st->n_requests = 1;
+			if (load_request(l, c, k, st->requests) != 0)
+				goto out;
+			break;
+		case K_PIPELINE:
+			action = k;
+			if (load_pipeline(l, c, st) != 0)
+				goto out;
+			break;
+		case K_PAUSE_READING:
+		case K_RESUME_READING:
+			action = k;
+			if (load_empty(l, c) != 0)
+				goto out;
+			break;
+		case K_DISCONNECT: {
+			action = k;
+			if (expect_object(l, c) != 0)
+				goto out;
+			unsigned dseen = 0;
+			for (const cJSON *d = c->child; d != NULL;
+			     d = d->next) {
+				if (member_key(l, d, disconnect_keys,
+					       &dseen) < 0)
+					goto out;
+				size_t dmark = path_push_key(l, d->string);
+				if (get_bool(l, d, &st->is_reset) != 0)
+					goto out;
+				path_pop(l, dmark);
+			}
+			break;
+		}
+		case K_AT_MS:
+			if (get_int(l, c, 0, TIME_MS_MAX, &v) != 0)
+				goto out;
+			st->when = SCENARIO_WHEN_AT;
+			st->at_ns = (uint64_t)v * 1000000;
+			break;
+		case K_AFTER:
+			if (get_enum(l, c, after_names, &after) != 0)
+				goto out;
+			st->when = after == 1 ? SCENARIO_WHEN_AFTER_SENT
+					      : SCENARIO_WHEN_AFTER_REPLY;
+			break;
+		case K_STEP_EXPECT:
+			if (load_expect(l, c, &x) != 0)
+				goto out;
+			break;
+		}
+		path_pop(l, mark);
+	}
+	if (action < 0) {
+		missing_action(l, step_keys, K_DISCONNECT + 1);
+		goto out;
+	}
+	st->action = (enum scenario_action)action;
+	if ((seen & (1u << K_AT_MS)) && (seen & (1u << K_AFTER))) {
+		loader_error(l, "\"at_ms\" and \"after\" exclude each other");
+		goto out;
+	}
+	unsigned reply_keys = (1u << K_PUSHES) | (1u << K_RESULT) |
+			      (1u << K_ERROR);
+	if (x.seen & reply_keys) {
+		if (action == K_PIPELINE) {
+			loader_error(l, "expect: \"pushes\", \"result\" and "
+				     "\"error\" of a pipeline go on its items");
+			goto out;
+		}
+		if (action > K_PIPELINE) {
+			loader_error(l, "expect: \"%s\" sends no request; only "
+				     "\"closed\" applies", step_keys[action]);
+			goto out;
+		}
+		st->requests[0].expect = x.reply;
+		memset(&x.reply, 0, sizeof(x.reply));
+	}
+	st->has_closed = (x.seen & (1u << K_CLOSED)) != 0;
+	st->closed = x.closed;
+	rc = 0;
+out:
+	reply_expect_destroy(&x.reply);
+	return rc;
+}
+
+static int
+load_steps(struct loader *l, const cJSON *node, struct scenario_client *cl)
+{
+	if (!cJSON_IsArray(node))
+		return loader_error(l, "expected array, got %s",
+				    json_type_name(node));
+	int n = cJSON_GetArraySize(node);
+	if (n == 0)
+		return loader_error(l, "expected a non-empty array");
+	cl->steps = mem_zalloc((size_t)n * sizeof(*cl->steps));
+	if (cl->steps == NULL)
+		return loader_oom(l, (size_t)n * sizeof(*cl->steps), "steps");
+	cl->n_steps = (uint32_t)n;
+	int i = 0;
+	for (const cJSON *c = node->child; c != NULL; c = c->next, i++) {
+		size_t mark = path_push_index(l, i);
+		if (load_step(l, c, &cl->steps[i]) != 0)
+			return -1;
+		path_pop(l, mark);
+	}
+	return 0;
+}
+
+static bool
+is_client_name(const char *s)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > 32)
+		return false;
+	for (; *s != '\0'; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int
+load_client(struct loader *l, const cJSON *node, int index)
+{
+	struct scenario_client *cl = &l->s->clients[index];
+	if (expect_object(l, node) != 0)
+		return -1;
+	cl->net.latency_ns = NET_UNSET64;
+	cl->net.bandwidth = NET_UNSET64;
+	cl->net.sndbuf = NET_UNSET32;
+	cl->net.rcvbuf = NET_UNSET32;
+	cl->net.segment = NET_UNSET32;
+	unsigned seen = 0;
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		int k = member_key(l, c, client_keys, &seen);
+		if (k < 0)
+			return -1;
+		size_t mark = path_push_key(l, c->string);
+		int64_t v;
+		switch (k) {
+		case K_CLIENT_NAME:
+			if (get_nonempty_str(l, c, &cl->name) != 0)
+				return -1;
+			if (!is_client_name(cl->name))
+				return loader_error(l, "expected 1 to 32 "
+						    "characters of [A-Za-z0-9_-]");
+			break;
+		case K_CONNECT_AT_MS:
+			if (get_int(l, c, 0, TIME_MS_MAX, &v) != 0)
+				return -1;
+			cl->connect_at_ns = (uint64_t)v * 1000000;
+			break;
+		case K_NET:
+			cl->has_own_net = true;
+			if (load_net(l, c, &cl->net) != 0)
+				return -1;
+			break;
+		case K_STEPS:
+			if (load_steps(l, c, cl) != 0)
+				return -1;
+			break;
+		}
+		path_pop(l, mark);
+	}
+	if (!(seen & (1u << K_STEPS)))
+		return loader_error(l, "missing required key \"steps\"");
+	if (cl->name == NULL) {
+		char name[32];
+		snprintf(name, sizeof(name), "client%d", index);
+		if (dup_str(l, name, &cl->name) != 0)
+			return -1;
+	}
+	for (int i = 0; i < index; i++) {
+		if (strcmp(l->s->clients[i].name, cl->name) == 0)
+			return loader_error(l, "name \"%s\" is already used by "
+					    "clients[%d]", cl->name, i);
+	}
+	l->s->n_steps += cl->n_steps;
+	return 0;
+}
+
+static int
+load_clients(struct loader *l, const cJSON *node)
+{
+	if (!cJSON_IsArray(node))
+		return loader_error(l, "expected array, got %s",
+				    json_type_name(node));
+	int n = cJSON_GetArraySize(node);
+	if (n == 0)
+		return loader_error(l, "expected a non-empty array");
+	if (n > 1024)
+		return loader_error(l, "expected at most 1024 clients, got %d",
+				    n);
+	l->s->clients = mem_zalloc((size_t)n * sizeof(*l->s->clients));
+	if (l->s->clients == NULL)
+		return loader_oom(l, (size_t)n * sizeof(*l->s->clients),
+				  "clients");
+	l->s->n_clients = (uint32_t)n;
+	int i = 0;
+	for (const cJSON *c = node->child; c != NULL; c = c->next, i++) {
+		size_t mark = path_push_index(l, i);
+		if (load_client(l, c, i) != 0)
+			return -1;
+		path_pop(l, mark);
+	}
+	return 0;
+}
+
+static bool
+is_event_name(const char *s)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > 64 || s[0] == '.' || s[len - 1] == '.')
+		return false;
+	for (; *s != '\0'; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || (c == '.' && s[1] != '.')))
+			return false;
+	}
+	return true;
+}
+
+static int
+load_event(struct loader *l, const cJSON *node,
+	   struct scenario_event_expect *ev)
+{
+	if (!is_event_name(node->string))
+		return loader_error(l, "expected a trace event name such as "
+				    "\"kharon.depart\" ([a-z0-9_] words "
+				    "joined by dots)");
+	if (dup_str(l, node->string, &ev->name) != 0)
+		return -1;
+	ev->max = UINT32_MAX;
+	if (expect_object(l, node) != 0)
+		return -1;
+	unsigned seen = 0;
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		int k = member_key(l, c, event_keys, &seen);
+		if (k < 0)
+			return -1;
+		size_t mark = path_push_key(l, c->string);
+		int64_t v;
+		if (get_int(l, c, 0, 4294967294.0, &v) != 0)
+			return -1;
+		if (k == K_MIN)
+			ev->min = (uint32_t)v;
+		else
+			ev->max = (uint32_t)v;
+		path_pop(l, mark);
+	}
+	if (seen == 0)
+		return loader_error(l, "expected \"min\" and/or \"max\"");
+	if (ev->min > ev->max)
+		return loader_error(l, "min %u is greater than max %u",
+				    ev->min, ev->max);
+	return 0;
+}
+
+static int
+load_run_expect(struct loader *l, const cJSON *node)
+{
+	struct scenario *s = l->s;
+	if (expect_object(l, node) != 0)
+		return -1;
+	unsigned seen = 0;
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		int k = member_key(l, c, run_expect_keys, &seen);
+		if (k < 0)
+			return -1;
+		size_t mark = path_push_key(l, c->string);
+		if (k == K_INVARIANTS) {
+			if (get_bool(l, c, &s->check_invariants) != 0)
+				return -1;
+			path_pop(l, mark);
+			continue;
+		}
+		if (expect_object(l, c) != 0 || check_free_keys(l, c) != 0)
+			return -1;
+		int n = cJSON_GetArraySize(c);
+		if (n > 0) {
+			s->events = mem_zalloc((size_t)n * sizeof(*s->events));
+			if (s->events == NULL)
+				return loader_oom(l, (size_t)n *
+						  sizeof(*s->events), "events");
+		}
+		for (const cJSON *e = c->child; e != NULL; e = e->next) {
+			size_t emark = path_push_key(l, e->string);
+			s->n_events++;
+			if (load_event(l, e, &s->events[s->n_events - 1]) != 0)
+				return -1;
+			path_pop(l, emark);
+		}
+		path_pop(l, mark);
+	}
+	return 0;
+}
+
+static bool
+is_scenario_name(const char *s)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > 64)
+		return false;
+	for (; *s != '\0'; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int
+load_root(struct loader *l, const cJSON *root)
+{
+	struct scenario *s = l->s;
+	if (!cJSON_IsObject(root))
+		return loader_error(l, "expected an object at the top level, "
+				    "got %s", json_type_name(root));
+	unsigned seen = 0;
+	for (const cJSON *c = root->child; c != NULL; c = c->next) {
+		int k = member_key(l, c, root_keys, &seen);
+		if (k < 0)
+			return -1;
+		size_t mark = path_push_key(l, c->string);
+		const char *str;
+		int64_t v;
+		int mode;
+		int rc = 0;
+		switch (k) {
+		case K_SCHEMA:
+			rc = get_str(l, c, &str);
+			break;
+		case K_NAME:
+			if (get_nonempty_str(l, c, &s->name) != 0)
+				return -1;
+			if (!is_scenario_name(s->name))
+				rc = loader_error(l, "expected 1 to 64 "
+						  "characters of [a-z0-9-]");
+			break;
+		case K_TITLE:
+			rc = load_text(l, c, &s->title);
+			break;
+		case K_SUMMARY:
+			rc = load_text(l, c, &s->summary);
+			break;
+		case K_MODE:
+			rc = get_enum(l, c, mode_names, &mode);
+			s->mode = mode == 1 ? SCENARIO_MODE_REAL
+					    : SCENARIO_MODE_SIM;
+			break;
+		case K_SEED:
+			rc = get_int(l, c, 0, EXACT_MAX, &v);
+			s->seed = (uint64_t)v;
+			break;
+		case K_SERVER:
+			rc = load_server(l, c, &s->server);
+			break;
+		case K_NETWORK:
+			rc = load_net(l, c, &s->network);
+			break;
+		case K_CLIENTS:
+			rc = load_clients(l, c);
+			break;
+		case K_EXPECT:
+			rc = load_run_expect(l, c);
+			break;
+		}
+		if (rc != 0)
+			return -1;
+		path_pop(l, mark);
+	}
+	static const int required[] = {K_NAME, K_TITLE, K_CLIENTS};
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		if (!(seen & (1u << required[i])))
+			return loader_error(l, "missing required key \"%s\"",
+					    root_keys[required[i]]);
+	}
+	if (s->summary.ru == NULL) {
+		if (dup_str(l, "", &s->summary.ru) != 0 ||
+		    dup_str(l, "", &s->summary.en) != 0)
+			return -1;
+	}
+	/* Client networks: the scenario's under the client's own fields. */
+	for (uint32_t i = 0; i < s->n_clients; i++) {
+		struct rt_net_opts *n = &s->clients[i].net;
+		if (n->latency_ns == NET_UNSET64)
+			n->latency_ns = s->network.latency_ns;
+		if (n->bandwidth == NET_UNSET64)
+			n->bandwidth = s->network.bandwidth;
+		if (n->sndbuf == NET_UNSET32)
+			n->sndbuf = s->network.sndbuf;
+		if (n->rcvbuf == NET_UNSET32)
+			n->rcvbuf = s->network.rcvbuf;
+		if (n->segment == NET_UNSET32)
+			n->segment = s->network.segment;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ the text */
+
+static void
+line_column(const char *data, size_t offset, int *line, int *column)
+{
+	*line = 1;
+	*column = 1;
+	for (size_t i = 0; i < offset; i++) {
+		unsigned char c = (unsigned char)data[i];
+		if (c == '\n') {
+			++*line;
+			*column = 1;
+		} else if ((c & 0xc0) != 0x80) {
+			/* Count characters, not UTF-8 continuation bytes. */
+			++*column;
+		}
+	}
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
+static size_t
+utf8_len(const unsigned char *p, size_t avail)
+{
+	unsigned char c = p[0];
+	size_t len;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (avail < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * The checks cJSON does not make, over the whole text: control characters
+ * (outside strings cJSON takes them for spaces, inside it keeps them raw),
+ * invalid UTF-8 in strings and \u0000 (cJSON would cut the string there).
+ * Returns the offset of the first problem and its description, or `size`.
+ */
+static size_t
+text_check(const char *data, size_t size, char *what, size_t what_size)
+{
+	bool in_string = false;
+	for (size_t i = 0; i < size; i++) {
+		unsigned char c = (unsigned char)data[i];
+		if (!in_string) {
+			if (c == '"') {
+				in_string = true;
+			} else if (c < 0x20 && c != '\t' && c != '\n' &&
+				   c != '\r') {
+				snprintf(what, what_size, "control character "
+					 "U+%04X is not allowed in JSON", c);
+				return i;
+			}
+			continue;
+		}
+		if (c == '"') {
+			in_string = false;
+		} else if (c == '\\') {
+			if (i + 5 < size && memcmp(data + i + 1, "u0000", 5) == 0) {
+				snprintf(what, what_size, "\\u0000 is not "
+					 "allowed in strings");
+				return i;
+			}
+			i++;
+		} else if (c < 0x20) {
+			snprintf(what, what_size, "control character U+%04X "
+				 "in a string must be escaped", c);
+			return i;
+		} else if (c >= 0x80) {
+			size_t len = utf8_len((const unsigned char *)data + i,
+					      size - i);
+			if (len == 0) {
+				snprintf(what, what_size, "invalid UTF-8 in a "
+					 "string");
+				return i;
+			}
+			i += len - 1;
+		}
+	}
+	return size;
+}
+
+static bool
+is_json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int
+scenario_load_buf(const char *origin, const char *data, size_t size,
+		  struct scenario *scenario)
+{
+	struct loader l;
+	memset(&l, 0, sizeof(l));
+	l.origin = origin;
+	l.s = scenario;
+	memset(scenario, 0, sizeof(*scenario));
+
+	if (size > SCENARIO_FILE_MAX)
+		return loader_error(&l, "file is larger than %d bytes",
+				    SCENARIO_FILE_MAX);
+	size_t first = 0;
+	while (first < size && is_json_space(data[first]))
+		first++;
+	if (first == size)
+		return loader_error(&l, "empty file: expected a JSON object");
+
+	call_once(&cjson_hooks_once, cjson_hooks_install);
+	char what[96];
+	size_t bad = text_check(data, size, what, sizeof(what));
+	const char *end = NULL;
+	cjson_oom = false;
+	cJSON *root = cJSON_ParseWithLengthOpts(data, size, &end, false);
+	if (root == NULL && cjson_oom) {
+		diag_set(DIAG_ER_MEMORY_ISSUE, "OutOfMemory",
+			 "%s: out of memory while parsing JSON", origin);
+		return -1;
+	}
+	size_t stop = size;
+	if (root == NULL) {
+		stop = end != NULL ? (size_t)(end - data) : 0;
+		if (stop > size)
+			stop = size;
+		if (bad >= stop) {
+			bad = stop;
+			snprintf(what, sizeof(what), "JSON syntax error");
+		}
+	} else {
+		size_t tail = (size_t)(end - data);
+		while (tail < size && is_json_space(data[tail]))
+			tail++;
+		if (tail < bad && tail < size) {
+			bad = tail;
+			snprintf(what, sizeof(what), "unexpected text after "
+				 "the JSON value");
+		}
+	}
+	if (bad < size) {
+		int line, column;
+		line_column(data, bad, &line, &column);
+		cJSON_Delete(root);
+		return loader_error(&l, "line %d, column %d: %s", line, column,
+				    what);
+	}
+
+	iproto_opts_default(&scenario->server);
+	scenario->seed = 1;
+	scenario->check_invariants = true;
+	scenario->network.latency_ns = 50000;
+	scenario->network.bandwidth = 0;
+	scenario->network.sndbuf = 65536;
+	scenario->network.rcvbuf = 65536;
+	scenario->network.segment = 65536;
+	int rc = load_root(&l, root);
+	cJSON_Delete(root);
+	if (rc != 0)
+		scenario_destroy(scenario);
+	return rc;
+}
+
+int
+scenario_load(const char *path, struct scenario *scenario)
+{
+	struct loader l;
+	memset(&l, 0, sizeof(l));
+	l.origin = path;
+	memset(scenario, 0, sizeof(*scenario));
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return loader_error(&l, "cannot open: %s", strerror(errno));
+	/* Read at most one byte more than the cap: enough to refuse. */
+	size_t cap = SCENARIO_FILE_MAX + 1;
+	char *buf = mem_alloc(cap);
+	if (buf == NULL) {
+		fclose(f);
+		return loader_oom(&l, cap, "the scenario file");
+	}
+	size_t size = fread(buf, 1, cap, f);
+	int read_error = ferror(f) ? errno : 0;
+	fclose(f);
+	int rc;
+	if (read_error != 0)
+		rc = loader_error(&l, "cannot read: %s", strerror(read_error));
+	else
+		rc = scenario_load_buf(path, buf, size, scenario);
+	mem_free(buf);
+	return rc;
+}
+
+static void
+request_destroy(struct scenario_request *r)
+{
+	mem_free(r->function);
+	mem_free(r->args);
+	mem_free(r->raw);
+	reply_expect_destroy(&r->expect);
+}
+
+void
+scenario_destroy(struct scenario *s)
+{
+	for (uint32_t i = 0; i < s->n_clients; i++) {
+		struct scenario_client *cl = &s->clients[i];
+		for (uint32_t j = 0; j < cl->n_steps; j++) {
+			struct scenario_step *st = &cl->steps[j];
+			for (uint32_t k = 0; k < st->n_requests; k++)
+				request_destroy(&st->requests[k]);
+			mem_free(st->requests);
+		}
+		mem_free(cl->steps);
+		mem_free(cl->name);
+	}
+	mem_free(s->clients);
+	for (uint32_t i = 0; i < s->n_events; i++)
+		mem_free(s->events[i].name);
+	mem_free(s->events);
+	mem_free(s->name);
+	mem_free(s->title.ru);
+	mem_free(s->title.en);
+	mem_free(s->summary.ru);
+	mem_free(s->summary.en);
+	memset(s, 0, sizeof(*s));
+}
