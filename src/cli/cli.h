@@ -16,6 +16,10 @@ enum {
 int
 cli_serve(int argc, char **argv);
 
+/** kharon trace dump|export|check FILE [--format F] [--follow] | bench */
+int
+cli_trace(int argc, char **argv);
+
 /** kharon bench cbus|... [options] */
 int
 cli_bench(int argc, char **argv);

@@ -15,6 +15,7 @@ static const char usage[] =
 	"                 the server (Tarantool 2.6 binary protocol) until SIGINT/SIGTERM\n"
 	"  bench cbus [--seconds S] [--batch N]...\n"
 	"                 messages between two real cords, batched\n"
+	"  trace dump|export|check FILE [--format jsonl|text|chrome] [--follow] | trace bench\n"
 	"  help           this text\n";
 
 int
@@ -27,6 +28,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return cli_serve(argc - 2, argv + 2);
+	if (strcmp(argv[1], "trace") == 0)
+		return cli_trace(argc - 2, argv + 2);
 	if (strcmp(argv[1], "bench") == 0)
 		return cli_bench(argc - 2, argv + 2);
 	fprintf(stderr, "kharon: unknown command '%s'\n\n%s", argv[1], usage);
