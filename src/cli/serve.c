@@ -92,7 +92,7 @@ cli_serve(int argc, char **argv)
 	/* Tracing: every cord batches its own events into FILE (trace.md). */
 	struct trace_writer *trace = NULL;
 	if (trace_path != NULL) {
-		char threads[4][8];
+		char threads[4][16];
 		const char *cords[5] = {"tx"};
 		int n_cords = 1;
 		for (int i = 0; i < opts.iproto_threads && i < 4; i++) {
