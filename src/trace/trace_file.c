@@ -1,8 +1,12 @@
 /*
  * trace_file.c — the trace file's writer and live reader. See trace_file.h.
  *
- * The mutex is C11's <threads.h> mtx_t: trace sits below rt/ and cannot use
- * rt_mutex, and it is a leaf every layer may call.
+ * The writer's lock is a small spin lock on a C11 atomic_flag (yielding
+ * while taken): trace sits below rt/ and cannot use rt_mutex, and glibc's
+ * C11 mtx_t is invisible to ThreadSanitizer (its mtx_lock calls the
+ * internal pthread function, which TSan does not intercept), so races
+ * would be reported that are not there. It is held once per batch handed
+ * over, and while a batch is written.
  */
 #include "trace/trace_file.h"
 
@@ -13,7 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <threads.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "base/diag.h"
@@ -471,7 +475,7 @@ struct trace_writer {
 	int fd;
 	int lock_fd;
 	char *path;
-	mtx_t mutex;
+	atomic_flag mutex;
 	/** The EVENTS record being filled. */
 	struct trace_record_buf batch;
 	int n_batch;
@@ -482,6 +486,20 @@ struct trace_writer {
 	bool has_error;
 	struct diag error;
 };
+
+static void
+writer_mutex_lock(struct trace_writer *w)
+{
+	while (atomic_flag_test_and_set_explicit(&w->mutex,
+						 memory_order_acquire))
+		sched_yield();
+}
+
+static void
+writer_mutex_unlock(struct trace_writer *w)
+{
+	atomic_flag_clear_explicit(&w->mutex, memory_order_release);
+}
 
 static int
 write_all(int fd, const char *p, size_t n)
@@ -646,19 +664,14 @@ trace_writer_new(const char *path, const struct trace_meta *meta)
 	if (trace_record_begin(&w->batch, TRACE_RECORD_EVENTS) != 0)
 		goto err_close_fd;
 	w->events_start = w->batch.used;
-	if (mtx_init(&w->mutex, mtx_plain) != thrd_success) {
-		diag_set(DIAG_ER_SYSTEM, "SystemError", "mtx_init failed");
-		goto err_close_fd;
-	}
+	atomic_flag_clear(&w->mutex);
 	if (writer_lock(w, LOCK_EX) != 0)
-		goto err_destroy_mutex;
+		goto err_close_fd;
 	int rc = writer_init_file(w, meta);
 	writer_lock(w, LOCK_UN);
 	if (rc != 0)
-		goto err_destroy_mutex;
+		goto err_close_fd;
 	return w;
-err_destroy_mutex:
-	mtx_destroy(&w->mutex);
 err_close_fd:
 	close(w->fd);
 err_close_lock:
@@ -674,23 +687,23 @@ err_free:
 int
 trace_writer_add(struct trace_writer *w, const struct trace_event *e)
 {
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	int rc = trace_record_add_event(&w->batch, e);
 	if (rc == 0) {
 		w->n_batch++;
 		if (w->batch.used >= w->flush_size)
 			rc = writer_flush_locked(w);
 	}
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
 	return rc;
 }
 
 int
 trace_writer_flush(struct trace_writer *w)
 {
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	int rc = writer_flush_locked(w);
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
 	return rc;
 }
 
@@ -700,12 +713,12 @@ trace_writer_sink(void *arg, const struct trace_event *e)
 	struct trace_writer *w = arg;
 	if (trace_writer_add(w, e) == 0)
 		return;
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	if (!w->has_error) {
 		w->has_error = true;
 		w->error = *diag_last();
 	}
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
 }
 
 /* ---------------------------------------------- per-cord batches */
@@ -771,7 +784,7 @@ writer_cord_batch(struct trace_writer *w)
 {
 	if (trace_cord_cache.batch != NULL && trace_cord_cache.gen == w->gen)
 		return trace_cord_cache.batch;
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	struct trace_cord_batch *b = w->cord_batches;
 	while (b != NULL && b->is_taken)
 		b = b->next;
@@ -792,13 +805,13 @@ writer_cord_batch(struct trace_writer *w)
 		w->cord_batches = b;
 	}
 	b->is_taken = true;
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
 	trace_cord_cache.gen = w->gen;
 	trace_cord_cache.batch = b;
 	return b;
 err:
 	writer_keep_error(w);
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
 	return NULL;
 }
 
@@ -810,9 +823,9 @@ trace_writer_cord_sink(void *arg, const struct trace_event *e)
 	if (b == NULL)
 		return;
 	if (trace_record_add_event(&b->buf, e) != 0) {
-		mtx_lock(&w->mutex);
+		writer_mutex_lock(w);
 		writer_keep_error(w);
-		mtx_unlock(&w->mutex);
+		writer_mutex_unlock(w);
 		return;
 	}
 	if (b->n++ == 0)
@@ -820,9 +833,9 @@ trace_writer_cord_sink(void *arg, const struct trace_event *e)
 	b->last_t = e->t;
 	if (b->buf.used >= TRACE_CORD_BATCH_SIZE ||
 	    (e->t > b->first_t && e->t - b->first_t >= TRACE_BATCH_AGE)) {
-		mtx_lock(&w->mutex);
+		writer_mutex_lock(w);
 		writer_merge_locked(w, b);
-		mtx_unlock(&w->mutex);
+		writer_mutex_unlock(w);
 	}
 }
 
@@ -833,10 +846,10 @@ trace_writer_cord_leave(void *arg)
 	struct trace_cord_batch *b = trace_cord_cache.batch;
 	if (b == NULL || trace_cord_cache.gen != w->gen)
 		return;
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	writer_merge_locked(w, b);
 	b->is_taken = false;
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
 	trace_cord_cache.batch = NULL;
 }
 
@@ -850,25 +863,25 @@ trace_writer_install(struct trace_writer *w)
 void
 trace_writer_set_flush_size(struct trace_writer *w, size_t size)
 {
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	w->flush_size = size;
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
 }
 
 void
 trace_writer_split_next(struct trace_writer *w, void (*between)(void *arg),
 			void *arg)
 {
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	w->split_f = between;
 	w->split_arg = arg;
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
 }
 
 int
 trace_writer_close(struct trace_writer *w, bool end)
 {
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	/* No cord runs now: whatever cords left in their batches goes too. */
 	for (struct trace_cord_batch *b = w->cord_batches; b != NULL;
 	     b = b->next)
@@ -888,8 +901,7 @@ trace_writer_close(struct trace_writer *w, bool end)
 		*diag_last() = w->error;
 		rc = -1;
 	}
-	mtx_unlock(&w->mutex);
-	mtx_destroy(&w->mutex);
+	writer_mutex_unlock(w);
 	close(w->fd);
 	close(w->lock_fd);
 	trace_record_buf_destroy(&w->batch);
