@@ -20,6 +20,10 @@ cli_serve(int argc, char **argv);
 int
 cli_check(int argc, char **argv);
 
+/** kharon trace dump|export|check FILE [--format F] [--follow] | bench */
+int
+cli_trace(int argc, char **argv);
+
 /** kharon bench cbus|... [options] */
 int
 cli_bench(int argc, char **argv);

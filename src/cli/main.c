@@ -16,6 +16,7 @@ static const char usage[] =
 	"  check SCENARIO.json...   validate scenario files; start nothing\n"
 	"  bench cbus [--seconds S] [--batch N]...\n"
 	"                 messages between two real cords, batched\n"
+	"  trace dump|export|check FILE [--format jsonl|text|chrome] [--follow] | trace bench\n"
 	"  help           this text\n";
 
 int
@@ -30,6 +31,8 @@ main(int argc, char **argv)
 		return cli_serve(argc - 2, argv + 2);
 	if (strcmp(argv[1], "check") == 0)
 		return cli_check(argc - 2, argv + 2);
+	if (strcmp(argv[1], "trace") == 0)
+		return cli_trace(argc - 2, argv + 2);
 	if (strcmp(argv[1], "bench") == 0)
 		return cli_bench(argc - 2, argv + 2);
 	fprintf(stderr, "kharon: unknown command '%s'\n\n%s", argv[1], usage);

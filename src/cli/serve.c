@@ -12,12 +12,13 @@
 #include "cli/cli.h"
 #include "iproto/iproto.h"
 #include "rt/rt.h"
+#include "trace/trace_file.h"
 
 static const char serve_usage[] =
 	"usage: kharon serve [--listen HOST:PORT] [--iproto-threads N]\n"
 	"                    [--push-mode kharon|per_push] [--readahead BYTES]\n"
 	"                    [--net-msg-max N] [--obuf-limit BYTES]\n"
-	"                    [--max-packet BYTES]\n";
+	"                    [--max-packet BYTES] [--trace FILE]\n";
 
 /** A whole number in [min, max], or -1. */
 static long long
@@ -35,6 +36,7 @@ cli_serve(int argc, char **argv)
 {
 	struct iproto_opts opts;
 	iproto_opts_default(&opts);
+	const char *trace_path = NULL;
 	for (int i = 0; i < argc; i++) {
 		const char *opt = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -69,6 +71,8 @@ cli_serve(int argc, char **argv)
 			if ((v = serve_number(val, 0, 1LL << 40)) < 0)
 				goto usage;
 			opts.obuf_limit = (size_t)v;
+		} else if (strcmp(opt, "--trace") == 0) {
+			trace_path = val;
 		} else if (strcmp(opt, "--max-packet") == 0) {
 			if ((v = serve_number(val, 16, 1LL << 31)) < 0)
 				goto usage;
@@ -85,6 +89,28 @@ cli_serve(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Tracing: every cord batches its own events into FILE (trace.md). */
+	struct trace_writer *trace = NULL;
+	if (trace_path != NULL) {
+		char threads[4][16];
+		const char *cords[5] = {"tx"};
+		int n_cords = 1;
+		for (int i = 0; i < opts.iproto_threads && i < 4; i++) {
+			snprintf(threads[i], sizeof(threads[i]), "net%d", i);
+			cords[n_cords++] = threads[i];
+		}
+		const struct trace_meta meta = {
+			.scenario = "serve", .seed = 0, .mode = "real",
+			.cords = cords, .n_cords = n_cords,
+			.created_by = "kharon serve",
+		};
+		trace = trace_writer_new(trace_path, &meta);
+		if (trace == NULL) {
+			fprintf(stderr, "kharon serve: %s\n", diag_msg());
+			return CLI_FAILED;
+		}
+		trace_writer_install(trace);
+	}
 	struct rt *rt = rt_thread_new();
 	struct iproto_server *server = rt != NULL ?
 		iproto_server_new(rt, &opts) : NULL;
@@ -112,6 +138,14 @@ cli_serve(int argc, char **argv)
 		(unsigned long long)st.n_push_msgs);
 	iproto_server_delete(server);
 	rt_delete(rt);
+	if (trace != NULL) {
+		trace_set_sink(NULL, NULL);
+		if (trace_writer_close(trace, true) != 0) {
+			fprintf(stderr, "kharon serve: trace: %s\n",
+				diag_msg());
+			return CLI_FAILED;
+		}
+	}
 	return CLI_OK;
 usage:
 	fputs(serve_usage, stderr);

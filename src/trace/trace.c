@@ -9,6 +9,7 @@
 bool trace_is_on;
 
 static trace_sink_f trace_sink;
+static trace_leave_f trace_leave;
 static void *trace_sink_arg;
 static atomic_uint_fast64_t trace_seq;
 static atomic_uint_fast32_t trace_msg_id;
@@ -20,7 +21,14 @@ static _Thread_local const struct rt *trace_clock_rt;
 void
 trace_set_sink(trace_sink_f sink, void *arg)
 {
+	trace_set_batch_sink(sink, NULL, arg);
+}
+
+void
+trace_set_batch_sink(trace_sink_f sink, trace_leave_f leave, void *arg)
+{
 	trace_sink = sink;
+	trace_leave = sink != NULL ? leave : NULL;
 	trace_sink_arg = arg;
 	atomic_store(&trace_seq, 0);
 	atomic_store(&trace_msg_id, 0);
@@ -31,6 +39,9 @@ void
 trace_cord_enter(const char *cord, uint64_t (*clock)(const struct rt *),
 		 const struct rt *rt)
 {
+	trace_leave_f leave = trace_leave;
+	if (leave != NULL && trace_cord != NULL)
+		leave(trace_sink_arg);
 	trace_cord = cord;
 	trace_clock = clock;
 	trace_clock_rt = rt;

@@ -14,6 +14,16 @@
  *
  * The runtime tells this layer which cord runs (trace_cord_enter); trace
  * includes nothing above base/, so every layer may call it.
+ *
+ * Batching: a sink installed with trace_set_batch_sink() also hears when a
+ * thread leaves a cord (the simulator: the end of each loop iteration of a
+ * cord; real threads: the cord's thread ending). The file writer's per-cord
+ * sink (trace_file.h) uses it to keep one buffer per running cord and hand
+ * it to the file as a batch, without a lock per event:
+ *
+ *   cord tx    TRACE -> emit -> [tx batch  ] --leave/size--+
+ *   cord net0  TRACE -> emit -> [net0 batch] --leave/size--+-> writer --> FILE
+ *   cord c0    TRACE -> emit -> [c0 batch  ] --leave/size--+   (lock per batch)
  */
 #ifndef KHARON_TRACE_TRACE_H
 #define KHARON_TRACE_TRACE_H
@@ -55,8 +65,25 @@ void
 trace_set_sink(trace_sink_f sink, void *arg);
 
 /**
+ * Called when the calling thread stops running a cord (before
+ * trace_cord_enter switches to another cord or to none), on that thread.
+ */
+typedef void (*trace_leave_f)(void *arg);
+
+/**
+ * Install `sink` like trace_set_sink() plus `leave` (may be NULL), called
+ * on every thread that leaves a cord while the sink is installed, so that a
+ * batching sink can hand over the batch of the cord that stops running.
+ * trace_set_sink(s, a) is trace_set_batch_sink(s, NULL, a). Call while no
+ * cord runs.
+ */
+void
+trace_set_batch_sink(trace_sink_f sink, trace_leave_f leave, void *arg);
+
+/**
  * Called by the runtime when the calling thread starts running `cord`'s
- * code (NULL: none); `clock(rt)` gives that cord's time.
+ * code (NULL: none); `clock(rt)` gives that cord's time. Runs the leave
+ * hook first if the thread was running a cord.
  */
 void
 trace_cord_enter(const char *cord, uint64_t (*clock)(const struct rt *),

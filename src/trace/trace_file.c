@@ -1,18 +1,23 @@
 /*
  * trace_file.c — the trace file's writer and live reader. See trace_file.h.
  *
- * The mutex is C11's <threads.h> mtx_t: trace sits below rt/ and cannot use
- * rt_mutex, and it is a leaf every layer may call.
+ * The writer's lock is a small spin lock on a C11 atomic_flag (yielding
+ * while taken): trace sits below rt/ and cannot use rt_mutex, and glibc's
+ * C11 mtx_t is invisible to ThreadSanitizer (its mtx_lock calls the
+ * internal pthread function, which TSan does not intercept), so races
+ * would be reported that are not there. It is held once per batch handed
+ * over, and while a batch is written.
  */
 #include "trace/trace_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <threads.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "base/diag.h"
@@ -434,11 +439,43 @@ trace_reader_next(struct trace_reader *r, struct trace_event *out)
 
 /* ------------------------------------------------------------- writer */
 
+/*
+ * One cord's buffer of events (trace_writer_cord_sink): filled by one thread
+ * with no lock, handed to the writer's batch under the mutex.
+ */
+struct trace_cord_batch {
+	struct trace_cord_batch *next;
+	/** Frame + EVENTS tag, then this cord's events. */
+	struct trace_record_buf buf;
+	int n;
+	/** Times of the first and the last event in the buffer. */
+	uint64_t first_t, last_t;
+	/** Taken by a thread (the one whose cache points here). */
+	bool is_taken;
+};
+
+static atomic_uint_fast64_t trace_writer_gen;
+
+enum {
+	/** A cord batch goes to the writer once it holds this many bytes... */
+	TRACE_CORD_BATCH_SIZE = 16 * 1024,
+	/** ...or its first event is this old (ns of the emitting cord). */
+	TRACE_BATCH_AGE = 50 * 1000 * 1000,
+};
+
 struct trace_writer {
+	/** Tells a stale thread-local cache from this writer. */
+	uint64_t gen;
+	/** Every cord batch ever made; reused once released. */
+	struct trace_cord_batch *cord_batches;
+	/** Bytes of frame + tag at the start of a begun EVENTS record. */
+	size_t events_start;
+	/** Time of the first event in the writer's batch. */
+	uint64_t first_t;
 	int fd;
 	int lock_fd;
 	char *path;
-	mtx_t mutex;
+	atomic_flag mutex;
 	/** The EVENTS record being filled. */
 	struct trace_record_buf batch;
 	int n_batch;
@@ -449,6 +486,20 @@ struct trace_writer {
 	bool has_error;
 	struct diag error;
 };
+
+static void
+writer_mutex_lock(struct trace_writer *w)
+{
+	while (atomic_flag_test_and_set_explicit(&w->mutex,
+						 memory_order_acquire))
+		sched_yield();
+}
+
+static void
+writer_mutex_unlock(struct trace_writer *w)
+{
+	atomic_flag_clear_explicit(&w->mutex, memory_order_release);
+}
 
 static int
 write_all(int fd, const char *p, size_t n)
@@ -591,6 +642,7 @@ trace_writer_new(const char *path, const struct trace_meta *meta)
 		return NULL;
 	}
 	w->flush_size = TRACE_WRITER_FLUSH_SIZE;
+	w->gen = atomic_fetch_add(&trace_writer_gen, 1) + 1;
 	trace_record_buf_create(&w->batch);
 	w->path = path_dup(path, "");
 	if (w->path == NULL)
@@ -611,19 +663,15 @@ trace_writer_new(const char *path, const struct trace_meta *meta)
 	}
 	if (trace_record_begin(&w->batch, TRACE_RECORD_EVENTS) != 0)
 		goto err_close_fd;
-	if (mtx_init(&w->mutex, mtx_plain) != thrd_success) {
-		diag_set(DIAG_ER_SYSTEM, "SystemError", "mtx_init failed");
-		goto err_close_fd;
-	}
+	w->events_start = w->batch.used;
+	atomic_flag_clear(&w->mutex);
 	if (writer_lock(w, LOCK_EX) != 0)
-		goto err_destroy_mutex;
+		goto err_close_fd;
 	int rc = writer_init_file(w, meta);
 	writer_lock(w, LOCK_UN);
 	if (rc != 0)
-		goto err_destroy_mutex;
+		goto err_close_fd;
 	return w;
-err_destroy_mutex:
-	mtx_destroy(&w->mutex);
 err_close_fd:
 	close(w->fd);
 err_close_lock:
@@ -639,23 +687,23 @@ err_free:
 int
 trace_writer_add(struct trace_writer *w, const struct trace_event *e)
 {
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	int rc = trace_record_add_event(&w->batch, e);
 	if (rc == 0) {
 		w->n_batch++;
 		if (w->batch.used >= w->flush_size)
 			rc = writer_flush_locked(w);
 	}
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
 	return rc;
 }
 
 int
 trace_writer_flush(struct trace_writer *w)
 {
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	int rc = writer_flush_locked(w);
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
 	return rc;
 }
 
@@ -665,36 +713,179 @@ trace_writer_sink(void *arg, const struct trace_event *e)
 	struct trace_writer *w = arg;
 	if (trace_writer_add(w, e) == 0)
 		return;
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	if (!w->has_error) {
 		w->has_error = true;
 		w->error = *diag_last();
 	}
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
+}
+
+/* ---------------------------------------------- per-cord batches */
+
+/** The calling thread's cord batch and the writer it belongs to. */
+static _Thread_local struct {
+	uint64_t gen;
+	struct trace_cord_batch *batch;
+} trace_cord_cache;
+
+static void
+writer_keep_error(struct trace_writer *w)
+{
+	if (!w->has_error) {
+		w->has_error = true;
+		w->error = *diag_last();
+	}
+}
+
+/*
+ * Move a cord batch's events into the writer's batch (and to the file when
+ * that is full or old enough). Under the mutex.
+ */
+static void
+writer_merge_locked(struct trace_writer *w, struct trace_cord_batch *b)
+{
+	if (b->n == 0)
+		return;
+	size_t len = b->buf.used - w->events_start;
+	struct trace_record_buf *to = &w->batch;
+	if (to->used + len > to->cap) {
+		size_t cap = to->cap * 2;
+		while (cap < to->used + len)
+			cap *= 2;
+		char *data = mem_realloc(to->data, cap);
+		if (data == NULL) {
+			diag_set_oom(cap, "trace batch");
+			writer_keep_error(w);
+			goto out;
+		}
+		to->data = data;
+		to->cap = cap;
+	}
+	if (w->n_batch == 0)
+		w->first_t = b->first_t;
+	memcpy(to->data + to->used, b->buf.data + w->events_start, len);
+	to->used += len;
+	w->n_batch += b->n;
+	uint64_t last_t = b->last_t;
+	if (to->used >= w->flush_size ||
+	    (last_t > w->first_t && last_t - w->first_t >= TRACE_BATCH_AGE)) {
+		if (writer_flush_locked(w) != 0)
+			writer_keep_error(w);
+	}
+out:
+	b->buf.used = w->events_start;
+	b->n = 0;
+}
+
+/* The calling thread's batch for `w`, taking one under the mutex if needed. */
+static struct trace_cord_batch *
+writer_cord_batch(struct trace_writer *w)
+{
+	if (trace_cord_cache.batch != NULL && trace_cord_cache.gen == w->gen)
+		return trace_cord_cache.batch;
+	writer_mutex_lock(w);
+	struct trace_cord_batch *b = w->cord_batches;
+	while (b != NULL && b->is_taken)
+		b = b->next;
+	if (b == NULL) {
+		b = mem_zalloc(sizeof(*b));
+		if (b == NULL) {
+			diag_set_oom(sizeof(*b), "trace cord batch");
+			goto err;
+		}
+		trace_record_buf_create(&b->buf);
+		if (trace_record_begin(&b->buf, TRACE_RECORD_EVENTS) != 0) {
+			trace_record_buf_destroy(&b->buf);
+			mem_free(b);
+			b = NULL;
+			goto err;
+		}
+		b->next = w->cord_batches;
+		w->cord_batches = b;
+	}
+	b->is_taken = true;
+	writer_mutex_unlock(w);
+	trace_cord_cache.gen = w->gen;
+	trace_cord_cache.batch = b;
+	return b;
+err:
+	writer_keep_error(w);
+	writer_mutex_unlock(w);
+	return NULL;
+}
+
+void
+trace_writer_cord_sink(void *arg, const struct trace_event *e)
+{
+	struct trace_writer *w = arg;
+	struct trace_cord_batch *b = writer_cord_batch(w);
+	if (b == NULL)
+		return;
+	if (trace_record_add_event(&b->buf, e) != 0) {
+		writer_mutex_lock(w);
+		writer_keep_error(w);
+		writer_mutex_unlock(w);
+		return;
+	}
+	if (b->n++ == 0)
+		b->first_t = e->t;
+	b->last_t = e->t;
+	if (b->buf.used >= TRACE_CORD_BATCH_SIZE ||
+	    (e->t > b->first_t && e->t - b->first_t >= TRACE_BATCH_AGE)) {
+		writer_mutex_lock(w);
+		writer_merge_locked(w, b);
+		writer_mutex_unlock(w);
+	}
+}
+
+void
+trace_writer_cord_leave(void *arg)
+{
+	struct trace_writer *w = arg;
+	struct trace_cord_batch *b = trace_cord_cache.batch;
+	if (b == NULL || trace_cord_cache.gen != w->gen)
+		return;
+	writer_mutex_lock(w);
+	writer_merge_locked(w, b);
+	b->is_taken = false;
+	writer_mutex_unlock(w);
+	trace_cord_cache.batch = NULL;
+}
+
+void
+trace_writer_install(struct trace_writer *w)
+{
+	trace_set_batch_sink(trace_writer_cord_sink, trace_writer_cord_leave,
+			     w);
 }
 
 void
 trace_writer_set_flush_size(struct trace_writer *w, size_t size)
 {
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	w->flush_size = size;
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
 }
 
 void
 trace_writer_split_next(struct trace_writer *w, void (*between)(void *arg),
 			void *arg)
 {
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
 	w->split_f = between;
 	w->split_arg = arg;
-	mtx_unlock(&w->mutex);
+	writer_mutex_unlock(w);
 }
 
 int
 trace_writer_close(struct trace_writer *w, bool end)
 {
-	mtx_lock(&w->mutex);
+	writer_mutex_lock(w);
+	/* No cord runs now: whatever cords left in their batches goes too. */
+	for (struct trace_cord_batch *b = w->cord_batches; b != NULL;
+	     b = b->next)
+		writer_merge_locked(w, b);
 	int rc = writer_flush_locked(w);
 	if (rc == 0 && end) {
 		struct trace_record_buf b;
@@ -710,11 +901,18 @@ trace_writer_close(struct trace_writer *w, bool end)
 		*diag_last() = w->error;
 		rc = -1;
 	}
-	mtx_unlock(&w->mutex);
-	mtx_destroy(&w->mutex);
+	writer_mutex_unlock(w);
 	close(w->fd);
 	close(w->lock_fd);
 	trace_record_buf_destroy(&w->batch);
+	while (w->cord_batches != NULL) {
+		struct trace_cord_batch *b = w->cord_batches;
+		w->cord_batches = b->next;
+		trace_record_buf_destroy(&b->buf);
+		mem_free(b);
+	}
+	if (trace_cord_cache.gen == w->gen)
+		trace_cord_cache.batch = NULL;
 	mem_free(w->path);
 	mem_free(w);
 	return rc;

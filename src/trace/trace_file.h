@@ -114,10 +114,44 @@ trace_writer_close(struct trace_writer *w, bool end);
  * A trace_sink_f: trace_set_sink(trace_writer_sink, w). Adds the event;
  * a sink cannot fail, so the first error is kept and reported by
  * trace_writer_close(). Thread-safe: every emitting cord may call it (they
- * serialize on the writer's mutex; per-cord batches are a TODO).
+ * serialize on the writer's mutex, one lock per event: prefer the per-cord
+ * sink below).
  */
 void
 trace_writer_sink(void *arg, const struct trace_event *e);
+
+/**
+ * The per-cord sink: each emitting thread fills its own buffer (one per
+ * running cord) with no lock; the buffer goes to the writer's batch, under
+ * the writer's mutex, when it reaches 16 KiB, when its first event is
+ * 50 ms old (by the cord's clock), when the thread leaves the cord
+ * (trace_writer_cord_leave) and on close. Install both with
+ * trace_writer_install(). Thread-safe. Cost: O(size of e), plus a memcpy
+ * of the buffer under the mutex per batch.
+ *
+ * Order: within one cord events stay in order; batches of different cords
+ * interleave in the file in the order they are handed over. On the
+ * simulator a cord hands its batch over at the end of every loop iteration
+ * and all cords run on one thread, so the file holds events in seq order
+ * and the same seed gives the same bytes. On real threads a reader sorts
+ * by seq if it needs the global order.
+ * Known limit: a real-thread cord that goes idle keeps its last events
+ * (under 50 ms of them) until it emits again, ends or the writer closes.
+ */
+void
+trace_writer_cord_sink(void *arg, const struct trace_event *e);
+
+/** A trace_leave_f: hand the calling thread's cord batch to the writer. */
+void
+trace_writer_cord_leave(void *arg);
+
+/**
+ * trace_set_batch_sink(trace_writer_cord_sink, trace_writer_cord_leave, w).
+ * Call while no cord runs; uninstall (trace_set_sink(NULL, NULL)) before
+ * trace_writer_close(), after every cord has stopped.
+ */
+void
+trace_writer_install(struct trace_writer *w);
 
 /** Flush when a batch reaches `size` bytes (1: every event). */
 void

@@ -1,0 +1,354 @@
+/*
+ * trace.c — `kharon trace dump|export|check|bench`: read a trace file
+ * (DESIGN.md §8) as text, JSON Lines or Chrome Trace Event JSON, validate
+ * it, or measure what tracing costs.
+ *
+ *   kharon serve --trace F ──writes──> F <──reads── kharon trace dump F --follow
+ *
+ * dump = text to stdout unless --format says otherwise; export = --format
+ * (default jsonl) to stdout; check = validate and print the record count
+ * and the first problem with its offset (exit 0 ok, 1 a problem, 2 usage).
+ * bench = push throughput of a real-thread server with tracing off, then
+ * on (to a temporary file), and the events/s written.
+ *
+ * Lesson: lessons/en/08-trace.md; docs/trace.md lists every event.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+#include "cli/cli.h"
+#include "iproto/iproto.h"
+#include "proto/greeting.h"
+#include "proto/iproto_constants.h"
+#include "proto/mp.h"
+#include "proto/xrow.h"
+#include "rt/rt.h"
+#include "trace/trace_export.h"
+#include "trace/trace_file.h"
+
+static const char trace_usage[] =
+	"usage: kharon trace dump|export|check FILE [--format jsonl|text|chrome]"
+	" [--follow]\n"
+	"       kharon trace bench [--pushes N]\n";
+
+static int
+trace_bad_usage(const char *why)
+{
+	fprintf(stderr, "kharon trace: %s\n%s", why, trace_usage);
+	return CLI_USAGE;
+}
+
+/* ------------------------------------------------------------- bench */
+
+struct bench_client {
+	struct rt *rt;
+	struct rt_cord *cord;
+	struct rt_sock *sock;
+	char addr[64];
+	char out[256];
+	size_t out_len, out_sent;
+	char *in;
+	size_t in_len, in_cap, parsed;
+	uint64_t n_chunks;
+	uint64_t t_start, t_end;
+	atomic_bool is_done;
+};
+
+static void
+bench_finish(struct bench_client *c)
+{
+	c->t_end = rt_now(c->rt);
+	if (c->sock != NULL)
+		rt_sock_close(c->sock, false);
+	c->sock = NULL;
+	atomic_store(&c->is_done, true);
+	rt_cord_stop(c->cord);
+}
+
+/*
+ * Count chunks in the complete packets received so far (all input is kept:
+ * a few MiB); true at the final reply.
+ */
+static bool
+bench_parse(struct bench_client *c)
+{
+	if (c->parsed == 0) {
+		if (c->in_len < GREETING_SIZE)
+			return false;
+		c->parsed = GREETING_SIZE;
+	}
+	while (c->parsed < c->in_len) {
+		const char *p = c->in + c->parsed, *end = c->in + c->in_len;
+		size_t len;
+		if (iproto_frame(p, end, 1 << 30, &len) != IPROTO_FRAME_OK)
+			break;
+		struct iproto_response resp;
+		if (xrow_decode_response(&resp, p + mp_uint_len(*p),
+					 p + len) != 0)
+			return true;
+		c->parsed += len;
+		if (resp.sync == 1 && resp.code == IPROTO_CHUNK)
+			c->n_chunks++;
+		else if (resp.sync == 1)
+			return true;
+	}
+	return false;
+}
+
+static void
+bench_on_io(struct rt_sock *s, int events, void *arg)
+{
+	struct bench_client *c = arg;
+	(void)events;
+	if (c->out_sent < c->out_len) {
+		struct iovec iov = { c->out + c->out_sent,
+				     c->out_len - c->out_sent };
+		ssize_t n = rt_sock_writev(s, &iov, 1);
+		if (n > 0)
+			c->out_sent += (size_t)n;
+	}
+	for (;;) {
+		if (c->in_cap - c->in_len < 65536) {
+			size_t cap = c->in_cap * 2 + 65536 + GREETING_SIZE;
+			char *p = mem_realloc(c->in, cap);
+			if (p == NULL) {
+				bench_finish(c);
+				return;
+			}
+			c->in = p;
+			c->in_cap = cap;
+		}
+		ssize_t n = rt_sock_read(s, c->in + c->in_len, 65536);
+		if (n > 0) {
+			c->in_len += (size_t)n;
+			if (bench_parse(c)) {
+				bench_finish(c);
+				return;
+			}
+			continue;
+		}
+		if (n == 0 || errno != EAGAIN) {
+			bench_finish(c);
+			return;
+		}
+		break;
+	}
+	rt_sock_watch(s, RT_READ | (c->out_sent < c->out_len ? RT_WRITE : 0),
+		      bench_on_io, c);
+}
+
+static void
+bench_start_f(void *arg)
+{
+	struct bench_client *c = arg;
+	c->t_start = rt_now(c->rt);
+	c->sock = rt_connect(c->rt, c->addr, NULL);
+	if (c->sock == NULL) {
+		bench_finish(c);
+		return;
+	}
+	rt_sock_watch(c->sock, RT_READ | RT_WRITE, bench_on_io, c);
+}
+
+/* One run: the server and one client asking for `pushes` pushes. */
+static int
+bench_run(uint64_t pushes, const char *trace_path, double *pushes_per_s,
+	  uint64_t *n_chunks)
+{
+	struct rt *rt = rt_thread_new();
+	if (rt == NULL)
+		return -1;
+	struct iproto_opts opts;
+	iproto_opts_default(&opts);
+	strcpy(opts.listen, "127.0.0.1:0");
+	struct iproto_server *server = iproto_server_new(rt, &opts);
+	if (server == NULL) {
+		rt_delete(rt);
+		return -1;
+	}
+	struct trace_writer *w = NULL;
+	if (trace_path != NULL) {
+		static const char *const cords[] = {"tx", "net0", "client0"};
+		const struct trace_meta meta = {
+			.scenario = "bench trace", .seed = 0, .mode = "real",
+			.cords = cords, .n_cords = 3, .created_by = "kharon",
+		};
+		w = trace_writer_new(trace_path, &meta);
+		if (w == NULL)
+			goto err;
+		trace_writer_install(w);
+	}
+	struct bench_client *c = mem_zalloc(sizeof(*c));
+	if (c == NULL)
+		goto err;
+	c->rt = rt;
+	snprintf(c->addr, sizeof(c->addr), "127.0.0.1:%d",
+		 iproto_server_port(server));
+	char args[32];
+	char *a = mp_encode_array(args, 2);
+	a = mp_encode_uint(a, pushes);
+	a = mp_encode_str(a, "x", 1);
+	c->out_len = xrow_encode_call(c->out, sizeof(c->out), 1,
+				      XROW_ENC_NETBOX, "push", 4, args, a);
+	if (iproto_server_start(server) != 0)
+		goto err_free;
+	c->cord = rt_cord_new(rt, "client0");
+	if (c->cord == NULL || rt_cord_start(c->cord, bench_start_f, c) != 0)
+		goto err_free;
+	while (!atomic_load(&c->is_done)) {
+		struct timespec ts = { 0, 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	iproto_server_shutdown(server, 1000ULL * 1000 * 1000);
+	rt_run(rt);
+	*n_chunks = c->n_chunks;
+	*pushes_per_s = (double)c->n_chunks * 1e9 /
+			(double)(c->t_end - c->t_start + 1);
+	mem_free(c->in);
+	mem_free(c);
+	iproto_server_delete(server);
+	rt_delete(rt);
+	if (w != NULL) {
+		trace_set_sink(NULL, NULL);
+		return trace_writer_close(w, true);
+	}
+	return 0;
+err_free:
+	/* Cords may run: stop everything before freeing. */
+	iproto_server_shutdown(server, 0);
+	rt_run(rt);
+	mem_free(c->in);
+	mem_free(c);
+err:
+	if (w != NULL) {
+		trace_set_sink(NULL, NULL);
+		trace_writer_close(w, true);
+	}
+	iproto_server_delete(server);
+	rt_delete(rt);
+	return -1;
+}
+
+static int
+trace_bench(int argc, char **argv)
+{
+	uint64_t pushes = 200000;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--pushes") == 0 && i + 1 < argc) {
+			char *end;
+			pushes = strtoull(argv[++i], &end, 10);
+			if (*end != '\0' || pushes == 0 || pushes > 100000000)
+				return trace_bad_usage("bad --pushes");
+		} else {
+			return trace_bad_usage("unknown bench option");
+		}
+	}
+	char path[] = "/tmp/kharon-bench-trace-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		perror("kharon trace bench: mkstemp");
+		return CLI_FAILED;
+	}
+	close(fd);
+	double off = 0, on = 0;
+	uint64_t n_off = 0, n_on = 0;
+	struct trace_export_stats st;
+	struct stat sb;
+	if (bench_run(pushes, NULL, &off, &n_off) != 0 ||
+	    bench_run(pushes, path, &on, &n_on) != 0 ||
+	    trace_export_file(path, NULL, TRACE_FORMAT_JSONL, false,
+			      &st) != 0 || stat(path, &sb) != 0) {
+		fprintf(stderr, "kharon trace bench: %s\n", diag_msg());
+		unlink(path);
+		return CLI_FAILED;
+	}
+	double secs = (double)n_on / (on > 0 ? on : 1);
+	printf("trace_bench_pushes_per_second{trace=\"off\"} %.0f\n", off);
+	printf("trace_bench_pushes_per_second{trace=\"on\"} %.0f\n", on);
+	printf("trace_bench_pushes{trace=\"off\"} %" PRIu64 "\n", n_off);
+	printf("trace_bench_pushes{trace=\"on\"} %" PRIu64 "\n", n_on);
+	printf("trace_bench_events %" PRIu64 "\n", st.n_events);
+	printf("trace_bench_records %" PRIu64 "\n", st.n_records);
+	printf("trace_bench_file_bytes %lld\n", (long long)sb.st_size);
+	printf("trace_bench_events_per_second %.0f\n",
+	       (double)st.n_events / (secs > 0 ? secs : 1));
+	char lock[sizeof(path) + 8];
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	unlink(path);
+	unlink(lock);
+	return CLI_OK;
+}
+
+/* ---------------------------------------------------- dump/export/check */
+
+int
+cli_trace(int argc, char **argv)
+{
+	if (argc < 1)
+		return trace_bad_usage("missing sub-command");
+	const char *cmd = argv[0];
+	if (strcmp(cmd, "bench") == 0)
+		return trace_bench(argc - 1, argv + 1);
+	bool is_check = strcmp(cmd, "check") == 0;
+	enum trace_format format;
+	if (strcmp(cmd, "dump") == 0)
+		format = TRACE_FORMAT_TEXT;
+	else if (strcmp(cmd, "export") == 0)
+		format = TRACE_FORMAT_JSONL;
+	else if (is_check)
+		format = TRACE_FORMAT_JSONL;
+	else
+		return trace_bad_usage("unknown sub-command");
+	const char *path = NULL;
+	bool follow = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--follow") == 0) {
+			follow = true;
+		} else if (strcmp(argv[i], "--format") == 0) {
+			if (i + 1 >= argc ||
+			    trace_format_parse(argv[++i], &format) != 0)
+				return trace_bad_usage("--format wants jsonl, "
+						       "text or chrome");
+		} else if (argv[i][0] == '-' || path != NULL) {
+			return trace_bad_usage("unexpected argument");
+		} else {
+			path = argv[i];
+		}
+	}
+	if (path == NULL)
+		return trace_bad_usage("missing FILE");
+	struct trace_export_stats st;
+	int rc = trace_export_file(path, is_check ? NULL : stdout, format,
+				   follow, &st);
+	if (is_check) {
+		if (rc != 0) {
+			printf("%s: %" PRIu64 " records, %" PRIu64
+			       " events read; error: %s\n", path,
+			       st.n_records, st.n_events, diag_msg());
+			return CLI_FAILED;
+		}
+		if (!st.has_end) {
+			printf("%s: %" PRIu64 " records, %" PRIu64
+			       " events; incomplete: no END record\n", path,
+			       st.n_records, st.n_events);
+			return CLI_FAILED;
+		}
+		printf("%s: ok, %" PRIu64 " records, %" PRIu64 " events, "
+		       "END\n", path, st.n_records, st.n_events);
+		return CLI_OK;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "kharon trace %s: %s\n", cmd, diag_msg());
+		return CLI_FAILED;
+	}
+	return CLI_OK;
+}
