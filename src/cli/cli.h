@@ -16,6 +16,10 @@ enum {
 int
 cli_serve(int argc, char **argv);
 
+/** kharon call HOST:PORT FUNCTION [ARGS-as-JSON]: one call, pushes, result. */
+int
+cli_call(int argc, char **argv);
+
 /** kharon bench cbus|... [options] */
 int
 cli_bench(int argc, char **argv);

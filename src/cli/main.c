@@ -13,6 +13,7 @@ static const char usage[] =
 	"  serve [--listen HOST:PORT] [--iproto-threads N] [--push-mode kharon|per_push]\n"
 	"        [--readahead BYTES] [--net-msg-max N] [--obuf-limit BYTES] [--max-packet BYTES]\n"
 	"                 the server (Tarantool 2.6 binary protocol) until SIGINT/SIGTERM\n"
+	"  call HOST:PORT FUNCTION [ARGS-as-JSON]  call a procedure; pushes, then the result\n"
 	"  bench cbus [--seconds S] [--batch N]...\n"
 	"                 messages between two real cords, batched\n"
 	"  help           this text\n";
@@ -27,6 +28,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return cli_serve(argc - 2, argv + 2);
+	if (strcmp(argv[1], "call") == 0)
+		return cli_call(argc - 2, argv + 2);
 	if (strcmp(argv[1], "bench") == 0)
 		return cli_bench(argc - 2, argv + 2);
 	fprintf(stderr, "kharon: unknown command '%s'\n\n%s", argv[1], usage);
