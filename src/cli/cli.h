@@ -24,6 +24,10 @@ cli_check(int argc, char **argv);
 int
 cli_trace(int argc, char **argv);
 
+/** kharon call HOST:PORT FUNCTION [ARGS-as-JSON]: one call, pushes, result. */
+int
+cli_call(int argc, char **argv);
+
 /** kharon bench cbus|... [options] */
 int
 cli_bench(int argc, char **argv);

@@ -14,6 +14,7 @@ static const char usage[] =
 	"        [--readahead BYTES] [--net-msg-max N] [--obuf-limit BYTES] [--max-packet BYTES]\n"
 	"                 the server (Tarantool 2.6 binary protocol) until SIGINT/SIGTERM\n"
 	"  check SCENARIO.json...   validate scenario files; start nothing\n"
+	"  call HOST:PORT FUNCTION [ARGS-as-JSON]  call a procedure; pushes, then the result\n"
 	"  bench cbus [--seconds S] [--batch N]...\n"
 	"                 messages between two real cords, batched\n"
 	"  trace dump|export|check FILE [--format jsonl|text|chrome] [--follow] | trace bench\n"
@@ -33,6 +34,8 @@ main(int argc, char **argv)
 		return cli_check(argc - 2, argv + 2);
 	if (strcmp(argv[1], "trace") == 0)
 		return cli_trace(argc - 2, argv + 2);
+	if (strcmp(argv[1], "call") == 0)
+		return cli_call(argc - 2, argv + 2);
 	if (strcmp(argv[1], "bench") == 0)
 		return cli_bench(argc - 2, argv + 2);
 	fprintf(stderr, "kharon: unknown command '%s'\n\n%s", argv[1], usage);

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# `kharon call` against kharon serve and against a real Tarantool.
+#
+# 1. Starts `$B/kharon serve` on a free loopback port and checks the output
+#    and exit code of `kharon call` for echo, push (pushes line by line,
+#    then the result), fail (exit 1, message on stderr), bad JSON and bad
+#    usage (exit 2), a refused connection (exit 1).
+# 2. Starts `tarantool` with an inline script defining the same echo, push
+#    and fail in Lua, and requires byte-identical stdout for echo and push
+#    (both servers print the same pushes and result) and exit 1 for fail.
+#    Without tarantool installed this half is skipped with a note.
+# Stops both servers (SIGTERM; kharon serve must exit 0).
+# Called by tests/run.sh with B set; exit 0 = pass.
+set -u
+B=${B:-build/default}
+K=$B/kharon
+TMP=$(mktemp -d)
+PIDS=()
+
+cleanup() {
+	for p in "${PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() { echo "call: $*" >&2; exit 1; }
+
+[ -x "$K" ] || fail "$K is missing (make builds it)"
+
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"; return 0
+		fi
+	done
+	return 1
+}
+
+wait_listening() {
+	local pid=$1 port=$2
+	for _ in $(seq 1 200); do
+		kill -0 "$pid" 2>/dev/null || return 1
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# expect NAME RC EXPECTED-STDOUT -- ARGS...: run `kharon call ARGS`.
+expect() {
+	local name=$1 want_rc=$2 want_out=$3
+	shift 4
+	local out rc
+	out=$("$K" call "$@" 2>"$TMP/stderr")
+	rc=$?
+	[ "$rc" -eq "$want_rc" ] ||
+		fail "$name: exit $rc, expected $want_rc ($(cat "$TMP/stderr"))"
+	[ "$out" == "$want_out" ] ||
+		fail "$name: stdout differs:"$'\n'"$out"$'\n'"expected:"$'\n'"$want_out"
+}
+
+PUSH_OUT='[1, "x"]
+[2, "x"]
+[3, "x"]
+[[3]]'
+ECHO_ARGS='[1, -2, 1.5, "s", true, null, [1, 2], {"k": "v"}]'
+ECHO_OUT='[[1, -2, 1.5, "s", true, null, [1, 2], {"k": "v"}]]'
+
+# ------------------------------------------------------------ kharon serve
+# A free port may be taken before we bind it (other suites run too): retry.
+up=
+for _ in 1 2 3 4 5; do
+	port=$(free_port) || fail "no free port"
+	"$K" serve --listen "127.0.0.1:$port" >"$TMP/serve.log" 2>&1 &
+	SERVE=$!
+	PIDS+=("$SERVE")
+	if wait_listening "$SERVE" "$port"; then up=1; break; fi
+done
+[ -n "$up" ] || fail "kharon serve did not start: $(cat "$TMP/serve.log")"
+A=127.0.0.1:$port
+
+expect echo 0 "$ECHO_OUT" -- "$A" echo "$ECHO_ARGS"
+expect push 0 "$PUSH_OUT" -- "$A" push '[3, "x"]'
+expect no-args 0 '[[]]' -- "$A" echo
+expect fail 1 '' -- "$A" fail '["boom"]'
+grep -q 'boom' "$TMP/stderr" || fail "fail: stderr lacks the message: $(cat "$TMP/stderr")"
+expect no-such-proc 1 '' -- "$A" nope
+expect bad-json 2 '' -- "$A" echo '[1,'
+expect not-an-array 2 '' -- "$A" echo '{"a": 1}'
+expect usage 2 '' -- "$A"
+expect bad-addr 2 '' -- nocolon echo
+refused=$(free_port) || fail "no free port"
+expect refused 1 '' -- "127.0.0.1:$refused" echo
+grep -q 'cannot connect' "$TMP/stderr" || fail "refused: unclear message: $(cat "$TMP/stderr")"
+echo "call: kharon serve ok"
+
+# ----------------------------------------------------------------- tarantool
+if ! command -v tarantool >/dev/null; then
+	echo "call: tarantool not installed, the interop half is skipped"
+else
+	up=
+	for _ in 1 2 3 4 5; do
+	tport=$(free_port) || fail "no free port"
+	rm -rf "$TMP/tt"
+	mkdir -p "$TMP/tt"
+	cat >"$TMP/tt/procs.lua" <<EOF
+box.cfg{listen = '127.0.0.1:$tport', work_dir = '$TMP/tt',
+        log = '$TMP/tt/tarantool.log', memtx_memory = 32 * 1024 * 1024}
+box.schema.user.grant('guest', 'execute', 'universe', nil,
+                      {if_not_exists = true})
+-- Like kharon's C procedures: the values come back as one array.
+function echo(...) return {...} end
+function push(n, payload)
+    for i = 1, n do box.session.push({i, payload}) end
+    return {n}
+end
+function fail(msg) box.error{code = 102, reason = msg} end
+-- box.cfg listens before the lines above ran: say when all is defined.
+io.open('$TMP/tt/ready', 'w'):close()
+EOF
+	(cd "$TMP/tt" && exec tarantool procs.lua >"$TMP/tt/stdout" 2>&1) &
+	TT=$!
+	PIDS+=("$TT")
+	if wait_listening "$TT" "$tport"; then
+		for _ in $(seq 1 200); do
+			[ -e "$TMP/tt/ready" ] && break
+			kill -0 "$TT" 2>/dev/null || break
+			sleep 0.05
+		done
+	fi
+	if [ -e "$TMP/tt/ready" ]; then up=1; break; fi
+	kill -KILL "$TT" 2>/dev/null
+	wait "$TT" 2>/dev/null
+	done
+	[ -n "$up" ] || fail "tarantool did not run procs.lua: $(cat "$TMP/tt/stdout")"
+	T=127.0.0.1:$tport
+	for call in "echo|$ECHO_ARGS" 'push|[3, "x"]'; do
+		fn=${call%%|*}
+		args=${call#*|}
+		"$K" call "$A" "$fn" "$args" >"$TMP/kharon.out" 2>&1 ||
+			fail "$fn on kharon failed"
+		"$K" call "$T" "$fn" "$args" >"$TMP/tarantool.out" 2>&1 ||
+			fail "$fn on tarantool failed: $(cat "$TMP/tarantool.out")"
+		cmp -s "$TMP/kharon.out" "$TMP/tarantool.out" ||
+			fail "$fn: kharon and tarantool differ:"$'\n'"$(diff "$TMP/kharon.out" "$TMP/tarantool.out")"
+	done
+	expect tarantool-push 0 "$PUSH_OUT" -- "$T" push '[3, "x"]'
+	expect tarantool-fail 1 '' -- "$T" fail '["boom"]'
+	grep -q 'boom' "$TMP/stderr" || fail "tarantool fail: no message"
+	kill -TERM "$TT"
+	wait "$TT" 2>/dev/null
+	echo "call: tarantool ok, same output as kharon"
+fi
+
+kill -TERM "$SERVE"
+wait "$SERVE"
+rc=$?
+[ "$rc" -eq 0 ] || fail "kharon serve exited $rc: $(cat "$TMP/serve.log")"
+PIDS=()
+exit 0
