@@ -28,6 +28,10 @@ cli_trace(int argc, char **argv);
 int
 cli_call(int argc, char **argv);
 
+/** kharon run SCENARIO.json [--trace F] [--seed N] [--mode M] [--target A] */
+int
+cli_run(int argc, char **argv);
+
 /** kharon bench cbus|... [options] */
 int
 cli_bench(int argc, char **argv);

@@ -13,6 +13,8 @@ static const char usage[] =
 	"  serve [--listen HOST:PORT] [--iproto-threads N] [--push-mode kharon|per_push]\n"
 	"        [--readahead BYTES] [--net-msg-max N] [--obuf-limit BYTES] [--max-packet BYTES]\n"
 	"                 the server (Tarantool 2.6 binary protocol) until SIGINT/SIGTERM\n"
+	"  run SCENARIO.json [--trace FILE] [--seed N] [--mode sim|real] [--target HOST:PORT]\n"
+	"                 run a scenario's clients against the server, check, report\n"
 	"  check SCENARIO.json...   validate scenario files; start nothing\n"
 	"  call HOST:PORT FUNCTION [ARGS-as-JSON]  call a procedure; pushes, then the result\n"
 	"  bench cbus [--seconds S] [--batch N]...\n"
@@ -30,6 +32,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return cli_serve(argc - 2, argv + 2);
+	if (strcmp(argv[1], "run") == 0)
+		return cli_run(argc - 2, argv + 2);
 	if (strcmp(argv[1], "check") == 0)
 		return cli_check(argc - 2, argv + 2);
 	if (strcmp(argv[1], "trace") == 0)

@@ -706,3 +706,125 @@ mp_format(char *buf, size_t size, const char *data, const char *end)
 		buf[t.len < size ? t.len : size - 1] = '\0';
 	return (int)t.len;
 }
+
+/* ---------------------------------------------------------- comparison */
+
+/** A number as a double and whether it is an integer (int64 range). */
+static bool
+mp_read_number(const char **p, int64_t *i, uint64_t *u, double *d, int *kind)
+{
+	switch (mp_typeof(**p)) {
+	case MP_UINT:
+		*u = mp_decode_uint(p);
+		*kind = 0;
+		return true;
+	case MP_INT:
+		*i = mp_decode_int(p);
+		*kind = 1;
+		return true;
+	case MP_FLOAT:
+		*d = mp_decode_float(p);
+		*kind = 2;
+		return true;
+	case MP_DOUBLE:
+		*d = mp_decode_double(p);
+		*kind = 2;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool
+mp_equal_numbers(const char **a, const char **b)
+{
+	int64_t ia = 0, ib = 0;
+	uint64_t ua = 0, ub = 0;
+	double da = 0, db = 0;
+	int ka, kb;
+	if (!mp_read_number(a, &ia, &ua, &da, &ka) ||
+	    !mp_read_number(b, &ib, &ub, &db, &kb))
+		return false;
+	if (ka == 2 || kb == 2) {
+		double x = ka == 2 ? da : ka == 1 ? (double)ia : (double)ua;
+		double y = kb == 2 ? db : kb == 1 ? (double)ib : (double)ub;
+		return x == y;
+	}
+	/* Negative values are only ever MP_INT; equal ints have one sign. */
+	if (ka == 1 && ia < 0)
+		return kb == 1 && ib == ia;
+	if (kb == 1 && ib < 0)
+		return false;
+	uint64_t x = ka == 1 ? (uint64_t)ia : ua;
+	uint64_t y = kb == 1 ? (uint64_t)ib : ub;
+	return x == y;
+}
+
+bool
+mp_equal(const char **a, const char **b)
+{
+	const char *pa = *a, *pb = *b;
+	enum mp_type ta = mp_typeof(*pa), tb = mp_typeof(*pb);
+	bool is_num_a = ta == MP_UINT || ta == MP_INT || ta == MP_FLOAT ||
+			ta == MP_DOUBLE;
+	bool is_num_b = tb == MP_UINT || tb == MP_INT || tb == MP_FLOAT ||
+			tb == MP_DOUBLE;
+	if (is_num_a || is_num_b) {
+		if (!is_num_a || !is_num_b || !mp_equal_numbers(&pa, &pb))
+			return false;
+		*a = pa;
+		*b = pb;
+		return true;
+	}
+	if (ta != tb)
+		return false;
+	switch (ta) {
+	case MP_NIL:
+		mp_decode_nil(&pa);
+		mp_decode_nil(&pb);
+		break;
+	case MP_BOOL:
+		if (mp_decode_bool(&pa) != mp_decode_bool(&pb))
+			return false;
+		break;
+	case MP_STR:
+	case MP_BIN: {
+		uint32_t la, lb;
+		const char *sa = ta == MP_STR ? mp_decode_str(&pa, &la) :
+						 mp_decode_bin(&pa, &la);
+		const char *sb = tb == MP_STR ? mp_decode_str(&pb, &lb) :
+						 mp_decode_bin(&pb, &lb);
+		if (la != lb || memcmp(sa, sb, la) != 0)
+			return false;
+		break;
+	}
+	case MP_ARRAY:
+	case MP_MAP: {
+		uint32_t na = ta == MP_ARRAY ? mp_decode_array(&pa) :
+					       mp_decode_map(&pa);
+		uint32_t nb = tb == MP_ARRAY ? mp_decode_array(&pb) :
+					       mp_decode_map(&pb);
+		if (na != nb)
+			return false;
+		uint32_t items = ta == MP_MAP ? na * 2 : na;
+		for (uint32_t k = 0; k < items; k++)
+			if (!mp_equal(&pa, &pb))
+				return false;
+		break;
+	}
+	default: {
+		/* ext: compare the bytes. */
+		const char *ea = pa, *eb = pb;
+		mp_next(&ea);
+		mp_next(&eb);
+		if (ea - pa != eb - pb || memcmp(pa, pb, (size_t)(ea - pa)) != 0)
+			return false;
+		pa = ea;
+		pb = eb;
+		break;
+	}
+	}
+	*a = pa;
+	*b = pb;
+	return true;
+}

@@ -142,6 +142,18 @@ char *mp_encode_u64_fixed(char *data, uint64_t v);
 /** `dd` + u32 big-endian: array32 header, 5 bytes. */
 char *mp_encode_array32(char *data, uint32_t n);
 
+/* ---- comparison ---- */
+
+/**
+ * Whether the values at *a and *b (trusted, one each) are equal as values,
+ * whatever their encodings: 5 as fixint equals 5 as `ce`; a non-negative
+ * int equals the uint of the same value; float and double compare by
+ * value; maps compare pair by pair in order. Advances both pointers past
+ * their value only when the result is true. Cost O(size).
+ */
+bool
+mp_equal(const char **a, const char **b);
+
 /* ---- text ---- */
 
 /**
