@@ -50,7 +50,7 @@ UNIT     := $(B)/tests/unit_tests
 TSAN_BIN := $(TSAN_SRC:tests/tsan/%.c=$(B)/tests/tsan/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 
-.PHONY: all test unit asan tsan bench deps clean
+.PHONY: all test unit asan tsan bench deps clean golden
 all: $(KHARON) build/kharon
 
 build/kharon: $(KHARON)
@@ -104,6 +104,10 @@ tsan:
 
 bench: $(KHARON)
 	$(KHARON) bench cbus
+
+# Rewrite tests/golden/*.jsonl from the scenarios (review the diff!).
+golden: $(KHARON)
+	@B=$(B) bash tests/golden/make.sh
 
 deps:
 	@bash tools/deps.sh
