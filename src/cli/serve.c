@@ -140,7 +140,7 @@ cli_serve(int argc, char **argv)
 	rt_delete(rt);
 	if (trace != NULL) {
 		trace_set_sink(NULL, NULL);
-		if (trace_writer_close(trace, true) != 0) {
+		if (trace_writer_close(trace, trace_writer_is_creator(trace)) != 0) {
 			fprintf(stderr, "kharon serve: trace: %s\n",
 				diag_msg());
 			return CLI_FAILED;

@@ -464,6 +464,8 @@ enum {
 };
 
 struct trace_writer {
+	/** This writer created the file (it alone should end it). */
+	bool is_creator;
 	/** Tells a stale thread-local cache from this writer. */
 	uint64_t gen;
 	/** Every cord batch ever made; reused once released. */
@@ -610,6 +612,7 @@ writer_init_file(struct trace_writer *w, const struct trace_meta *meta)
 				memcpy(all + sizeof(prefix), b.data, b.used);
 				rc = write_all(w->fd, all,
 					       sizeof(prefix) + b.used);
+				w->is_creator = rc == 0;
 				if (rc != 0) {
 					sys_error("cannot write", w->path);
 					if (ftruncate(w->fd, 0) != 0) {
@@ -682,6 +685,12 @@ err_free:
 	trace_record_buf_destroy(&w->batch);
 	mem_free(w);
 	return NULL;
+}
+
+bool
+trace_writer_is_creator(const struct trace_writer *w)
+{
+	return w->is_creator;
 }
 
 int

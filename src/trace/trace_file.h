@@ -82,6 +82,16 @@ struct trace_writer *
 trace_writer_new(const char *path, const struct trace_meta *meta);
 
 /**
+ * Whether this writer created the file (wrote its header). When several
+ * processes share one trace — `kharon serve --trace F` first, then
+ * `kharon run --target ... --trace F` appending — only the creator ends it
+ * (trace_writer_close(w, trace_writer_is_creator(w))): data after END is
+ * an error for readers. Thread: any.
+ */
+bool
+trace_writer_is_creator(const struct trace_writer *w);
+
+/**
  * Encode `e` (copied) into the in-memory batch; flushes when the batch
  * reaches the flush size. Returns 0, or -1 (OOM, a flush failed; diag set).
  * Thread: any (a mutex guards the batch). Cost: O(size of e), plus a
