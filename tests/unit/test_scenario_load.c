@@ -156,7 +156,7 @@ Test(scenario_load, example_every_field)
 	cr_assert_eq((unsigned char)r->args[3], 0xcb);
 	cr_assert(r->expect.has_result);
 	assert_mp(r->expect.result, r->expect.result_size,
-		  "[1, -2, 2.5, \"three\", true, null, [4, 5], {\"six\": 6}]");
+		  "[[1, -2, 2.5, \"three\", true, null, [4, 5], {\"six\": 6}]]");
 	cr_assert_eq(r->expect.error_match, SCENARIO_ERROR_NONE);
 	cr_assert_null(r->expect.error);
 
@@ -165,8 +165,8 @@ Test(scenario_load, example_every_field)
 	cr_assert(r->expect.has_pushes);
 	cr_assert_eq(r->expect.n_pushes, 3);
 	assert_mp(r->expect.push_values, r->expect.push_values_size,
-		  "[\"hi\", \"hi\", \"hi\"]");
-	assert_mp(r->expect.result, r->expect.result_size, "[true]");
+		  "[[1, \"hi\"], [2, \"hi\"], [3, \"hi\"]]");
+	assert_mp(r->expect.result, r->expect.result_size, "[[3]]");
 
 	r = &st[3].requests[0];
 	cr_assert_eq(r->expect.error_match, SCENARIO_ERROR_EXACT);
@@ -178,21 +178,21 @@ Test(scenario_load, example_every_field)
 	cr_assert_eq(st[4].n_requests, 3);
 	cr_assert_eq(st[4].requests[0].type, SCENARIO_REQUEST_CALL);
 	assert_mp(st[4].requests[0].expect.result,
-		  st[4].requests[0].expect.result_size, "[\"a\"]");
+		  st[4].requests[0].expect.result_size, "[[\"a\"]]");
 	cr_assert_eq(st[4].requests[1].type, SCENARIO_REQUEST_PING);
 	cr_assert_not(st[4].requests[1].expect.has_result);
 	r = &st[4].requests[2];
 	cr_assert_eq(r->type, SCENARIO_REQUEST_RAW);
 	cr_assert_eq(r->raw_size, 7);
-	cr_assert_eq(memcmp(r->raw, "\x06\x82\x00\xcc\x7f\x01\x06", 7), 0);
+	cr_assert_eq(memcmp(r->raw, "\x06\x82\x00\xcc\x7f\x01\x64", 7), 0);
 	cr_assert_eq(r->expect.error_match, SCENARIO_ERROR_CONTAINS);
 	cr_assert_str_eq(r->expect.error, "Unknown request type");
 
 	cr_assert_eq(st[5].action, SCENARIO_ACTION_RAW);
 	cr_assert_eq(st[5].when, SCENARIO_WHEN_AFTER_SENT);
-	cr_assert_eq(st[5].requests[0].raw_size, 6);
-	cr_assert_eq(memcmp(st[5].requests[0].raw, "\x05\x82\x00\x40\x01\x07",
-			    6), 0);
+	cr_assert_eq(st[5].requests[0].raw_size, 7);
+	cr_assert_eq(memcmp(st[5].requests[0].raw, "\x06\x82\x00\x40\x01\xcc\x65",
+			    7), 0);
 	cr_assert_eq(st[6].action, SCENARIO_ACTION_PAUSE_READING);
 	cr_assert_eq(st[6].when, SCENARIO_WHEN_AT);
 	cr_assert_eq(st[6].at_ns, 5000000);
@@ -220,7 +220,7 @@ Test(scenario_load, example_every_field)
 	cr_assert_eq(b->net.segment, 1460, "inherited");
 	cr_assert_eq(b->n_steps, 2);
 	assert_mp(b->steps[0].requests[0].expect.result,
-		  b->steps[0].requests[0].expect.result_size, "[]");
+		  b->steps[0].requests[0].expect.result_size, "[[true]]");
 	cr_assert(b->steps[1].is_reset);
 
 	cr_assert_eq(s.n_events, 2);
