@@ -314,8 +314,12 @@ run_client_advance(struct run_client *c)
 		if (i == c->sc->n_steps) {
 			/* Wait for the last replies, then done. */
 			bool waiting = false;
-			for (uint32_t k = 0; k < i; k++)
+			for (uint32_t k = 0; k < i; k++) {
+				const struct scenario_step *done = &c->sc->steps[k];
 				waiting |= c->step_waiting[k] != 0;
+				/* A closure is expected: wait for it to come. */
+				waiting |= done->has_closed && done->closed;
+			}
 			if (!waiting)
 				run_client_done(c);
 			return;

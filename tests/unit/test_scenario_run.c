@@ -1,0 +1,125 @@
+/*
+ * test_scenario_run.c — the runner: passing and failing expectations,
+ * event bounds, the watchdog, the report, and no leaks.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+#include "scenario/scenario.h"
+#include "scenario/scenario_run.h"
+
+static int
+run_text(const char *json, const struct scenario_run_opts *custom,
+	 struct scenario_run_result *res, char **report)
+{
+	struct scenario s;
+	int rc = scenario_load_buf("test.json", json, strlen(json), &s);
+	cr_assert_eq(rc, 0, "%s", diag_msg());
+	struct scenario_run_opts opts;
+	if (custom != NULL)
+		opts = *custom;
+	else
+		memset(&opts, 0, sizeof(opts));
+	size_t size;
+	opts.out = open_memstream(report, &size);
+	rc = scenario_run(&s, &opts, res);
+	fclose(opts.out);
+	scenario_destroy(&s);
+	return rc;
+}
+
+#define HEAD "{\"name\": \"t\", \"title\": {\"ru\": \"т\", \"en\": \"t\"}, "
+
+Test(scenario_run, expectations_met)
+{
+	int64_t live = mem_live();
+	struct scenario_run_result res;
+	char *report;
+	int rc = run_text(HEAD "\"clients\": [{\"steps\": ["
+		"{\"call\": {\"function\": \"push\", \"args\": [3, \"x\"]},"
+		" \"expect\": {\"pushes\": {\"count\": 3, \"values\": "
+		"[[1, \"x\"], [2, \"x\"], [3, \"x\"]]}, \"result\": [[3]]}},"
+		"{\"ping\": {}},"
+		"{\"call\": {\"function\": \"fail\", \"args\": [\"no\"]},"
+		" \"expect\": {\"error\": \"no\"}}]}],"
+		"\"expect\": {\"events\": {\"kharon.depart\": {\"min\": 1, \"max\": 2}}}}",
+		NULL, &res, &report);
+	cr_assert_eq(rc, 0, "%s", report);
+	cr_assert_eq(res.n_steps, 3);
+	cr_assert_eq(res.n_steps_failed, 0);
+	cr_assert_eq(res.n_pushes, 3);
+	cr_assert_eq(res.n_replies, 3);
+	cr_assert_gt(res.n_events, 50);
+	cr_assert_eq(res.n_invariant_violations, 0);
+	cr_assert_not_null(strstr(report, "result: ok"), "%s", report);
+	free(report);
+	cr_assert_eq(mem_live(), live);
+}
+
+Test(scenario_run, wrong_expectations_fail_with_their_path)
+{
+	int64_t live = mem_live();
+	struct scenario_run_result res;
+	char *report;
+	int rc = run_text(HEAD "\"clients\": [{\"steps\": ["
+		"{\"call\": {\"function\": \"push\", \"args\": [3, \"x\"]},"
+		" \"expect\": {\"pushes\": 4}},"
+		"{\"call\": {\"function\": \"echo\", \"args\": [1]},"
+		" \"expect\": {\"result\": [[2]]}},"
+		"{\"call\": {\"function\": \"echo\", \"args\": [1]},"
+		" \"expect\": {\"error\": {\"contains\": \"x\"}}}]}],"
+		"\"expect\": {\"events\": {\"kharon.depart\": {\"max\": 0}}}}",
+		NULL, &res, &report);
+	cr_assert_eq(rc, 1);
+	cr_assert_eq(res.n_steps_failed, 3);
+	cr_assert_eq(res.n_event_expect_failed, 1);
+	cr_assert_not_null(strstr(report,
+		"FAIL clients[0].steps[0].call: expected 4 pushes, got 3"), "%s",
+		report);
+	cr_assert_not_null(strstr(report, "clients[0].steps[1].call: expected "
+				  "result [[2]], got [[1]]"), "%s", report);
+	cr_assert_not_null(strstr(report, "FAIL expect.events.kharon.depart"));
+	cr_assert_not_null(strstr(report, "result: FAILED"));
+	free(report);
+	cr_assert_eq(mem_live(), live);
+}
+
+Test(scenario_run, watchdog_ends_a_stuck_run)
+{
+	int64_t live = mem_live();
+	struct scenario_run_result res;
+	char *report;
+	struct scenario_run_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	opts.timeout_ns = 50ULL * 1000 * 1000;
+	/* Paused, then a step that waits for a reply that cannot come. */
+	int rc = run_text(HEAD "\"clients\": [{\"steps\": ["
+		"{\"pause_reading\": {}},"
+		"{\"call\": {\"function\": \"echo\", \"args\": [1]},"
+		" \"expect\": {\"result\": [[1]]}},"
+		"{\"ping\": {}}]}]}", &opts, &res, &report);
+	cr_assert_eq(rc, 1);
+	cr_assert(res.is_timed_out);
+	cr_assert_not_null(strstr(report, "timed out"), "%s", report);
+	free(report);
+	cr_assert_eq(mem_live(), live);
+}
+
+Test(scenario_run, connection_closed_by_the_server)
+{
+	int64_t live = mem_live();
+	struct scenario_run_result res;
+	char *report;
+	/* A broken length prefix: error, then the server closes. */
+	int rc = run_text(HEAD "\"clients\": [{\"steps\": ["
+		"{\"raw\": \"c1\", \"expect\": {\"error\": {\"contains\": "
+		"\"packet length\"}, \"closed\": true}}]}]}",
+		NULL, &res, &report);
+	cr_assert_eq(rc, 0, "%s", report);
+	free(report);
+	cr_assert_eq(mem_live(), live);
+}
