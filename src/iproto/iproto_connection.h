@@ -211,6 +211,10 @@ net_on_io(struct rt_sock *sock, int events, void *arg);
 void
 net_connection_close(struct iproto_connection *con);
 
+/** Requests read and not yet answered (long polls included). */
+bool
+net_connection_has_requests(const struct iproto_connection *con);
+
 /** Destroy the connection if it is closed and nothing is in flight. */
 void
 net_connection_try_destroy(struct iproto_connection *con);

@@ -195,6 +195,17 @@ net_finish_disconnect(struct cmsg *m)
 	net_connection_try_destroy(con);
 }
 
+bool
+net_connection_has_requests(const struct iproto_connection *con)
+{
+	/* The unparsed tail of the current buffer is not a request yet. */
+	size_t tail[2] = { 0, 0 };
+	tail[con->p_ibuf == &con->ibuf[1]] = con->parse_size;
+	return con->long_poll_count != 0 ||
+	       ibuf_used(&con->ibuf[0]) != tail[0] ||
+	       ibuf_used(&con->ibuf[1]) != tail[1];
+}
+
 static bool
 net_connection_is_idle(const struct iproto_connection *con)
 {

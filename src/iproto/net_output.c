@@ -86,10 +86,9 @@ net_output(struct iproto_connection *con)
 		events |= RT_READ;
 	}
 	rt_sock_watch(con->sock, events, net_on_io, con);
+	/* Shutting down: all answered and all written, so say goodbye. */
 	if (rc == 0 && con->thread->is_shutting_down &&
-	    ibuf_used(&con->ibuf[0]) == con->parse_size * (con->p_ibuf == &con->ibuf[0]) &&
-	    ibuf_used(&con->ibuf[1]) == con->parse_size * (con->p_ibuf == &con->ibuf[1]) &&
-	    con->long_poll_count == 0)
+	    !net_connection_has_requests(con))
 		net_connection_close(con);
 }
 
