@@ -596,3 +596,57 @@ Test(iproto, obuf_limit_closes_a_slow_reader_only)
 	sim_client_destroy(&fast);
 	server_down();
 }
+
+/* ---------------------------------------------------- graceful shutdown */
+
+static void
+admin_start(void *arg)
+{
+	(void)arg;
+}
+
+static void
+shutdown_at(void *arg)
+{
+	iproto_server_shutdown(arg, 5ULL * 1000 * 1000 * 1000);
+}
+
+Test(iproto, shutdown_finishes_what_is_in_flight)
+{
+	server_up(NULL, 7);
+	enum { N = 20 };
+	struct sim_client c[N];
+	for (int i = 0; i < N; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "client%d", i);
+		sim_client_create(&c[i], rt, name, addr);
+		char args[16];
+		char *p = mp_encode_array(args, 1);
+		p = mp_encode_uint(p, 50);
+		for (int k = 1; k <= 5; k++)
+			sim_client_call(&c[i], (uint64_t)k, "sleep", args, p);
+		sim_client_start(&c[i]);
+	}
+	/* 10 ms in, every call is sleeping: shut down now. */
+	struct rt_cord *admin = rt_cord_new(rt, "admin");
+	struct rt_timer *t = rt_timer_new(admin, shutdown_at, server);
+	rt_cord_start(admin, admin_start, NULL);
+	rt_timer_start(t, 10ULL * 1000 * 1000);
+	rt_run(rt);
+	for (int i = 0; i < N; i++) {
+		struct sim_reply replies[8];
+		int n = sim_client_replies(&c[i], replies, 8);
+		cr_assert_eq(n, 5, "client %d: %d replies before the close", i, n);
+		for (int k = 0; k < n; k++) {
+			cr_assert_eq(replies[k].code, IPROTO_OK);
+			sim_reply_destroy(&replies[k]);
+		}
+		cr_assert(c[i].is_eof, "the server closed the connection");
+		sim_client_destroy(&c[i]);
+	}
+	cr_assert_eq(server->threads[0].n_connections, 0);
+	rt_timer_delete(t);
+	iproto_server_delete(server);
+	rt_delete(rt);
+	cr_assert_eq(mem_live(), mem_start);
+}
