@@ -221,8 +221,7 @@ tx_process_error(struct cmsg *m)
 	tx_finish(msg);
 }
 
-/** A port's values as text for a trace event ("" if that fails). */
-static const char *
+const char *
 tx_port_text(struct port *port)
 {
 	uint32_t size;

@@ -293,6 +293,13 @@ int
 tx_write_data_packet(struct iproto_connection *con, uint32_t code,
 		     uint64_t sync, struct port *port);
 
+/**
+ * A port's values as one line of text (port_dump_plain), for trace events
+ * and captions; "" if that fails. Valid until the port is destroyed.
+ */
+const char *
+tx_port_text(struct port *port);
+
 /** Recycle output buffers from net's flushed position (research §4.4). */
 void
 tx_accept_wpos(struct iproto_connection *con, const struct iproto_wpos *wpos);

@@ -78,7 +78,8 @@ iproto_session_push(struct session *session, uint64_t sync, struct port *port)
 	con->thread->server->n_pushes++;
 	TRACE("push", TI("conn", con->id), TI("sync", sync),
 	      TI("buf", iproto_obuf_index(con, out)), TI("begin", begin),
-	      TI("end", obuf_size(out)), TI("kharon_away", con->tx.is_push_sent));
+	      TI("end", obuf_size(out)), TI("kharon_away", con->tx.is_push_sent),
+	      TS("value", tx_port_text(port)));
 	if (con->thread->server->opts.push_mode == PUSH_MODE_PER_PUSH) {
 		tx_per_push_send(con);
 	} else if (!con->tx.is_push_sent) {
