@@ -577,6 +577,66 @@ writer_flush_locked(struct trace_writer *w)
 }
 
 /* Create the header if the file is empty, else check it. Under the lock. */
+/** Write the file's header (magic, version, META record) into an empty file. */
+static int
+writer_create_header(struct trace_writer *w, const struct trace_meta *meta)
+{
+	static const char *const no_cords[1] = {NULL};
+	const struct trace_meta defaults = {
+		.scenario = "", .seed = 0, .mode = "real",
+		.cords = no_cords, .n_cords = 0,
+		.created_by = "kharon",
+	};
+	struct trace_record_buf b;
+	trace_record_buf_create(&b);
+	int rc = -1;
+	if (trace_record_begin(&b, TRACE_RECORD_META) == 0 &&
+	    trace_record_add_meta(&b, meta != NULL ? meta :
+				  &defaults) == 0 &&
+	    trace_record_finish(&b) == 0) {
+		char prefix[TRACE_FILE_PREFIX];
+		memcpy(prefix, trace_file_magic, 8);
+		trace_record_store_u32(prefix + 8, TRACE_FILE_VERSION);
+		/* One write: a reader never sees magic alone for long. */
+		char *all = mem_alloc(sizeof(prefix) + b.used);
+		if (all == NULL) {
+			diag_set_oom(sizeof(prefix) + b.used,
+				     "trace header");
+		} else {
+			memcpy(all, prefix, sizeof(prefix));
+			memcpy(all + sizeof(prefix), b.data, b.used);
+			rc = write_all(w->fd, all,
+				       sizeof(prefix) + b.used);
+			w->is_creator = rc == 0;
+			if (rc != 0) {
+				sys_error("cannot write", w->path);
+				if (ftruncate(w->fd, 0) != 0) {
+					/* Keep the write error. */
+				}
+			}
+			mem_free(all);
+		}
+	}
+	trace_record_buf_destroy(&b);
+	return rc;
+}
+
+/** Whether the trace at `w->path` is complete (ends with END). */
+static bool
+writer_file_is_ended(struct trace_writer *w)
+{
+	struct trace_reader *r = trace_reader_new(w->path);
+	if (r == NULL)
+		return false;
+	struct trace_event e;
+	int rc;
+	while ((rc = trace_reader_next(r, &e)) == 1)
+		;
+	trace_reader_delete(r);
+	diag_clear();
+	return rc == 2;
+}
+
 static int
 writer_init_file(struct trace_writer *w, const struct trace_meta *meta)
 {
@@ -585,45 +645,19 @@ writer_init_file(struct trace_writer *w, const struct trace_meta *meta)
 		sys_error("cannot stat", w->path);
 		return -1;
 	}
-	if (st.st_size == 0) {
-		static const char *const no_cords[1] = {NULL};
-		const struct trace_meta defaults = {
-			.scenario = "", .seed = 0, .mode = "real",
-			.cords = no_cords, .n_cords = 0,
-			.created_by = "kharon",
-		};
-		struct trace_record_buf b;
-		trace_record_buf_create(&b);
-		int rc = -1;
-		if (trace_record_begin(&b, TRACE_RECORD_META) == 0 &&
-		    trace_record_add_meta(&b, meta != NULL ? meta :
-					  &defaults) == 0 &&
-		    trace_record_finish(&b) == 0) {
-			char prefix[TRACE_FILE_PREFIX];
-			memcpy(prefix, trace_file_magic, 8);
-			trace_record_store_u32(prefix + 8, TRACE_FILE_VERSION);
-			/* One write: a reader never sees magic alone for long. */
-			char *all = mem_alloc(sizeof(prefix) + b.used);
-			if (all == NULL) {
-				diag_set_oom(sizeof(prefix) + b.used,
-					     "trace header");
-			} else {
-				memcpy(all, prefix, sizeof(prefix));
-				memcpy(all + sizeof(prefix), b.data, b.used);
-				rc = write_all(w->fd, all,
-					       sizeof(prefix) + b.used);
-				w->is_creator = rc == 0;
-				if (rc != 0) {
-					sys_error("cannot write", w->path);
-					if (ftruncate(w->fd, 0) != 0) {
-						/* Keep the write error. */
-					}
-				}
-				mem_free(all);
-			}
+	if (st.st_size == 0)
+		return writer_create_header(w, meta);
+	/*
+	 * A finished trace (it ends with END) cannot be appended to: a new
+	 * run starts it afresh. A trace still being written (another
+	 * process's) is appended to.
+	 */
+	if (writer_file_is_ended(w)) {
+		if (ftruncate(w->fd, 0) != 0) {
+			sys_error("cannot truncate", w->path);
+			return -1;
 		}
-		trace_record_buf_destroy(&b);
-		return rc;
+		return writer_create_header(w, meta);
 	}
 	struct trace_reader *r = trace_reader_new(w->path);
 	if (r == NULL)

@@ -72,8 +72,10 @@ struct trace_writer;
 /**
  * Open `path` for appending events. A missing or empty file is created
  * with the header made from `meta` (NULL: empty scenario, seed 0, mode
- * "real", created_by "kharon"); an existing file must start with a valid
- * header (its meta is kept; `meta` is then ignored) and is appended to.
+ * "real", created_by "kharon"); so is a finished one (it ends with END:
+ * nothing may follow, so a new run replaces it). Any other existing file
+ * must start with a valid header (its meta is kept; `meta` is then
+ * ignored) and is appended to: another process is still writing it.
  * Also creates `path`.lock. Returns the writer or NULL (I/O error, not a
  * trace file, torn header, OOM; diag set).
  * Thread: any. Cost: a few syscalls under the file lock.

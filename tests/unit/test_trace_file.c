@@ -471,11 +471,34 @@ Test(trace_file, data_after_end_is_an_error)
 	enum { N = 3 };
 	write_simple(N, true);
 	uint64_t end = file_size();
-	/* Another writer appends a valid record after END. */
-	struct trace_writer *w = trace_writer_new(path, NULL);
+	/*
+	 * A writer refuses to append to an ended file (it starts it anew),
+	 * so make the bad file by hand: valid event records of a second
+	 * trace, copied after this one's END.
+	 */
+	char other[160];
+	snprintf(other, sizeof(other), "%s/other.trace", dir);
+	struct trace_writer *w = trace_writer_new(other, &test_meta);
 	cr_assert_not_null(w, "%s", diag_msg());
+	struct stat st;
+	cr_assert_eq(stat(other, &st), 0);
+	off_t header = st.st_size;
 	add_simple(w, N, "tx");
 	cr_assert_eq(trace_writer_close(w, false), 0);
+	FILE *src = fopen(other, "rb");
+	FILE *dst = fopen(path, "ab");
+	cr_assert(src != NULL && dst != NULL);
+	fseek(src, header, SEEK_SET);
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), src)) > 0)
+		fwrite(buf, 1, n, dst);
+	fclose(src);
+	fclose(dst);
+	unlink(other);
+	char other_lock[170];
+	snprintf(other_lock, sizeof(other_lock), "%s.lock", other);
+	unlink(other_lock);
 	struct trace_reader *r = trace_reader_new(path);
 	int rc;
 	cr_assert_eq(read_simple(r, &rc), N);
@@ -484,6 +507,23 @@ Test(trace_file, data_after_end_is_an_error)
 	snprintf(want, sizeof(want), "after the END record at offset %" PRIu64,
 		 end);
 	cr_assert(strstr(diag_msg(), want) != NULL, "%s", diag_msg());
+	trace_reader_delete(r);
+	check_no_leak();
+}
+
+Test(trace_file, a_writer_starts_an_ended_file_anew)
+{
+	write_simple(3, true);
+	struct trace_writer *w = trace_writer_new(path, &test_meta);
+	cr_assert_not_null(w, "%s", diag_msg());
+	cr_assert(trace_writer_is_creator(w), "it wrote a new header");
+	add_simple(w, 7, "tx");
+	cr_assert_eq(trace_writer_close(w, true), 0);
+	struct trace_reader *r = trace_reader_new(path);
+	struct trace_event e;
+	cr_assert_eq(trace_reader_next(r, &e), 1);
+	cr_assert_eq(e.seq, 7, "only the new run's events");
+	cr_assert_eq(trace_reader_next(r, &e), 2);
 	trace_reader_delete(r);
 	check_no_leak();
 }
