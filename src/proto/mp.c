@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- byte helpers ---- */
@@ -665,11 +666,21 @@ text_value(struct mp_text *t, const char **p)
 			text_put(t, "false", 5);
 		break;
 	case MP_FLOAT:
-		text_printf(t, "%.9g", (double)mp_decode_float(p));
+	case MP_DOUBLE: {
+		/* The shortest text that reads back as the same number. */
+		bool is_float = mp_typeof(*c) == MP_FLOAT;
+		double v = is_float ? (double)mp_decode_float(p) :
+				      mp_decode_double(p);
+		char num[32];
+		for (int digits = 1; digits <= 17; digits++) {
+			snprintf(num, sizeof(num), "%.*g", digits, v);
+			double back = strtod(num, NULL);
+			if (is_float ? (float)back == (float)v : back == v)
+				break;
+		}
+		text_printf(t, "%s", num);
 		break;
-	case MP_DOUBLE:
-		text_printf(t, "%.17g", mp_decode_double(p));
-		break;
+	}
 	case MP_EXT:
 	case MP_INVALID: {
 		/* Checked data: an ext. Show type and payload in hex. */
@@ -760,6 +771,9 @@ mp_equal_numbers(const char **a, const char **b)
 	return x == y;
 }
 
+static bool
+mp_equal_maps(const char **a, const char **b);
+
 bool
 mp_equal(const char **a, const char **b)
 {
@@ -798,20 +812,19 @@ mp_equal(const char **a, const char **b)
 			return false;
 		break;
 	}
-	case MP_ARRAY:
-	case MP_MAP: {
-		uint32_t na = ta == MP_ARRAY ? mp_decode_array(&pa) :
-					       mp_decode_map(&pa);
-		uint32_t nb = tb == MP_ARRAY ? mp_decode_array(&pb) :
-					       mp_decode_map(&pb);
-		if (na != nb)
+	case MP_ARRAY: {
+		uint32_t na = mp_decode_array(&pa);
+		if (na != mp_decode_array(&pb))
 			return false;
-		uint32_t items = ta == MP_MAP ? na * 2 : na;
-		for (uint32_t k = 0; k < items; k++)
+		for (uint32_t k = 0; k < na; k++)
 			if (!mp_equal(&pa, &pb))
 				return false;
 		break;
 	}
+	case MP_MAP:
+		if (!mp_equal_maps(&pa, &pb))
+			return false;
+		break;
 	default: {
 		/* ext: compare the bytes. */
 		const char *ea = pa, *eb = pb;
@@ -823,6 +836,48 @@ mp_equal(const char **a, const char **b)
 		pb = eb;
 		break;
 	}
+	}
+	*a = pa;
+	*b = pb;
+	return true;
+}
+
+/**
+ * Maps are equal when they hold the same pairs in any order (a Lua table
+ * comes back from Tarantool with its keys in hash order). O(n^2): maps in
+ * scenarios are small.
+ */
+static bool
+mp_equal_maps(const char **a, const char **b)
+{
+	const char *pa = *a, *pb = *b;
+	uint32_t n = mp_decode_map(&pa);
+	if (n != mp_decode_map(&pb))
+		return false;
+	const char *b_pairs = pb;
+	for (uint32_t i = 0; i < n; i++) {
+		const char *key_a = pa;
+		mp_next(&pa);
+		const char *value_a = pa;
+		mp_next(&pa);
+		const char *q = b_pairs;
+		bool found = false;
+		for (uint32_t j = 0; j < n && !found; j++) {
+			const char *ka = key_a, *kb = q;
+			if (mp_equal(&ka, &kb)) {
+				const char *va = value_a, *vb = kb;
+				found = mp_equal(&va, &vb);
+			}
+			mp_next(&q);
+			mp_next(&q);
+		}
+		if (!found)
+			return false;
+	}
+	/* Past b's pairs. */
+	for (uint32_t j = 0; j < n; j++) {
+		mp_next(&pb);
+		mp_next(&pb);
 	}
 	*a = pa;
 	*b = pb;

@@ -148,7 +148,8 @@ char *mp_encode_array32(char *data, uint32_t n);
  * Whether the values at *a and *b (trusted, one each) are equal as values,
  * whatever their encodings: 5 as fixint equals 5 as `ce`; a non-negative
  * int equals the uint of the same value; float and double compare by
- * value; maps compare pair by pair in order. Advances both pointers past
+ * value; maps are equal when they hold the same pairs in any order.
+ * Advances both pointers past
  * their value only when the result is true. Cost O(size).
  */
 bool

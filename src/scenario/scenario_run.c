@@ -64,6 +64,8 @@ struct run_client {
 	uint32_t *step_first;
 	/** Replies each step still waits for. */
 	uint32_t *step_waiting;
+	/** Whether the peer had closed the connection when each step completed. */
+	bool *step_closed;
 	/** The next step to execute. */
 	uint32_t next_step;
 	uint64_t connected_at;
@@ -220,8 +222,10 @@ run_on_reply(void *ctx, uint64_t sync, uint32_t code, const char *data,
 	}
 	if (error != NULL)
 		r->error = run_strndup(error, error_len);
-	if (c->step_waiting[r->step] > 0 && --c->step_waiting[r->step] == 0)
+	if (c->step_waiting[r->step] > 0 && --c->step_waiting[r->step] == 0) {
+		c->step_closed[r->step] = c->is_closed_by_peer;
 		run_client_advance(c);
+	}
 }
 
 /** The sync raw bytes carry (what their reply will carry), or 0. */
@@ -341,6 +345,9 @@ run_client_advance(struct run_client *c)
 		}
 		c->next_step = i + 1;
 		run_client_execute(c, i);
+		/* A step with nothing to wait for completes now. */
+		if (c->step_waiting[i] == 0)
+			c->step_closed[i] = c->is_closed_by_peer;
 	}
 }
 
@@ -410,8 +417,9 @@ run_client_create(struct run *run, struct run_client *c, uint32_t index)
 	c->step_first = mem_zalloc(sizeof(*c->step_first) * (sc->n_steps + 1));
 	c->step_waiting = mem_zalloc(sizeof(*c->step_waiting) *
 				     (sc->n_steps + 1));
+	c->step_closed = mem_zalloc(sizeof(*c->step_closed) * (sc->n_steps + 1));
 	if (c->requests == NULL || c->step_first == NULL ||
-	    c->step_waiting == NULL) {
+	    c->step_waiting == NULL || c->step_closed == NULL) {
 		diag_set_oom(sizeof(*c->requests) * n_requests, "run requests");
 		return -1;
 	}
@@ -459,6 +467,7 @@ run_client_destroy(struct run_client *c)
 	mem_free(c->requests);
 	mem_free(c->step_first);
 	mem_free(c->step_waiting);
+	mem_free(c->step_closed);
 }
 
 /* -------------------------------------------------------------- checks */
@@ -496,7 +505,14 @@ run_text(char *buf, size_t size, const char *data, size_t len)
 {
 	if (data == NULL)
 		return "nothing";
-	mp_format(buf, size, data, data + len);
+	int full = mp_format(buf, size, data, data + len);
+	if (full >= 0 && (size_t)full >= size && size > 4) {
+		/* Cut at a character boundary and say so. */
+		size_t end = size - 4;
+		while (end > 0 && ((unsigned char)buf[end] & 0xc0) == 0x80)
+			end--;
+		memcpy(buf + end, "...", 4);
+	}
 	return buf;
 }
 
@@ -598,13 +614,19 @@ run_check(struct run *run, struct scenario_run_result *res)
 				if (ok && !run_check_request(run, r))
 					ok = false;
 			}
-			if (ok && step->has_closed &&
-			    c->is_closed_by_peer != step->closed) {
+			/*
+			 * closed: true — the server closed the connection by the
+			 * end (the client waits for it); closed: false — it was
+			 * still open when the step completed.
+			 */
+			bool was_closed = step->closed ? c->is_closed_by_peer :
+					  c->step_closed[st];
+			if (ok && step->has_closed && was_closed != step->closed) {
 				if (out != NULL)
 					fprintf(out, "FAIL clients[%u].steps[%u]: "
 						"expected the connection %s, it %s\n",
 						i, st, step->closed ? "closed" :
-						"open", c->is_closed_by_peer ?
+						"open", was_closed ?
 						"was closed" : "stayed open");
 				ok = false;
 			}

@@ -241,3 +241,59 @@ Test(mp, format_text)
 	mp_format(buf, sizeof(buf), ext, ext + 3);
 	cr_assert_str_eq(buf, "ext(5):07");
 }
+
+Test(mp, equal_ignores_widths_and_map_order)
+{
+	char a[64], b[64];
+	/* [5, {"x": 1, "y": -2}] with compact encodings ... */
+	char *pa = mp_encode_array(a, 2);
+	pa = mp_encode_uint(pa, 5);
+	pa = mp_encode_map(pa, 2);
+	pa = mp_encode_str(pa, "x", 1);
+	pa = mp_encode_uint(pa, 1);
+	pa = mp_encode_str(pa, "y", 1);
+	pa = mp_encode_int(pa, -2);
+	/* ... equals it with fixed widths and the keys swapped. */
+	char *pb = mp_encode_array(b, 2);
+	pb = mp_encode_u32_fixed(pb, 5);
+	pb = mp_encode_map(pb, 2);
+	pb = mp_encode_str(pb, "y", 1);
+	pb = mp_encode_int(pb, -2);
+	pb = mp_encode_str(pb, "x", 1);
+	pb = mp_encode_u64_fixed(pb, 1);
+	const char *qa = a, *qb = b;
+	cr_assert(mp_equal(&qa, &qb));
+	cr_assert_eq(qa, pa, "advanced past a");
+	cr_assert_eq(qb, pb, "advanced past b");
+	/* 2 and 2.0 are the same number; 2 and "2" are not. */
+	char c[16], d[16];
+	mp_encode_uint(c, 2);
+	mp_encode_double(d, 2.0);
+	qa = c, qb = d;
+	cr_assert(mp_equal(&qa, &qb));
+	mp_encode_str(d, "2", 1);
+	qa = c, qb = d;
+	cr_assert_not(mp_equal(&qa, &qb));
+	/* A missing key. */
+	pb = mp_encode_map(b, 2);
+	pb = mp_encode_str(pb, "x", 1);
+	pb = mp_encode_uint(pb, 1);
+	pb = mp_encode_str(pb, "z", 1);
+	pb = mp_encode_int(pb, -2);
+	qa = a + 2, qb = b;
+	cr_assert_not(mp_equal(&qa, &qb));
+}
+
+Test(mp, format_prints_the_shortest_number)
+{
+	char v[16], out[64];
+	mp_encode_double(v, -2.5e-05);
+	mp_format(out, sizeof(out), v, v + 9);
+	cr_assert_str_eq(out, "-2.5e-05");
+	mp_encode_double(v, 0.1);
+	mp_format(out, sizeof(out), v, v + 9);
+	cr_assert_str_eq(out, "0.1");
+	mp_encode_float(v, 1.5f);
+	mp_format(out, sizeof(out), v, v + 5);
+	cr_assert_str_eq(out, "1.5");
+}
