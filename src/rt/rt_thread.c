@@ -41,6 +41,7 @@
  */
 #include "rt/rt.h"
 #include "rt/rt_private.h"
+#include "trace/trace.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -74,6 +75,8 @@ struct thread_cord {
 	struct ev_loop *loop;
 	/** Started on `loop`; its callback breaks the loop. */
 	ev_async stop;
+	/** Runs before the loop waits: the end of every iteration. */
+	ev_prepare end_of_iteration;
 	pthread_t thread;
 	bool is_started;
 	bool is_joined;
@@ -247,6 +250,20 @@ thread_cord_stop_cb(struct ev_loop *loop, ev_async *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/*
+ * The iteration is over and the loop is about to wait: hand this cord's
+ * trace batch over, so an idle cord keeps no events back (on the
+ * simulator the same happens when the cord leaves each event).
+ */
+static void
+thread_cord_end_of_iteration_cb(struct ev_loop *loop, ev_prepare *w, int events)
+{
+	(void)loop;
+	(void)w;
+	(void)events;
+	trace_cord_idle();
+}
+
 static struct rt_cord *
 thread_cord_new(struct rt *rt, const char *name)
 {
@@ -268,6 +285,8 @@ thread_cord_new(struct rt *rt, const char *name)
 	ev_async_init(&cord->stop, thread_cord_stop_cb);
 	cord->stop.data = cord;
 	ev_async_start(cord->loop, &cord->stop);
+	ev_prepare_init(&cord->end_of_iteration, thread_cord_end_of_iteration_cb);
+	ev_prepare_start(cord->loop, &cord->end_of_iteration);
 	rlist_add_tail(&trt->cords, &cord->in_rt);
 	return &cord->base;
 }

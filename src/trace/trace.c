@@ -69,3 +69,11 @@ trace_emit(const char *ev, const struct trace_field *fields, int n_fields)
 	};
 	sink(trace_sink_arg, &e);
 }
+
+void
+trace_cord_idle(void)
+{
+	trace_leave_f leave = trace_leave;
+	if (leave != NULL && trace_cord != NULL)
+		leave(trace_sink_arg);
+}

@@ -96,6 +96,15 @@ trace_cord_enter(const char *cord, uint64_t (*clock)(const struct rt *),
 uint32_t
 trace_next_msg_id(void);
 
+/**
+ * The calling thread's cord has finished a loop iteration and is about to
+ * wait: a batch sink hands its buffered events over (the leave hook), so a
+ * live reader sees them now rather than when the cord wakes up again.
+ * Called by the runtime; cheap when tracing is off.
+ */
+void
+trace_cord_idle(void);
+
 void
 trace_emit(const char *ev, const struct trace_field *fields, int n_fields);
 

@@ -2,7 +2,8 @@
 # Two processes, one trace file (DESIGN.md §8): `kharon serve --trace F`
 # creates the file, `kharon run --target ... --trace F` appends its clients'
 # events to it under F.lock, the server ends it on SIGTERM. The file must
-# check clean, end once, and hold both processes' cords.
+# check clean, end once, and hold both processes' cords; an idle server's
+# last events must be readable before it stops.
 # Called by tests/run.sh with B set; exit 0 = pass.
 set -u
 B=${B:-build/default}
@@ -32,6 +33,11 @@ done
 [ -n "$port" ] || fail "serve did not start"
 "$K" run scenarios/00-example.json --target "127.0.0.1:$port" \
 	--trace "$tmp/t.trace" >"$tmp/run.out" || { cat "$tmp/run.out"; fail "run"; }
+# The server is idle now: what it did last must already be in the file.
+sleep 0.3
+"$K" trace export "$tmp/t.trace" --format jsonl >"$tmp/live.jsonl" 2>/dev/null
+grep -q '"ev":"conn.free"' "$tmp/live.jsonl" ||
+	fail "an idle server kept its last events back"
 kill -TERM "$pid"
 wait "$pid" || fail "serve exited with $?"
 pid=
