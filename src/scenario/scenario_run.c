@@ -133,6 +133,14 @@ run_leave(void *arg)
 		trace_writer_cord_leave(run->writer);
 }
 
+static void
+run_idle(void *arg)
+{
+	struct run *run = arg;
+	if (run->writer != NULL)
+		trace_writer_cord_idle(run->writer);
+}
+
 static uint64_t
 run_event_count(const struct run *run, const char *name)
 {
@@ -822,6 +830,7 @@ scenario_run(const struct scenario *s, const struct scenario_run_opts *opts,
 		return -1;
 	}
 	trace_set_batch_sink(run_sink, run_leave, &run);
+	trace_set_idle_hook(run_idle);
 	run.started = rt_now(run.rt);
 	if (run.server != NULL && iproto_server_start(run.server) != 0)
 		goto fail;
@@ -834,6 +843,7 @@ scenario_run(const struct scenario *s, const struct scenario_run_opts *opts,
 	rt_run(run.rt);
 	result->duration_ns = rt_now(run.rt) - run.started;
 	trace_set_sink(NULL, NULL);
+	trace_set_idle_hook(NULL);
 	if (run.writer != NULL && trace_writer_close(run.writer,
 						    trace_writer_is_creator(run.writer)) != 0 &&
 	    opts->out != NULL)
@@ -847,6 +857,7 @@ scenario_run(const struct scenario *s, const struct scenario_run_opts *opts,
 	return failed;
 fail:
 	trace_set_sink(NULL, NULL);
+	trace_set_idle_hook(NULL);
 	if (run.writer != NULL)
 		trace_writer_close(run.writer, false);
 	run.writer = NULL;

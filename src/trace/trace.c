@@ -10,6 +10,7 @@ bool trace_is_on;
 
 static trace_sink_f trace_sink;
 static trace_leave_f trace_leave;
+static trace_leave_f trace_idle;
 static void *trace_sink_arg;
 static atomic_uint_fast64_t trace_seq;
 static atomic_uint_fast32_t trace_msg_id;
@@ -29,6 +30,8 @@ trace_set_batch_sink(trace_sink_f sink, trace_leave_f leave, void *arg)
 {
 	trace_sink = sink;
 	trace_leave = sink != NULL ? leave : NULL;
+	/* A new sink starts without an idle hook; none survives its sink. */
+	trace_idle = NULL;
 	trace_sink_arg = arg;
 	atomic_store(&trace_seq, 0);
 	atomic_store(&trace_msg_id, 0);
@@ -71,9 +74,15 @@ trace_emit(const char *ev, const struct trace_field *fields, int n_fields)
 }
 
 void
+trace_set_idle_hook(trace_leave_f idle)
+{
+	trace_idle = idle;
+}
+
+void
 trace_cord_idle(void)
 {
-	trace_leave_f leave = trace_leave;
-	if (leave != NULL && trace_cord != NULL)
-		leave(trace_sink_arg);
+	trace_leave_f idle = trace_idle;
+	if (idle != NULL && trace_cord != NULL && trace_sink != NULL)
+		idle(trace_sink_arg);
 }

@@ -98,12 +98,17 @@ trace_next_msg_id(void);
 
 /**
  * The calling thread's cord has finished a loop iteration and is about to
- * wait: a batch sink hands its buffered events over (the leave hook), so a
- * live reader sees them now rather than when the cord wakes up again.
- * Called by the runtime; cheap when tracing is off.
+ * wait (real threads only): the idle hook runs — a file sink writes what
+ * it holds — so a live reader sees an idle cord's last events now rather
+ * than when it wakes up again. Called by the runtime; a no-op when tracing
+ * is off or no hook is installed.
  */
 void
 trace_cord_idle(void);
+
+/** Install the idle hook (NULL: none). Call while no cord runs. */
+void
+trace_set_idle_hook(trace_leave_f idle);
 
 void
 trace_emit(const char *ev, const struct trace_field *fields, int n_fields);

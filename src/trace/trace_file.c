@@ -897,10 +897,22 @@ trace_writer_cord_leave(void *arg)
 }
 
 void
+trace_writer_cord_idle(void *arg)
+{
+	struct trace_writer *w = arg;
+	trace_writer_cord_leave(w);
+	writer_mutex_lock(w);
+	if (w->n_batch > 0 && writer_flush_locked(w) != 0)
+		writer_keep_error(w);
+	writer_mutex_unlock(w);
+}
+
+void
 trace_writer_install(struct trace_writer *w)
 {
 	trace_set_batch_sink(trace_writer_cord_sink, trace_writer_cord_leave,
 			     w);
+	trace_set_idle_hook(trace_writer_cord_idle);
 }
 
 void

@@ -158,7 +158,16 @@ void
 trace_writer_cord_leave(void *arg);
 
 /**
- * trace_set_batch_sink(trace_writer_cord_sink, trace_writer_cord_leave, w).
+ * The idle hook (trace.h): hand the cord batch over and write the
+ * writer's batch to the file now — the cord is about to wait, and a live
+ * reader should not wait with it. Thread-safe.
+ */
+void
+trace_writer_cord_idle(void *arg);
+
+/**
+ * trace_set_batch_sink(trace_writer_cord_sink, trace_writer_cord_leave, w)
+ * and trace_set_idle_hook(trace_writer_cord_idle).
  * Call while no cord runs; uninstall (trace_set_sink(NULL, NULL)) before
  * trace_writer_close(), after every cord has stopped.
  */
