@@ -14,7 +14,7 @@
  * beyond 2^53 lose precision), floats as doubles, strings, booleans, null,
  * arrays, objects as maps. Exit: 0 ok; 1 error reply (message on stderr)
  * or connection failure; 2 bad usage or bad JSON. Lesson:
- * lessons/en/07-wire.md.
+ * lessons/en/03-request-life.md.
  */
 #include <cjson/cJSON.h>
 #include <math.h>

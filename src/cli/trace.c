@@ -11,7 +11,7 @@
  * bench = push throughput of a real-thread server with tracing off, then
  * on (to a temporary file), and the events/s written.
  *
- * Lesson: lessons/en/08-trace.md; docs/trace.md lists every event.
+ * Lesson: lessons/en/00-scenarios.md; docs/trace.md lists every event.
  */
 #include <errno.h>
 #include <inttypes.h>

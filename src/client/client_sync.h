@@ -17,7 +17,7 @@
  * it needs no locking of its own.
  *
  * One user thread per connection, one call at a time. Errors: functions
- * return -1 with the user thread's diag set. Lesson: lessons/en/07-wire.md.
+ * return -1 with the user thread's diag set. Lesson: lessons/en/03-request-life.md.
  */
 #ifndef KHARON_CLIENT_CLIENT_SYNC_H
 #define KHARON_CLIENT_CLIENT_SYNC_H

@@ -15,7 +15,7 @@
  * pointers handed to callbacks point into it, so nothing reserves in it
  * while a callback runs. The output queue is another ibuf used as a FIFO
  * of bytes: requests are appended at wpos, writev takes from rpos.
- * Lesson: lessons/en/07-wire.md.
+ * Lesson: lessons/en/03-request-life.md.
  */
 #include "client/iproto_client.h"
 

@@ -30,7 +30,7 @@
  * delete the client. Pointers they receive are valid during the call only.
  *
  * Trace events: client.connect, client.send, client.recv, client.pause,
- * client.resume, client.close (docs/trace.md). Lesson: lessons/en/07-wire.md.
+ * client.resume, client.close (docs/trace.md). Lesson: lessons/en/03-request-life.md.
  */
 #ifndef KHARON_CLIENT_IPROTO_CLIENT_H
 #define KHARON_CLIENT_IPROTO_CLIENT_H

@@ -13,7 +13,7 @@
  * The two teardown messages live inside the connection, so closing can
  * never fail for lack of memory; FIFO order of each pipe guarantees that
  * everything TX sent before processing `destroy` arrives before
- * net_finish_destroy (research §2.8). Lesson: lessons/en/10-disconnect.md.
+ * net_finish_destroy (research §2.8). Lesson: lessons/en/10-limits.md.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * An error travels as a struct diag (base/diag.h) whose `code` is one of
  * these; on the wire it becomes response code 0x8000 | code, the message
  * goes to IPROTO_ERROR_24 and the name/type/file/line to the IPROTO_ERROR
- * stack (proto/xrow.h). Lesson: lessons/en/07-wire.md.
+ * stack (proto/xrow.h). Lesson: lessons/en/03-request-life.md.
  */
 #ifndef KHARON_PROTO_ERRCODE_H
 #define KHARON_PROTO_ERRCODE_H

@@ -8,7 +8,7 @@
  * fresh random salt — randomness is the caller's, this file is pure. A
  * client decodes it before anything else and keeps the salt for AUTH's
  * scramble (research/tarantool-internals.md §7.1, §7.6).
- * Lesson: lessons/en/07-wire.md. Any thread, no allocation.
+ * Lesson: lessons/en/03-request-life.md. Any thread, no allocation.
  */
 #ifndef KHARON_PROTO_GREETING_H
 #define KHARON_PROTO_GREETING_H

@@ -5,7 +5,7 @@
  * Numbers are the wire's (research/tarantool-internals.md §7.3, §7.4). A
  * reply's REQUEST_TYPE is a response code: IPROTO_OK (final), IPROTO_CHUNK
  * (a box.session.push, non-final, same sync) or IPROTO_TYPE_ERROR | errcode
- * (final). Lesson: lessons/en/07-wire.md.
+ * (final). Lesson: lessons/en/03-request-life.md.
  */
 #ifndef KHARON_PROTO_IPROTO_CONSTANTS_H
 #define KHARON_PROTO_IPROTO_CONSTANTS_H

@@ -14,7 +14,7 @@
  * The decoders trust their input: call them only on bytes mp_check()
  * accepted (Tarantool's rule; breaking it is how gh-7818 and gh-10360
  * crashed). mp_check() is the only function here that reads untrusted data
- * and it never reads past `end`. Lesson: lessons/en/07-wire.md.
+ * and it never reads past `end`. Lesson: lessons/en/03-request-life.md.
  *
  * All functions are pure: any thread, no allocation, O(1) unless noted.
  */

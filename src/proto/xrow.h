@@ -22,7 +22,7 @@
  *
  * Framing errors (BAD, TOO_BIG) mean "reply sync 0 and close"; decode
  * errors mean "reply with req->sync and keep the connection" (reliability
- * anchors §1.1). Lesson: lessons/en/07-wire.md. Every function here is
+ * anchors §1.1). Lesson: lessons/en/03-request-life.md. Every function here is
  * pure: any thread, no allocation.
  */
 #ifndef KHARON_PROTO_XROW_H

@@ -19,7 +19,7 @@
  * cord, so every flow start has its end. ibuf events (wpos - rpos) and
  * events carrying conn + buf + end (obuf ends) also feed counters.
  *
- * Lesson: lessons/en/08-trace.md; reference of every event: docs/trace.md.
+ * Lesson: lessons/en/00-scenarios.md; reference of every event: docs/trace.md.
  */
 #ifndef KHARON_TRACE_TRACE_EXPORT_H
 #define KHARON_TRACE_TRACE_EXPORT_H

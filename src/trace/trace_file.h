@@ -43,7 +43,7 @@
  * Known limit: a corrupted length that points past the end of the file
  * looks like a torn tail and is waited on, not reported.
  *
- * Lesson: lessons/en/08-trace.md.
+ * Lesson: lessons/en/00-scenarios.md.
  */
 #ifndef KHARON_TRACE_TRACE_FILE_H
 #define KHARON_TRACE_TRACE_FILE_H

@@ -32,7 +32,7 @@
  * every allocation goes through mem.h and every read is bounds-checked
  * (the bytes come from a file that may be torn or corrupt).
  *
- * Lesson: lessons/en/08-trace.md.
+ * Lesson: lessons/en/00-scenarios.md.
  */
 #ifndef KHARON_TRACE_TRACE_RECORD_H
 #define KHARON_TRACE_TRACE_RECORD_H
