@@ -4,7 +4,7 @@
 # any command) started on it and stopped again.
 #
 #   . "$(dirname "$0")/../lib.sh"          from tests/suites/*.sh
-#   kh_init                                 KH_TMP, cleanup on EXIT
+#   kh_init                                 B, K, KH_TMP, cleanup on EXIT
 #   kh_start_server "$K" serve --listen 127.0.0.1:@PORT@ || fail ...
 #   ... talk to 127.0.0.1:$PORT, server $PID ...
 #   kh_stop_server; rc=$?                   SIGTERM, SIGKILL after a time
@@ -29,9 +29,12 @@ KH_WHY=
 KH_KILLED=0
 KH_TT_DIR=
 
-# kh_init: a fresh temp dir in KH_TMP; on exit every server still running
-# is killed and the dir removed.
+# kh_init: B (the build tree, default build/default) and K ($B/kharon); a
+# fresh temp dir in KH_TMP; on exit every server still running is killed
+# and the dir removed.
 kh_init() {
+	B=${B:-build/default}
+	K=$B/kharon
 	KH_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kharon-test.XXXXXX") || exit 1
 	trap kh_cleanup EXIT
 }
