@@ -735,81 +735,197 @@ get_hex(struct loader *l, const cJSON *node, char **out, size_t *out_size)
 	return 0;
 }
 
-/* ---- objects ---- */
+/* ---- walking objects and arrays ---- */
+
+/*
+ * One member of an object, in document order: `key` is its index in the
+ * object's key table and the path already names it. 0, or -1 with diag.
+ */
+typedef int (*member_f)(struct loader *l, const cJSON *member, int key,
+			void *ctx);
+
+/* What an object may and must hold, and (out) what it held. */
+struct walk {
+	const char *const *keys;
+	/* Keys that must be there, a bit per key index. */
+	unsigned required;
+	/* keys[0 .. n_actions - 1] are action keys: exactly one must be there. */
+	int n_actions;
+	/* Out: the keys met, a bit each; the action key met, -1 if none. */
+	unsigned seen;
+	int action;
+};
 
 static int
-load_text(struct loader *l, const cJSON *node, struct scenario_text *t)
+missing_action(struct loader *l, const char *const *keys, int n_actions)
+{
+	char list[160] = "";
+	size_t n = 0;
+	for (int i = 0; i < n_actions; i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s\"",
+				      i > 0 ? ", " : "", keys[i]);
+	return loader_error(l, "expected exactly one action key: one of %s",
+			    list);
+}
+
+/*
+ * Walk an object against w->keys: refuse a non-object, an unknown or
+ * repeated key and a second action (at the object's path), give every
+ * member to f (at the member's path), then refuse a missing action or
+ * required key. Cost: O(members × keys) plus f.
+ */
+static int
+walk_object(struct loader *l, const cJSON *node, struct walk *w, member_f f,
+	    void *ctx)
 {
 	if (expect_object(l, node) != 0)
 		return -1;
-	unsigned seen = 0;
+	w->seen = 0;
+	w->action = -1;
 	for (const cJSON *c = node->child; c != NULL; c = c->next) {
-		int k = member_key(l, c, text_keys, &seen);
+		int k = member_key(l, c, w->keys, &w->seen);
 		if (k < 0)
 			return -1;
+		if (k < w->n_actions) {
+			if (w->action >= 0)
+				return loader_error(l, "more than one action: "
+						    "\"%s\" and \"%s\"",
+						    w->keys[w->action],
+						    w->keys[k]);
+			w->action = k;
+		}
 		size_t mark = path_push_key(l, c->string);
-		char **dst = k == K_RU ? &t->ru : &t->en;
-		if (get_nonempty_str(l, c, dst) != 0)
+		if (f(l, c, k, ctx) != 0)
 			return -1;
 		path_pop(l, mark);
 	}
-	for (int k = 0; k < 2; k++) {
-		if (!(seen & (1u << k)))
+	if (w->n_actions > 0 && w->action < 0)
+		return missing_action(l, w->keys, w->n_actions);
+	for (int k = 0; w->keys[k] != NULL; k++) {
+		if ((w->required & (1u << k)) && !(w->seen & (1u << k)))
 			return loader_error(l, "missing required key \"%s\"",
-					    text_keys[k]);
+					    w->keys[k]);
 	}
 	return 0;
 }
 
 static int
-load_server(struct loader *l, const cJSON *node, struct iproto_opts *o)
+expect_array(struct loader *l, const cJSON *node)
 {
-	if (expect_object(l, node) != 0)
-		return -1;
-	unsigned seen = 0;
-	for (const cJSON *c = node->child; c != NULL; c = c->next) {
-		int k = member_key(l, c, server_keys, &seen);
-		if (k < 0)
-			return -1;
-		size_t mark = path_push_key(l, c->string);
-		int64_t v = 0;
-		int mode = 0, rc = 0;
-		switch (k) {
-		case K_IPROTO_THREADS:
-			rc = get_int(l, c, 1, 16, &v);
-			o->iproto_threads = (int)v;
-			break;
-		case K_READAHEAD:
-			rc = get_int(l, c, 128, 1 << 30, &v);
-			o->readahead = (size_t)v;
-			break;
-		case K_OBUF_CHUNK:
-			rc = get_int(l, c, 128, 1 << 30, &v);
-			o->obuf_chunk = (size_t)v;
-			break;
-		case K_PUSH_MODE:
-			rc = get_enum(l, c, push_mode_names, &mode);
-			o->push_mode = mode == 1 ? PUSH_MODE_PER_PUSH
-						 : PUSH_MODE_KHARON;
-			break;
-		case K_NET_MSG_MAX:
-			rc = get_int(l, c, 2, 1000000, &v);
-			o->net_msg_max = (int)v;
-			break;
-		case K_OBUF_LIMIT:
-			rc = get_int(l, c, 0, 1099511627776.0, &v);
-			o->obuf_limit = (size_t)v;
-			break;
-		case K_MAX_PACKET:
-			rc = get_int(l, c, 16, 4294967295.0, &v);
-			o->max_packet = (size_t)v;
-			break;
-		}
-		if (rc != 0)
+	if (cJSON_IsArray(node))
+		return 0;
+	return loader_error(l, "expected array, got %s", json_type_name(node));
+}
+
+/*
+ * A non-empty array of at most `max` elements (0: any number) of `size`
+ * bytes each: returns them zeroed and sets *n, or NULL (diag set, *n
+ * untouched). `what` names the elements in messages.
+ */
+static void *
+array_new(struct loader *l, const cJSON *node, int max, size_t size,
+	  const char *what, uint32_t *n)
+{
+	if (expect_array(l, node) != 0)
+		return NULL;
+	int len = cJSON_GetArraySize(node);
+	if (len == 0) {
+		loader_error(l, "expected a non-empty array");
+		return NULL;
+	}
+	if (max > 0 && len > max) {
+		loader_error(l, "expected at most %d %s, got %d", max, what, len);
+		return NULL;
+	}
+	void *elements = mem_zalloc((size_t)len * size);
+	if (elements == NULL) {
+		loader_oom(l, (size_t)len * size, what);
+		return NULL;
+	}
+	*n = (uint32_t)len;
+	return elements;
+}
+
+/* One array element into `element` (the path names it). 0 or -1. */
+typedef int (*element_f)(struct loader *l, const cJSON *node, void *element,
+			 int index);
+
+/* Load every element of an array into `elements` (of `size` bytes each). */
+static int
+array_each(struct loader *l, const cJSON *node, void *elements, size_t size,
+	   element_f f)
+{
+	int i = 0;
+	for (const cJSON *c = node->child; c != NULL; c = c->next, i++) {
+		size_t mark = path_push_index(l, i);
+		if (f(l, c, (char *)elements + (size_t)i * size, i) != 0)
 			return -1;
 		path_pop(l, mark);
 	}
 	return 0;
+}
+
+/* ---- objects ---- */
+
+static int
+text_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct scenario_text *t = ctx;
+	return get_nonempty_str(l, c, k == K_RU ? &t->ru : &t->en);
+}
+
+static int
+load_text(struct loader *l, const cJSON *node, struct scenario_text *t)
+{
+	struct walk w = {.keys = text_keys,
+			 .required = (1u << K_RU) | (1u << K_EN)};
+	return walk_object(l, node, &w, text_member, t);
+}
+
+static int
+server_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct iproto_opts *o = ctx;
+	int64_t v = 0;
+	int mode = 0, rc = 0;
+	switch (k) {
+	case K_IPROTO_THREADS:
+		rc = get_int(l, c, 1, 16, &v);
+		o->iproto_threads = (int)v;
+		break;
+	case K_READAHEAD:
+		rc = get_int(l, c, 128, 1 << 30, &v);
+		o->readahead = (size_t)v;
+		break;
+	case K_OBUF_CHUNK:
+		rc = get_int(l, c, 128, 1 << 30, &v);
+		o->obuf_chunk = (size_t)v;
+		break;
+	case K_PUSH_MODE:
+		rc = get_enum(l, c, push_mode_names, &mode);
+		o->push_mode = mode == 1 ? PUSH_MODE_PER_PUSH : PUSH_MODE_KHARON;
+		break;
+	case K_NET_MSG_MAX:
+		rc = get_int(l, c, 2, 1000000, &v);
+		o->net_msg_max = (int)v;
+		break;
+	case K_OBUF_LIMIT:
+		rc = get_int(l, c, 0, 1099511627776.0, &v);
+		o->obuf_limit = (size_t)v;
+		break;
+	case K_MAX_PACKET:
+		rc = get_int(l, c, 16, 4294967295.0, &v);
+		o->max_packet = (size_t)v;
+		break;
+	}
+	return rc;
+}
+
+static int
+load_server(struct loader *l, const cJSON *node, struct iproto_opts *o)
+{
+	struct walk w = {.keys = server_keys};
+	return walk_object(l, node, &w, server_member, o);
 }
 
 /* Marks a network field a client did not give (outside every range). */
@@ -817,45 +933,41 @@ load_server(struct loader *l, const cJSON *node, struct iproto_opts *o)
 #define NET_UNSET32 UINT32_MAX
 
 static int
+net_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct rt_net_opts *net = ctx;
+	int64_t v = 0;
+	int rc = 0;
+	switch (k) {
+	case K_LATENCY_US:
+		rc = get_int(l, c, 1, 60000000, &v);
+		net->latency_ns = (uint64_t)v * 1000;
+		break;
+	case K_BANDWIDTH:
+		rc = get_int(l, c, 0, 1099511627776.0, &v);
+		net->bandwidth = (uint64_t)v;
+		break;
+	case K_SNDBUF:
+		rc = get_int(l, c, 1, 1 << 30, &v);
+		net->sndbuf = (uint32_t)v;
+		break;
+	case K_RCVBUF:
+		rc = get_int(l, c, 1, 1 << 30, &v);
+		net->rcvbuf = (uint32_t)v;
+		break;
+	case K_SEGMENT:
+		rc = get_int(l, c, 1, 1 << 30, &v);
+		net->segment = (uint32_t)v;
+		break;
+	}
+	return rc;
+}
+
+static int
 load_net(struct loader *l, const cJSON *node, struct rt_net_opts *net)
 {
-	if (expect_object(l, node) != 0)
-		return -1;
-	unsigned seen = 0;
-	for (const cJSON *c = node->child; c != NULL; c = c->next) {
-		int k = member_key(l, c, net_keys, &seen);
-		if (k < 0)
-			return -1;
-		size_t mark = path_push_key(l, c->string);
-		int64_t v = 0;
-		int rc = 0;
-		switch (k) {
-		case K_LATENCY_US:
-			rc = get_int(l, c, 1, 60000000, &v);
-			net->latency_ns = (uint64_t)v * 1000;
-			break;
-		case K_BANDWIDTH:
-			rc = get_int(l, c, 0, 1099511627776.0, &v);
-			net->bandwidth = (uint64_t)v;
-			break;
-		case K_SNDBUF:
-			rc = get_int(l, c, 1, 1 << 30, &v);
-			net->sndbuf = (uint32_t)v;
-			break;
-		case K_RCVBUF:
-			rc = get_int(l, c, 1, 1 << 30, &v);
-			net->rcvbuf = (uint32_t)v;
-			break;
-		case K_SEGMENT:
-			rc = get_int(l, c, 1, 1 << 30, &v);
-			net->segment = (uint32_t)v;
-			break;
-		}
-		if (rc != 0)
-			return -1;
-		path_pop(l, mark);
-	}
-	return 0;
+	struct walk w = {.keys = net_keys};
+	return walk_object(l, node, &w, net_member, net);
 }
 
 /* A step's or item's "expect" before we know what it applies to. */
@@ -865,6 +977,23 @@ struct expect_parse {
 	unsigned seen;
 	bool closed;
 };
+
+/* "pushes" as an object: the count, the values, or both. */
+struct pushes_parse {
+	struct scenario_reply_expect *e;
+	int64_t count;
+};
+
+static int
+pushes_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct pushes_parse *p = ctx;
+	if (k == K_COUNT)
+		return get_int(l, c, 0, 1000000000, &p->count);
+	if (expect_array(l, c) != 0)
+		return -1;
+	return get_value(l, c, &p->e->push_values, &p->e->push_values_size);
+}
 
 static int
 load_pushes(struct loader *l, const cJSON *node,
@@ -881,38 +1010,30 @@ load_pushes(struct loader *l, const cJSON *node,
 	if (!cJSON_IsObject(node))
 		return loader_error(l, "expected integer or object, got %s",
 				    json_type_name(node));
-	unsigned seen = 0;
-	int64_t count = -1;
-	for (const cJSON *c = node->child; c != NULL; c = c->next) {
-		int k = member_key(l, c, pushes_keys, &seen);
-		if (k < 0)
-			return -1;
-		size_t mark = path_push_key(l, c->string);
-		if (k == K_COUNT) {
-			if (get_int(l, c, 0, 1000000000, &count) != 0)
-				return -1;
-		} else {
-			if (!cJSON_IsArray(c))
-				return loader_error(l, "expected array, got %s",
-						    json_type_name(c));
-			if (get_value(l, c, &e->push_values,
-				      &e->push_values_size) != 0)
-				return -1;
-		}
-		path_pop(l, mark);
-	}
-	if (seen == 0)
+	struct pushes_parse p = {e, -1};
+	struct walk w = {.keys = pushes_keys};
+	if (walk_object(l, node, &w, pushes_member, &p) != 0)
+		return -1;
+	if (w.seen == 0)
 		return loader_error(l, "expected \"count\" or \"values\"");
 	if (e->push_values != NULL) {
 		int n = cJSON_GetArraySize(
 			cJSON_GetObjectItemCaseSensitive(node, "values"));
-		if (count >= 0 && count != n)
+		if (p.count >= 0 && p.count != n)
 			return loader_error(l, "\"count\" is %lld but \"values\""
-					    " has %d", (long long)count, n);
-		count = n;
+					    " has %d", (long long)p.count, n);
+		p.count = n;
 	}
-	e->n_pushes = (uint32_t)count;
+	e->n_pushes = (uint32_t)p.count;
 	return 0;
+}
+
+static int
+error_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct scenario_reply_expect *e = ctx;
+	(void)k;
+	return get_nonempty_str(l, c, &e->error);
 }
 
 static int
@@ -926,52 +1047,37 @@ load_error_expect(struct loader *l, const cJSON *node,
 	if (!cJSON_IsObject(node))
 		return loader_error(l, "expected string or object, got %s",
 				    json_type_name(node));
-	unsigned seen = 0;
-	for (const cJSON *c = node->child; c != NULL; c = c->next) {
-		if (member_key(l, c, error_keys, &seen) < 0)
-			return -1;
-		size_t mark = path_push_key(l, c->string);
-		if (get_nonempty_str(l, c, &e->error) != 0)
-			return -1;
-		path_pop(l, mark);
-	}
-	if (seen == 0)
-		return loader_error(l, "missing required key \"contains\"");
+	struct walk w = {.keys = error_keys, .required = 1u << K_CONTAINS};
+	if (walk_object(l, node, &w, error_member, e) != 0)
+		return -1;
 	e->error_match = SCENARIO_ERROR_CONTAINS;
 	return 0;
 }
 
 static int
+expect_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct expect_parse *x = ctx;
+	switch (k) {
+	case K_PUSHES:
+		return load_pushes(l, c, &x->reply);
+	case K_RESULT:
+		x->reply.has_result = true;
+		return get_value(l, c, &x->reply.result, &x->reply.result_size);
+	case K_ERROR:
+		return load_error_expect(l, c, &x->reply);
+	default:
+		return get_bool(l, c, &x->closed);
+	}
+}
+
+static int
 load_expect(struct loader *l, const cJSON *node, struct expect_parse *x)
 {
-	if (expect_object(l, node) != 0)
+	struct walk w = {.keys = expect_keys};
+	if (walk_object(l, node, &w, expect_member, x) != 0)
 		return -1;
-	for (const cJSON *c = node->child; c != NULL; c = c->next) {
-		int k = member_key(l, c, expect_keys, &x->seen);
-		if (k < 0)
-			return -1;
-		size_t mark = path_push_key(l, c->string);
-		int rc = 0;
-		switch (k) {
-		case K_PUSHES:
-			rc = load_pushes(l, c, &x->reply);
-			break;
-		case K_RESULT:
-			x->reply.has_result = true;
-			rc = get_value(l, c, &x->reply.result,
-				       &x->reply.result_size);
-			break;
-		case K_ERROR:
-			rc = load_error_expect(l, c, &x->reply);
-			break;
-		case K_CLOSED:
-			rc = get_bool(l, c, &x->closed);
-			break;
-		}
-		if (rc != 0)
-			return -1;
-		path_pop(l, mark);
-	}
+	x->seen = w.seen;
 	if ((x->seen & (1u << K_RESULT)) && (x->seen & (1u << K_ERROR)))
 		return loader_error(l, "\"result\" and \"error\" exclude each "
 				    "other");
@@ -999,36 +1105,31 @@ load_empty(struct loader *l, const cJSON *node)
 }
 
 static int
+call_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct scenario_request *r = ctx;
+	if (k == K_FUNCTION) {
+		if (get_nonempty_str(l, c, &r->function) != 0)
+			return -1;
+		size_t len = strlen(r->function);
+		if (len > 255)
+			return loader_error(l, "expected at most 255 bytes, "
+					    "got %zu", len);
+		r->function_len = (uint32_t)len;
+		return 0;
+	}
+	if (expect_array(l, c) != 0)
+		return -1;
+	r->n_args = (uint32_t)cJSON_GetArraySize(c);
+	return get_value(l, c, &r->args, &r->args_size);
+}
+
+static int
 load_call(struct loader *l, const cJSON *node, struct scenario_request *r)
 {
-	if (expect_object(l, node) != 0)
+	struct walk w = {.keys = call_keys, .required = 1u << K_FUNCTION};
+	if (walk_object(l, node, &w, call_member, r) != 0)
 		return -1;
-	unsigned seen = 0;
-	for (const cJSON *c = node->child; c != NULL; c = c->next) {
-		int k = member_key(l, c, call_keys, &seen);
-		if (k < 0)
-			return -1;
-		size_t mark = path_push_key(l, c->string);
-		if (k == K_FUNCTION) {
-			if (get_nonempty_str(l, c, &r->function) != 0)
-				return -1;
-			size_t len = strlen(r->function);
-			if (len > 255)
-				return loader_error(l, "expected at most 255 "
-						    "bytes, got %zu", len);
-			r->function_len = (uint32_t)len;
-		} else {
-			if (!cJSON_IsArray(c))
-				return loader_error(l, "expected array, got %s",
-						    json_type_name(c));
-			r->n_args = (uint32_t)cJSON_GetArraySize(c);
-			if (get_value(l, c, &r->args, &r->args_size) != 0)
-				return -1;
-		}
-		path_pop(l, mark);
-	}
-	if (!(seen & (1u << K_FUNCTION)))
-		return loader_error(l, "missing required key \"function\"");
 	if (r->args == NULL) {
 		r->args = mem_alloc(1);
 		if (r->args == NULL)
@@ -1057,191 +1158,128 @@ load_request(struct loader *l, const cJSON *node, int action,
 	}
 }
 
-static int
-missing_action(struct loader *l, const char *const *keys, int n_actions)
-{
-	char list[160] = "";
-	size_t n = 0;
-	for (int i = 0; i < n_actions; i++)
-		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s\"%s\"",
-				      i > 0 ? ", " : "", keys[i]);
-	return loader_error(l, "expected exactly one action key: one of %s",
-			    list);
-}
+/* A pipeline item being loaded. */
+struct item_parse {
+	struct scenario_request *r;
+	struct expect_parse x;
+};
 
 static int
-second_action(struct loader *l, const char *first, const char *second)
+item_member(struct loader *l, const cJSON *c, int k, void *ctx)
 {
-	return loader_error(l, "more than one action: \"%s\" and \"%s\"",
-			    first, second);
+	struct item_parse *p = ctx;
+	if (k == K_ITEM_EXPECT)
+		return load_expect(l, c, &p->x);
+	return load_request(l, c, k, p->r);
 }
 
 /* One element of "pipeline": {call|ping|raw, expect?}. */
 static int
-load_item(struct loader *l, const cJSON *node, struct scenario_request *r)
+load_item(struct loader *l, const cJSON *node, void *element, int index)
 {
-	if (expect_object(l, node) != 0)
-		return -1;
-	unsigned seen = 0;
-	int action = -1;
-	struct expect_parse x;
-	memset(&x, 0, sizeof(x));
+	struct item_parse p;
+	memset(&p, 0, sizeof(p));
+	p.r = element;
+	(void)index;
+	struct walk w = {.keys = item_keys, .n_actions = K_ITEM_EXPECT};
 	int rc = -1;
-	for (const cJSON *c = node->child; c != NULL; c = c->next) {
-		int k = member_key(l, c, item_keys, &seen);
-		if (k < 0)
-			goto out;
-		if (k != K_ITEM_EXPECT && action >= 0) {
-			second_action(l, item_keys[action], item_keys[k]);
-			goto out;
-		}
-		size_t mark = path_push_key(l, c->string);
-		if (k == K_ITEM_EXPECT) {
-			if (load_expect(l, c, &x) != 0)
-				goto out;
-		} else {
-			action = k;
-			if (load_request(l, c, k, r) != 0)
-				goto out;
-		}
-		path_pop(l, mark);
-	}
-	if (action < 0) {
-		missing_action(l, item_keys, 3);
+	if (walk_object(l, node, &w, item_member, &p) != 0)
 		goto out;
-	}
-	if (x.seen & (1u << K_CLOSED)) {
+	if (p.x.seen & (1u << K_CLOSED)) {
 		loader_error(l, "expect.closed applies to the whole pipeline "
 			     "step, not to one item");
 		goto out;
 	}
-	r->expect = x.reply;
-	memset(&x.reply, 0, sizeof(x.reply));
+	p.r->expect = p.x.reply;
+	memset(&p.x.reply, 0, sizeof(p.x.reply));
 	rc = 0;
 out:
-	reply_expect_destroy(&x.reply);
+	reply_expect_destroy(&p.x.reply);
 	return rc;
 }
 
 static int
-load_pipeline(struct loader *l, const cJSON *node, struct scenario_step *st)
+disconnect_member(struct loader *l, const cJSON *c, int k, void *ctx)
 {
-	if (!cJSON_IsArray(node))
-		return loader_error(l, "expected array, got %s",
-				    json_type_name(node));
-	int n = cJSON_GetArraySize(node);
-	if (n == 0)
-		return loader_error(l, "expected a non-empty array");
-	st->requests = mem_zalloc((size_t)n * sizeof(*st->requests));
-	if (st->requests == NULL)
-		return loader_oom(l, (size_t)n * sizeof(*st->requests),
-				  "pipeline requests");
-	st->n_requests = (uint32_t)n;
-	int i = 0;
-	for (const cJSON *c = node->child; c != NULL; c = c->next, i++) {
-		size_t mark = path_push_index(l, i);
-		if (load_item(l, c, &st->requests[i]) != 0)
+	(void)k;
+	return get_bool(l, c, ctx);
+}
+
+/* A step being loaded. */
+struct step_parse {
+	struct scenario_step *st;
+	struct expect_parse x;
+};
+
+static int
+step_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct step_parse *p = ctx;
+	struct scenario_step *st = p->st;
+	int64_t v;
+	int after = 0;
+	switch (k) {
+	case K_CALL:
+	case K_PING:
+	case K_RAW:
+		st->requests = mem_zalloc(sizeof(*st->requests));
+		if (st->requests == NULL)
+			return loader_oom(l, sizeof(*st->requests), "a request");
+		st->n_requests = 1;
+		return load_request(l, c, k, st->requests);
+	case K_PIPELINE:
+		st->requests = array_new(l, c, 0, sizeof(*st->requests),
+					 "pipeline requests", &st->n_requests);
+		if (st->requests == NULL)
 			return -1;
-		path_pop(l, mark);
+		return array_each(l, c, st->requests, sizeof(*st->requests),
+				  load_item);
+	case K_PAUSE_READING:
+	case K_RESUME_READING:
+		return load_empty(l, c);
+	case K_DISCONNECT: {
+		struct walk w = {.keys = disconnect_keys};
+		return walk_object(l, c, &w, disconnect_member, &st->is_reset);
 	}
-	return 0;
+	case K_AT_MS:
+		if (get_int(l, c, 0, TIME_MS_MAX, &v) != 0)
+			return -1;
+		st->when = SCENARIO_WHEN_AT;
+		st->at_ns = (uint64_t)v * 1000000;
+		return 0;
+	case K_AFTER:
+		if (get_enum(l, c, after_names, &after) != 0)
+			return -1;
+		st->when = after == 1 ? SCENARIO_WHEN_AFTER_SENT
+				      : SCENARIO_WHEN_AFTER_REPLY;
+		return 0;
+	default:
+		return load_expect(l, c, &p->x);
+	}
 }
 
 static int
-load_step(struct loader *l, const cJSON *node, struct scenario_step *st)
+load_step(struct loader *l, const cJSON *node, void *element, int index)
 {
-	if (expect_object(l, node) != 0)
-		return -1;
-	unsigned seen = 0;
-	int action = -1;
-	int rc = -1;
-	struct expect_parse x;
-	memset(&x, 0, sizeof(x));
+	struct step_parse p;
+	memset(&p, 0, sizeof(p));
+	p.st = element;
+	(void)index;
+	struct scenario_step *st = p.st;
 	st->when = SCENARIO_WHEN_AFTER_REPLY;
-	for (const cJSON *c = node->child; c != NULL; c = c->next) {
-		int k = member_key(l, c, step_keys, &seen);
-		if (k < 0)
-			goto out;
-		if (k <= K_DISCONNECT && action >= 0) {
-			second_action(l, step_keys[action], step_keys[k]);
-			goto out;
-		}
-		size_t mark = path_push_key(l, c->string);
-		int64_t v;
-		int after = 0;
-		switch (k) {
-		case K_CALL:
-		case K_PING:
-		case K_RAW:
-			action = k;
-			st->requests = mem_zalloc(sizeof(*st->requests));
-			if (st->requests == NULL) {
-				loader_oom(l, sizeof(*st->requests), "a request");
-				goto out;
-			}
-			st->n_requests = 1;
-			if (load_request(l, c, k, st->requests) != 0)
-				goto out;
-			break;
-		case K_PIPELINE:
-			action = k;
-			if (load_pipeline(l, c, st) != 0)
-				goto out;
-			break;
-		case K_PAUSE_READING:
-		case K_RESUME_READING:
-			action = k;
-			if (load_empty(l, c) != 0)
-				goto out;
-			break;
-		case K_DISCONNECT: {
-			action = k;
-			if (expect_object(l, c) != 0)
-				goto out;
-			unsigned dseen = 0;
-			for (const cJSON *d = c->child; d != NULL;
-			     d = d->next) {
-				if (member_key(l, d, disconnect_keys,
-					       &dseen) < 0)
-					goto out;
-				size_t dmark = path_push_key(l, d->string);
-				if (get_bool(l, d, &st->is_reset) != 0)
-					goto out;
-				path_pop(l, dmark);
-			}
-			break;
-		}
-		case K_AT_MS:
-			if (get_int(l, c, 0, TIME_MS_MAX, &v) != 0)
-				goto out;
-			st->when = SCENARIO_WHEN_AT;
-			st->at_ns = (uint64_t)v * 1000000;
-			break;
-		case K_AFTER:
-			if (get_enum(l, c, after_names, &after) != 0)
-				goto out;
-			st->when = after == 1 ? SCENARIO_WHEN_AFTER_SENT
-					      : SCENARIO_WHEN_AFTER_REPLY;
-			break;
-		case K_STEP_EXPECT:
-			if (load_expect(l, c, &x) != 0)
-				goto out;
-			break;
-		}
-		path_pop(l, mark);
-	}
-	if (action < 0) {
-		missing_action(l, step_keys, K_DISCONNECT + 1);
+	struct walk w = {.keys = step_keys, .n_actions = K_DISCONNECT + 1};
+	int rc = -1;
+	if (walk_object(l, node, &w, step_member, &p) != 0)
 		goto out;
-	}
+	int action = w.action;
 	st->action = (enum scenario_action)action;
-	if ((seen & (1u << K_AT_MS)) && (seen & (1u << K_AFTER))) {
+	if ((w.seen & (1u << K_AT_MS)) && (w.seen & (1u << K_AFTER))) {
 		loader_error(l, "\"at_ms\" and \"after\" exclude each other");
 		goto out;
 	}
 	unsigned reply_keys = (1u << K_PUSHES) | (1u << K_RESULT) |
 			      (1u << K_ERROR);
-	if (x.seen & reply_keys) {
+	if (p.x.seen & reply_keys) {
 		if (action == K_PIPELINE) {
 			loader_error(l, "expect: \"pushes\", \"result\" and "
 				     "\"error\" of a pipeline go on its items");
@@ -1252,38 +1290,15 @@ load_step(struct loader *l, const cJSON *node, struct scenario_step *st)
 				     "\"closed\" applies", step_keys[action]);
 			goto out;
 		}
-		st->requests[0].expect = x.reply;
-		memset(&x.reply, 0, sizeof(x.reply));
+		st->requests[0].expect = p.x.reply;
+		memset(&p.x.reply, 0, sizeof(p.x.reply));
 	}
-	st->has_closed = (x.seen & (1u << K_CLOSED)) != 0;
-	st->closed = x.closed;
+	st->has_closed = (p.x.seen & (1u << K_CLOSED)) != 0;
+	st->closed = p.x.closed;
 	rc = 0;
 out:
-	reply_expect_destroy(&x.reply);
+	reply_expect_destroy(&p.x.reply);
 	return rc;
-}
-
-static int
-load_steps(struct loader *l, const cJSON *node, struct scenario_client *cl)
-{
-	if (!cJSON_IsArray(node))
-		return loader_error(l, "expected array, got %s",
-				    json_type_name(node));
-	int n = cJSON_GetArraySize(node);
-	if (n == 0)
-		return loader_error(l, "expected a non-empty array");
-	cl->steps = mem_zalloc((size_t)n * sizeof(*cl->steps));
-	if (cl->steps == NULL)
-		return loader_oom(l, (size_t)n * sizeof(*cl->steps), "steps");
-	cl->n_steps = (uint32_t)n;
-	int i = 0;
-	for (const cJSON *c = node->child; c != NULL; c = c->next, i++) {
-		size_t mark = path_push_index(l, i);
-		if (load_step(l, c, &cl->steps[i]) != 0)
-			return -1;
-		path_pop(l, mark);
-	}
-	return 0;
 }
 
 static bool
@@ -1302,50 +1317,48 @@ is_client_name(const char *s)
 }
 
 static int
-load_client(struct loader *l, const cJSON *node, int index)
+client_member(struct loader *l, const cJSON *c, int k, void *ctx)
 {
-	struct scenario_client *cl = &l->s->clients[index];
-	if (expect_object(l, node) != 0)
-		return -1;
+	struct scenario_client *cl = ctx;
+	int64_t v;
+	switch (k) {
+	case K_CLIENT_NAME:
+		if (get_nonempty_str(l, c, &cl->name) != 0)
+			return -1;
+		if (!is_client_name(cl->name))
+			return loader_error(l, "expected 1 to 32 characters of "
+					    "[A-Za-z0-9_-]");
+		return 0;
+	case K_CONNECT_AT_MS:
+		if (get_int(l, c, 0, TIME_MS_MAX, &v) != 0)
+			return -1;
+		cl->connect_at_ns = (uint64_t)v * 1000000;
+		return 0;
+	case K_NET:
+		cl->has_own_net = true;
+		return load_net(l, c, &cl->net);
+	default:
+		cl->steps = array_new(l, c, 0, sizeof(*cl->steps), "steps",
+				      &cl->n_steps);
+		if (cl->steps == NULL)
+			return -1;
+		return array_each(l, c, cl->steps, sizeof(*cl->steps),
+				  load_step);
+	}
+}
+
+static int
+load_client(struct loader *l, const cJSON *node, void *element, int index)
+{
+	struct scenario_client *cl = element;
 	cl->net.latency_ns = NET_UNSET64;
 	cl->net.bandwidth = NET_UNSET64;
 	cl->net.sndbuf = NET_UNSET32;
 	cl->net.rcvbuf = NET_UNSET32;
 	cl->net.segment = NET_UNSET32;
-	unsigned seen = 0;
-	for (const cJSON *c = node->child; c != NULL; c = c->next) {
-		int k = member_key(l, c, client_keys, &seen);
-		if (k < 0)
-			return -1;
-		size_t mark = path_push_key(l, c->string);
-		int64_t v;
-		switch (k) {
-		case K_CLIENT_NAME:
-			if (get_nonempty_str(l, c, &cl->name) != 0)
-				return -1;
-			if (!is_client_name(cl->name))
-				return loader_error(l, "expected 1 to 32 "
-						    "characters of [A-Za-z0-9_-]");
-			break;
-		case K_CONNECT_AT_MS:
-			if (get_int(l, c, 0, TIME_MS_MAX, &v) != 0)
-				return -1;
-			cl->connect_at_ns = (uint64_t)v * 1000000;
-			break;
-		case K_NET:
-			cl->has_own_net = true;
-			if (load_net(l, c, &cl->net) != 0)
-				return -1;
-			break;
-		case K_STEPS:
-			if (load_steps(l, c, cl) != 0)
-				return -1;
-			break;
-		}
-		path_pop(l, mark);
-	}
-	if (!(seen & (1u << K_STEPS)))
-		return loader_error(l, "missing required key \"steps\"");
+	struct walk w = {.keys = client_keys, .required = 1u << K_STEPS};
+	if (walk_object(l, node, &w, client_member, cl) != 0)
+		return -1;
 	if (cl->name == NULL) {
 		char name[32];
 		snprintf(name, sizeof(name), "client%d", index);
@@ -1358,33 +1371,6 @@ load_client(struct loader *l, const cJSON *node, int index)
 					    "clients[%d]", cl->name, i);
 	}
 	l->s->n_steps += cl->n_steps;
-	return 0;
-}
-
-static int
-load_clients(struct loader *l, const cJSON *node)
-{
-	if (!cJSON_IsArray(node))
-		return loader_error(l, "expected array, got %s",
-				    json_type_name(node));
-	int n = cJSON_GetArraySize(node);
-	if (n == 0)
-		return loader_error(l, "expected a non-empty array");
-	if (n > 1024)
-		return loader_error(l, "expected at most 1024 clients, got %d",
-				    n);
-	l->s->clients = mem_zalloc((size_t)n * sizeof(*l->s->clients));
-	if (l->s->clients == NULL)
-		return loader_oom(l, (size_t)n * sizeof(*l->s->clients),
-				  "clients");
-	l->s->n_clients = (uint32_t)n;
-	int i = 0;
-	for (const cJSON *c = node->child; c != NULL; c = c->next, i++) {
-		size_t mark = path_push_index(l, i);
-		if (load_client(l, c, i) != 0)
-			return -1;
-		path_pop(l, mark);
-	}
 	return 0;
 }
 
@@ -1404,6 +1390,20 @@ is_event_name(const char *s)
 }
 
 static int
+event_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct scenario_event_expect *ev = ctx;
+	int64_t v;
+	if (get_int(l, c, 0, 4294967294.0, &v) != 0)
+		return -1;
+	if (k == K_MIN)
+		ev->min = (uint32_t)v;
+	else
+		ev->max = (uint32_t)v;
+	return 0;
+}
+
+static int
 load_event(struct loader *l, const cJSON *node,
 	   struct scenario_event_expect *ev)
 {
@@ -1414,24 +1414,10 @@ load_event(struct loader *l, const cJSON *node,
 	if (dup_str(l, node->string, &ev->name) != 0)
 		return -1;
 	ev->max = UINT32_MAX;
-	if (expect_object(l, node) != 0)
+	struct walk w = {.keys = event_keys};
+	if (walk_object(l, node, &w, event_member, ev) != 0)
 		return -1;
-	unsigned seen = 0;
-	for (const cJSON *c = node->child; c != NULL; c = c->next) {
-		int k = member_key(l, c, event_keys, &seen);
-		if (k < 0)
-			return -1;
-		size_t mark = path_push_key(l, c->string);
-		int64_t v;
-		if (get_int(l, c, 0, 4294967294.0, &v) != 0)
-			return -1;
-		if (k == K_MIN)
-			ev->min = (uint32_t)v;
-		else
-			ev->max = (uint32_t)v;
-		path_pop(l, mark);
-	}
-	if (seen == 0)
+	if (w.seen == 0)
 		return loader_error(l, "expected \"min\" and/or \"max\"");
 	if (ev->min > ev->max)
 		return loader_error(l, "min %u is greater than max %u",
@@ -1440,42 +1426,35 @@ load_event(struct loader *l, const cJSON *node,
 }
 
 static int
-load_run_expect(struct loader *l, const cJSON *node)
+run_expect_member(struct loader *l, const cJSON *c, int k, void *ctx)
 {
-	struct scenario *s = l->s;
-	if (expect_object(l, node) != 0)
+	struct scenario *s = ctx;
+	if (k == K_INVARIANTS)
+		return get_bool(l, c, &s->check_invariants);
+	if (expect_object(l, c) != 0 || check_free_keys(l, c) != 0)
 		return -1;
-	unsigned seen = 0;
-	for (const cJSON *c = node->child; c != NULL; c = c->next) {
-		int k = member_key(l, c, run_expect_keys, &seen);
-		if (k < 0)
+	int n = cJSON_GetArraySize(c);
+	if (n > 0) {
+		s->events = mem_zalloc((size_t)n * sizeof(*s->events));
+		if (s->events == NULL)
+			return loader_oom(l, (size_t)n * sizeof(*s->events),
+					  "events");
+	}
+	for (const cJSON *e = c->child; e != NULL; e = e->next) {
+		size_t mark = path_push_key(l, e->string);
+		s->n_events++;
+		if (load_event(l, e, &s->events[s->n_events - 1]) != 0)
 			return -1;
-		size_t mark = path_push_key(l, c->string);
-		if (k == K_INVARIANTS) {
-			if (get_bool(l, c, &s->check_invariants) != 0)
-				return -1;
-			path_pop(l, mark);
-			continue;
-		}
-		if (expect_object(l, c) != 0 || check_free_keys(l, c) != 0)
-			return -1;
-		int n = cJSON_GetArraySize(c);
-		if (n > 0) {
-			s->events = mem_zalloc((size_t)n * sizeof(*s->events));
-			if (s->events == NULL)
-				return loader_oom(l, (size_t)n *
-						  sizeof(*s->events), "events");
-		}
-		for (const cJSON *e = c->child; e != NULL; e = e->next) {
-			size_t emark = path_push_key(l, e->string);
-			s->n_events++;
-			if (load_event(l, e, &s->events[s->n_events - 1]) != 0)
-				return -1;
-			path_pop(l, emark);
-		}
 		path_pop(l, mark);
 	}
 	return 0;
+}
+
+static int
+load_run_expect(struct loader *l, const cJSON *node)
+{
+	struct walk w = {.keys = run_expect_keys};
+	return walk_object(l, node, &w, run_expect_member, l->s);
 }
 
 static bool
@@ -1494,71 +1473,62 @@ is_scenario_name(const char *s)
 }
 
 static int
+root_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct scenario *s = ctx;
+	const char *str;
+	int64_t v;
+	int mode;
+	int rc = 0;
+	switch (k) {
+	case K_SCHEMA:
+		return get_str(l, c, &str);
+	case K_NAME:
+		if (get_nonempty_str(l, c, &s->name) != 0)
+			return -1;
+		if (!is_scenario_name(s->name))
+			return loader_error(l, "expected 1 to 64 characters of "
+					    "[a-z0-9-]");
+		return 0;
+	case K_TITLE:
+		return load_text(l, c, &s->title);
+	case K_SUMMARY:
+		return load_text(l, c, &s->summary);
+	case K_MODE:
+		rc = get_enum(l, c, mode_names, &mode);
+		s->mode = mode == 1 ? SCENARIO_MODE_REAL : SCENARIO_MODE_SIM;
+		return rc;
+	case K_SEED:
+		rc = get_int(l, c, 0, EXACT_MAX, &v);
+		s->seed = (uint64_t)v;
+		return rc;
+	case K_SERVER:
+		return load_server(l, c, &s->server);
+	case K_NETWORK:
+		return load_net(l, c, &s->network);
+	case K_CLIENTS:
+		s->clients = array_new(l, c, 1024, sizeof(*s->clients),
+				       "clients", &s->n_clients);
+		if (s->clients == NULL)
+			return -1;
+		return array_each(l, c, s->clients, sizeof(*s->clients),
+				  load_client);
+	default:
+		return load_run_expect(l, c);
+	}
+}
+
+static int
 load_root(struct loader *l, const cJSON *root)
 {
 	struct scenario *s = l->s;
 	if (!cJSON_IsObject(root))
 		return loader_error(l, "expected an object at the top level, "
 				    "got %s", json_type_name(root));
-	unsigned seen = 0;
-	for (const cJSON *c = root->child; c != NULL; c = c->next) {
-		int k = member_key(l, c, root_keys, &seen);
-		if (k < 0)
-			return -1;
-		size_t mark = path_push_key(l, c->string);
-		const char *str;
-		int64_t v;
-		int mode;
-		int rc = 0;
-		switch (k) {
-		case K_SCHEMA:
-			rc = get_str(l, c, &str);
-			break;
-		case K_NAME:
-			if (get_nonempty_str(l, c, &s->name) != 0)
-				return -1;
-			if (!is_scenario_name(s->name))
-				rc = loader_error(l, "expected 1 to 64 "
-						  "characters of [a-z0-9-]");
-			break;
-		case K_TITLE:
-			rc = load_text(l, c, &s->title);
-			break;
-		case K_SUMMARY:
-			rc = load_text(l, c, &s->summary);
-			break;
-		case K_MODE:
-			rc = get_enum(l, c, mode_names, &mode);
-			s->mode = mode == 1 ? SCENARIO_MODE_REAL
-					    : SCENARIO_MODE_SIM;
-			break;
-		case K_SEED:
-			rc = get_int(l, c, 0, EXACT_MAX, &v);
-			s->seed = (uint64_t)v;
-			break;
-		case K_SERVER:
-			rc = load_server(l, c, &s->server);
-			break;
-		case K_NETWORK:
-			rc = load_net(l, c, &s->network);
-			break;
-		case K_CLIENTS:
-			rc = load_clients(l, c);
-			break;
-		case K_EXPECT:
-			rc = load_run_expect(l, c);
-			break;
-		}
-		if (rc != 0)
-			return -1;
-		path_pop(l, mark);
-	}
-	static const int required[] = {K_NAME, K_TITLE, K_CLIENTS};
-	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		if (!(seen & (1u << required[i])))
-			return loader_error(l, "missing required key \"%s\"",
-					    root_keys[required[i]]);
-	}
+	struct walk w = {.keys = root_keys, .required = (1u << K_NAME) |
+			 (1u << K_TITLE) | (1u << K_CLIENTS)};
+	if (walk_object(l, root, &w, root_member, s) != 0)
+		return -1;
 	if (s->summary.ru == NULL) {
 		if (dup_str(l, "", &s->summary.ru) != 0 ||
 		    dup_str(l, "", &s->summary.en) != 0)

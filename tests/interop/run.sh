@@ -8,10 +8,11 @@
 # The same scripts pass against both: that is the interoperability claim.
 # Picks a free loopback port, starts the server, waits until it accepts,
 # runs the scripts, stops the server with SIGTERM (SIGKILL after a timeout),
-# removes its temp dir, prints one PASS/FAIL line per script and exits
-# non-zero if any failed. For kharon a non-zero server exit status (or a
+# removes its temp dir (all through tests/lib.sh), prints one PASS/FAIL line
+# per script and exits non-zero if any failed. For kharon a non-zero server exit status (or a
 # server that had to be killed) is a failure too.
 set -u
+. "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 B=${B:-build/default}
 target=${1:-}
@@ -26,63 +27,28 @@ tarantool | kharon) ;;
 esac
 command -v "$TARANTOOL" >/dev/null || { echo "FAIL $target: no $TARANTOOL binary" >&2; exit 1; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kharon-interop.XXXXXX")
-server_pid=
-cleanup() {
-	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-		kill -KILL "$server_pid" 2>/dev/null
-		wait "$server_pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+kh_init
+tmp=$KH_TMP
 trap 'exit 130' INT TERM
-
-# A free port: bind port 0 and read back what the kernel chose. Another
-# process could take it before the server binds; the start check catches it.
-free_port() {
-	"$TARANTOOL" -e "
-		local s = require('socket')('AF_INET', 'SOCK_STREAM', 'tcp')
-		s:bind('127.0.0.1', 0)
-		print(s:name().port)
-		s:close()
-		os.exit(0)"
-}
-
-port_accepts() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-port=$(free_port)
-[ -n "$port" ] || { echo "FAIL $target: cannot pick a free port"; exit 1; }
-addr=127.0.0.1:$port
+KH_TARANTOOL=$TARANTOOL KH_START_TIMEOUT=$START_TIMEOUT
+KH_STOP_TIMEOUT=$STOP_TIMEOUT
 log=$tmp/server.log
 
 case "$target" in
 tarantool)
-	mkdir "$tmp/work"
-	LISTEN=$addr WORK_DIR=$tmp/work "$TARANTOOL" "$here/procs.lua" >"$log" 2>&1 &
+	kh_start_tarantool "$here/procs.lua"
 	;;
 kharon)
 	if [ ! -x "$B/kharon" ]; then echo "FAIL kharon: no $B/kharon"; exit 1; fi
-	"$B/kharon" serve --listen "$addr" >"$log" 2>&1 &
+	kh_start_server "$B/kharon" serve --listen "127.0.0.1:@PORT@"
 	;;
 esac
-server_pid=$!
-
-deadline=$((SECONDS + START_TIMEOUT))
-until port_accepts "$port"; do
-	if ! kill -0 "$server_pid" 2>/dev/null; then
-		echo "FAIL $target: server exited before accepting on $addr"
-		tail -n 20 "$log"; exit 1
-	fi
-	if [ "$SECONDS" -ge "$deadline" ]; then
-		echo "FAIL $target: $addr not accepting after ${START_TIMEOUT}s"
-		tail -n 20 "$log"; exit 1
-	fi
-	sleep 0.05
-done
-echo "# $target listening on $addr (pid $server_pid)"
+if [ -z "$PORT" ]; then
+	echo "FAIL $target: $KH_WHY"
+	tail -n 20 "$log"; exit 1
+fi
+addr=127.0.0.1:$PORT
+echo "# $target listening on $addr (pid $PID)"
 
 failed=0
 for script in "$here"/test_*.lua; do
@@ -99,19 +65,9 @@ for script in "$here"/test_*.lua; do
 done
 
 # Stop: SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL.
-kill -TERM "$server_pid" 2>/dev/null
-deadline=$((SECONDS + STOP_TIMEOUT))
-while kill -0 "$server_pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
-	sleep 0.05
-done
-killed=0
-if kill -0 "$server_pid" 2>/dev/null; then
-	kill -KILL "$server_pid" 2>/dev/null
-	killed=1
-fi
-wait "$server_pid"
+kh_stop_server
 status=$?
-server_pid=
+killed=$KH_KILLED
 if [ "$killed" = 1 ]; then
 	echo "# $target did not stop within ${STOP_TIMEOUT}s of SIGTERM: killed"
 fi

@@ -12,43 +12,13 @@
 # Stops both servers (SIGTERM; kharon serve must exit 0).
 # Called by tests/run.sh with B set; exit 0 = pass.
 set -u
-B=${B:-build/default}
-K=$B/kharon
-TMP=$(mktemp -d)
-PIDS=()
-
-cleanup() {
-	for p in "${PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../lib.sh"
+kh_init
+TMP=$KH_TMP
 
 fail() { echo "call: $*" >&2; exit 1; }
 
 [ -x "$K" ] || fail "$K is missing (make builds it)"
-
-free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"; return 0
-		fi
-	done
-	return 1
-}
-
-wait_listening() {
-	local pid=$1 port=$2
-	for _ in $(seq 1 200); do
-		kill -0 "$pid" 2>/dev/null || return 1
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # expect NAME RC EXPECTED-STDOUT -- ARGS...: run `kharon call ARGS`.
 expect() {
@@ -71,17 +41,10 @@ ECHO_ARGS='[1, -2, 1.5, "s", true, null, [1, 2], {"k": "v"}]'
 ECHO_OUT='[[1, -2, 1.5, "s", true, null, [1, 2], {"k": "v"}]]'
 
 # ------------------------------------------------------------ kharon serve
-# A free port may be taken before we bind it (other suites run too): retry.
-up=
-for _ in 1 2 3 4 5; do
-	port=$(free_port) || fail "no free port"
-	"$K" serve --listen "127.0.0.1:$port" >"$TMP/serve.log" 2>&1 &
-	SERVE=$!
-	PIDS+=("$SERVE")
-	if wait_listening "$SERVE" "$port"; then up=1; break; fi
-done
-[ -n "$up" ] || fail "kharon serve did not start: $(cat "$TMP/serve.log")"
-A=127.0.0.1:$port
+KH_LOG=$TMP/serve.log kh_start_server "$K" serve --listen "127.0.0.1:@PORT@" ||
+	fail "kharon serve did not start: $(cat "$TMP/serve.log")"
+SERVE=$PID
+A=127.0.0.1:$PORT
 
 expect echo 0 "$ECHO_OUT" -- "$A" echo "$ECHO_ARGS"
 expect push 0 "$PUSH_OUT" -- "$A" push '[3, "x"]'
@@ -93,7 +56,7 @@ expect bad-json 2 '' -- "$A" echo '[1,'
 expect not-an-array 2 '' -- "$A" echo '{"a": 1}'
 expect usage 2 '' -- "$A"
 expect bad-addr 2 '' -- nocolon echo
-refused=$(free_port) || fail "no free port"
+refused=$(kh_free_port) || fail "no free port"
 expect refused 1 '' -- "127.0.0.1:$refused" echo
 grep -q 'cannot connect' "$TMP/stderr" || fail "refused: unclear message: $(cat "$TMP/stderr")"
 echo "call: kharon serve ok"
@@ -102,14 +65,10 @@ echo "call: kharon serve ok"
 if ! command -v tarantool >/dev/null; then
 	echo "call: tarantool not installed, the interop half is skipped"
 else
-	up=
-	for _ in 1 2 3 4 5; do
-	tport=$(free_port) || fail "no free port"
-	rm -rf "$TMP/tt"
-	mkdir -p "$TMP/tt"
-	cat >"$TMP/tt/procs.lua" <<EOF
-box.cfg{listen = '127.0.0.1:$tport', work_dir = '$TMP/tt',
-        log = '$TMP/tt/tarantool.log', memtx_memory = 32 * 1024 * 1024}
+	cat >"$TMP/procs.lua" <<'EOF'
+local dir = os.getenv('WORK_DIR')
+box.cfg{listen = os.getenv('LISTEN'), work_dir = dir,
+        log = dir .. '/tarantool.log', memtx_memory = 32 * 1024 * 1024}
 box.schema.user.grant('guest', 'execute', 'universe', nil,
                       {if_not_exists = true})
 -- Like kharon's C procedures: the values come back as one array.
@@ -120,24 +79,12 @@ function push(n, payload)
 end
 function fail(msg) box.error{code = 102, reason = msg} end
 -- box.cfg listens before the lines above ran: say when all is defined.
-io.open('$TMP/tt/ready', 'w'):close()
+io.open(dir .. '/ready', 'w'):close()
 EOF
-	(cd "$TMP/tt" && exec tarantool procs.lua >"$TMP/tt/stdout" 2>&1) &
-	TT=$!
-	PIDS+=("$TT")
-	if wait_listening "$TT" "$tport"; then
-		for _ in $(seq 1 200); do
-			[ -e "$TMP/tt/ready" ] && break
-			kill -0 "$TT" 2>/dev/null || break
-			sleep 0.05
-		done
-	fi
-	if [ -e "$TMP/tt/ready" ]; then up=1; break; fi
-	kill -KILL "$TT" 2>/dev/null
-	wait "$TT" 2>/dev/null
-	done
-	[ -n "$up" ] || fail "tarantool did not run procs.lua: $(cat "$TMP/tt/stdout")"
-	T=127.0.0.1:$tport
+	KH_LOG=$TMP/tt.stdout kh_start_tarantool "$TMP/procs.lua" --ready ||
+		fail "tarantool did not run procs.lua: $(cat "$TMP/tt.stdout")"
+	TT=$PID
+	T=127.0.0.1:$PORT
 	for call in "echo|$ECHO_ARGS" 'push|[3, "x"]'; do
 		fn=${call%%|*}
 		args=${call#*|}
@@ -151,14 +98,11 @@ EOF
 	expect tarantool-push 0 "$PUSH_OUT" -- "$T" push '[3, "x"]'
 	expect tarantool-fail 1 '' -- "$T" fail '["boom"]'
 	grep -q 'boom' "$TMP/stderr" || fail "tarantool fail: no message"
-	kill -TERM "$TT"
-	wait "$TT" 2>/dev/null
+	kh_stop_server "$TT"
 	echo "call: tarantool ok, same output as kharon"
 fi
 
-kill -TERM "$SERVE"
-wait "$SERVE"
+kh_stop_server "$SERVE"
 rc=$?
 [ "$rc" -eq 0 ] || fail "kharon serve exited $rc: $(cat "$TMP/serve.log")"
-PIDS=()
 exit 0

@@ -4,25 +4,18 @@
 # `kharon trace check` (END record present), export as JSON Lines with the
 # events of the run, and as Chrome JSON that parses. Bad usage exits 2.
 set -u
-B=${B:-build/default}
-K=$B/kharon
-dir=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
+. "$(dirname "$0")/../lib.sh"
+kh_init
+dir=$KH_TMP
 fail() { echo "FAIL: $*"; exit 1; }
 
 "$K" trace dump >/dev/null 2>&1; [ $? -eq 2 ] || fail "no FILE should exit 2"
 "$K" trace export x --format yaml >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad format should exit 2"
 "$K" trace frob x >/dev/null 2>&1; [ $? -eq 2 ] || fail "bad sub-command should exit 2"
 
-"$K" serve --listen 127.0.0.1:0 --trace "$dir/t.trace" 2>"$dir/err" &
-pid=$!
-port=
-for _ in $(seq 100); do
-	port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$dir/err")
-	[ -n "$port" ] && break
-	sleep 0.05
-done
-[ -n "$port" ] || fail "server did not start: $(cat "$dir/err")"
+KH_LOG=$dir/err kh_start_server "$K" serve --listen "127.0.0.1:@PORT@" \
+	--trace "$dir/t.trace" || fail "server did not start: $(cat "$dir/err")"
+port=$PORT
 
 if command -v tarantool >/dev/null; then
 	cat >"$dir/client.lua" <<LUA
@@ -41,8 +34,7 @@ else
 	# No Tarantool: a bare connection still makes accept/close events.
 	exec 3<>/dev/tcp/127.0.0.1/$port && sleep 0.2 && exec 3<&-
 fi
-kill -TERM $pid
-wait $pid || fail "serve exited $?"
+kh_stop_server || fail "serve exited $?"
 
 "$K" trace check "$dir/t.trace" || fail "check failed"
 "$K" trace export "$dir/t.trace" >"$dir/t.jsonl" || fail "export jsonl"
