@@ -251,6 +251,9 @@ net_input_resume(struct iproto_connection *con)
 	/* Requests already buffered are parsed first, then the socket. */
 	if (con->parse_size > 0)
 		net_enqueue_batch(con, con->p_ibuf);
+	/* A bad frame among them has closed the connection. */
+	if (con->state != IPROTO_CONNECTION_ALIVE)
+		return;
 	rt_sock_feed(con->sock, RT_READ);
 }
 

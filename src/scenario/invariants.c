@@ -230,6 +230,15 @@ invariants_feed(struct invariants *inv, const struct trace_event *e)
 			violate(inv, INVARIANT_KHARON_SINGLE, e,
 				"Kharon returned without having departed");
 		intmap_set(&inv->kharon_away, conn, 0);
+	} else if (strcmp(ev, "tx.destroy") == 0) {
+		/*
+		 * Tarantool gh-6520: Kharon must be home before the
+		 * connection is freed, or his return lands on freed memory.
+		 */
+		if (intmap_get(&inv->kharon_away, (uint64_t)field(e, "conn")) != 0)
+			violate(inv, INVARIANT_KHARON_SINGLE, e,
+				"the connection is destroyed while Kharon is "
+				"away (gh-6520)");
 	} else if (strcmp(ev, "cpipe.push") == 0) {
 		intmap_add(&inv->cmsg_balance, (uint64_t)field(e, "msg"), 1);
 	} else if (strcmp(ev, "cmsg.hop") == 0) {
@@ -238,6 +247,10 @@ invariants_feed(struct invariants *inv, const struct trace_event *e)
 			violate(inv, INVARIANT_CMSG_ONCE, e,
 				"a message was delivered more often than sent");
 		intmap_add(&inv->cmsg_balance, msg, -1);
+	} else if (strcmp(ev, "client.send") == 0) {
+		/* A sync may be used again once its request is answered. */
+		intmap_set(&inv->replied, ((uint64_t)cord_index(inv, e->cord) << 56) ^
+			   (uint64_t)field(e, "sync"), 0);
 	} else if (strcmp(ev, "client.recv") == 0) {
 		uint64_t key = ((uint64_t)cord_index(inv, e->cord) << 56) ^
 			       (uint64_t)field(e, "sync");

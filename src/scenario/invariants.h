@@ -4,20 +4,26 @@
  * visible results look:
  *
  *   kharon_single        at most one Kharon in flight per connection
- *                        (kharon.depart / kharon.return alternate);
+ *                        (kharon.depart / kharon.return alternate), and
+ *                        he is home when the connection is destroyed
+ *                        (Tarantool gh-6520);
  *   cmsg_once            every cbus message pushed into a pipe is delivered
  *                        exactly once (cpipe.push / cmsg.hop per message);
  *   push_before_reply    a client never receives a push (IPROTO_CHUNK) for a
- *                        request after that request's final reply;
+ *                        request after that request's final reply (until
+ *                        the client sends a request with that sync again);
  *   patch_in_reservation every obuf.patch lands on the savepoint of an
  *                        earlier obuf.reserve of the same connection, buffer
  *                        and sync, not yet patched or rolled back;
  *   ibuf_reserve_idle    an input buffer is never reserved in (so never
  *                        moved) while requests parsed from it are in flight.
  *
- * Feed events in the order of one cord's stream (the simulator gives a
- * total order; on real threads each cord's events are in order, which is
- * all these rules need). Not thread-safe: one checker per reader.
+ * Feed events in an order that respects causality across cords: a
+ * message's cpipe.push before its cmsg.hop, TX's kharon.depart before
+ * tx.destroy. The simulator's order does; on real threads the runner
+ * serialises every cord's events through one lock as they are emitted,
+ * which does too (a push is emitted before the message can be fetched).
+ * Not thread-safe: one checker per reader.
  */
 #ifndef KHARON_SCENARIO_INVARIANTS_H
 #define KHARON_SCENARIO_INVARIANTS_H

@@ -123,3 +123,43 @@ Test(scenario_run, connection_closed_by_the_server)
 	free(report);
 	cr_assert_eq(mem_live(), live);
 }
+
+Test(scenario_run, bad_frame_behind_a_parked_connection)
+{
+	int64_t live = mem_live();
+	struct scenario_run_result res;
+	char *report;
+	/* Parked on net_msg_max with a bad frame still buffered: resuming
+	 * parses it and closes the connection (it once crashed here). */
+	int rc = run_text(HEAD "\"server\": {\"net_msg_max\": 2},"
+		"\"clients\": [{\"steps\": [{\"pipeline\": ["
+		"{\"ping\": {}}, {\"ping\": {}}, {\"ping\": {}},"
+		"{\"raw\": \"c0\", \"expect\": {\"error\": {\"contains\": "
+		"\"packet length\"}}}]}, {\"ping\": {}, \"expect\": "
+		"{\"closed\": true}}]}]}", NULL, &res, &report);
+	cr_assert_eq(rc, 0, "%s", report);
+	free(report);
+	cr_assert_eq(mem_live(), live);
+}
+
+Test(scenario_run, kharon_is_home_before_destroy_gh6520)
+{
+	int64_t live = mem_live();
+	struct scenario_run_result res;
+	char *report;
+	/* Two pushing calls, then the client leaves at once: pushes are
+	 * pending when it goes. Without clearing the flag on disconnect,
+	 * Kharon sails again and the connection is freed under him. */
+	int rc = run_text(HEAD "\"clients\": [{\"steps\": ["
+		"{\"pipeline\": ["
+		"{\"call\": {\"function\": \"push\", \"args\": [1, \"a\"]}},"
+		"{\"call\": {\"function\": \"push\", \"args\": [1, \"b\"]}}]},"
+		"{\"disconnect\": {}, \"after\": \"sent\"}]},"
+		"{\"steps\": [{\"call\": {\"function\": \"sleep\", \"args\": [5]}}]}],"
+		"\"expect\": {\"events\": {\"kharon.flag\": {\"min\": 1}}}}",
+		NULL, &res, &report);
+	cr_assert_eq(rc, 0, "%s", report);
+	cr_assert_eq(res.n_invariant_violations, 0, "%s", report);
+	free(report);
+	cr_assert_eq(mem_live(), live);
+}
