@@ -198,36 +198,38 @@ net_enqueue_batch(struct iproto_connection *con, struct ibuf *in)
 void
 net_input(struct iproto_connection *con)
 {
+	/*
+	 * One read per readiness callback, as Tarantool's on_input: the
+	 * watcher is level-triggered, so a socket with more to read calls
+	 * again, and other connections of this cord get their turn.
+	 */
 	struct iproto_thread *t = con->thread;
-	while (con->state == IPROTO_CONNECTION_ALIVE && !con->is_parked &&
-	       !t->is_shutting_down) {
-		/* Park before reading: nothing could be sent anyway. */
-		if (net_park_if_full(con))
-			break;
-		struct ibuf *in = net_input_buffer(con);
-		if (in == NULL) {
-			if (!con->is_input_stopped) {
-				con->is_input_stopped = true;
-				t->stats.n_input_stops++;
-				TRACE("input.stop", TI("conn", con->id),
-				      TS("why", "readahead"));
-			}
-			break;
-		}
+	bool can_read = con->state == IPROTO_CONNECTION_ALIVE &&
+			!con->is_parked && !t->is_shutting_down &&
+			/* Park before reading: nothing could be sent anyway. */
+			!net_park_if_full(con);
+	struct ibuf *in = can_read ? net_input_buffer(con) : NULL;
+	if (can_read && in == NULL && !con->is_input_stopped) {
+		con->is_input_stopped = true;
+		t->stats.n_input_stops++;
+		TRACE("input.stop", TI("conn", con->id), TS("why", "readahead"));
+	}
+	if (in != NULL) {
 		ssize_t n = rt_sock_read(con->sock, in->wpos, ibuf_unused(in));
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
+		if (n == 0 || (n < 0 && errno != EAGAIN)) {
 			net_connection_close(con);
 			return;
 		}
-		ibuf_advance(in, (size_t)n);
-		con->parse_size += (size_t)n;
-		TRACE("ibuf.read", TI("conn", con->id),
-		      TI("buf", iproto_ibuf_index(con, in)), TI("n", n),
-		      TI("rpos", in->rpos - in->buf), TI("wpos", in->wpos - in->buf),
-		      TI("end", in->end - in->buf));
-		net_enqueue_batch(con, in);
+		if (n > 0) {
+			ibuf_advance(in, (size_t)n);
+			con->parse_size += (size_t)n;
+			TRACE("ibuf.read", TI("conn", con->id),
+			      TI("buf", iproto_ibuf_index(con, in)), TI("n", n),
+			      TI("rpos", in->rpos - in->buf),
+			      TI("wpos", in->wpos - in->buf),
+			      TI("end", in->end - in->buf));
+			net_enqueue_batch(con, in);
+		}
 	}
 	/* Watch for more only while reading is allowed. */
 	if (con->state == IPROTO_CONNECTION_ALIVE) {
@@ -269,10 +271,11 @@ net_release_input(struct iproto_connection *con, struct iproto_msg *msg)
 	ibuf_consume(msg->p_ibuf, msg->len);
 	net_ibuf_trace("ibuf.release", con, msg->p_ibuf, msg->len);
 	msg->len = 0;
-	/* Reading stopped for lack of a buffer: is this one free now? */
-	size_t left = msg->p_ibuf == con->p_ibuf ? con->parse_size : 0;
-	if (con->is_input_stopped && ibuf_used(msg->p_ibuf) == left)
-		net_input_resume(con);
+	/*
+	 * Reading that stopped for lack of a buffer resumes only once the
+	 * output is written (net_output), as in Tarantool: a client that
+	 * does not read its replies must not be able to send more.
+	 */
 }
 
 void

@@ -86,6 +86,11 @@ net_output(struct iproto_connection *con)
 		events |= RT_READ;
 	}
 	rt_sock_watch(con->sock, events, net_on_io, con);
+	/* All written: input stopped for lack of a buffer may go on. */
+	if (rc == 0 && con->is_input_stopped && !con->is_parked)
+		net_input_resume(con);
+	if (con->state != IPROTO_CONNECTION_ALIVE)
+		return;
 	/* Shutting down: all answered and all written, so say goodbye. */
 	if (rc == 0 && con->thread->is_shutting_down &&
 	    !net_connection_has_requests(con))
