@@ -27,6 +27,24 @@ port_format_plain(const char *data, const char *end, uint32_t *size)
 	return text;
 }
 
+int
+port_dump_values_16(const char *data, uint32_t count, struct obuf *out)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		const char *value = data;
+		mp_next(&data);
+		if (mp_typeof(*value) != MP_ARRAY) {
+			/* A scalar becomes a one-field tuple. */
+			char header = (char)0x91;
+			if (obuf_dup(out, &header, 1) != 0)
+				return -1;
+		}
+		if (obuf_dup(out, value, (size_t)(data - value)) != 0)
+			return -1;
+	}
+	return (int)count;
+}
+
 /* -------------------------------------------------------- port_msgpack */
 
 struct port_msgpack {
@@ -51,6 +69,13 @@ port_msgpack_dump_msgpack(struct port *base, struct obuf *out)
 	if (obuf_dup(out, port->data, port->size) != 0)
 		return -1;
 	return (int)port->count;
+}
+
+static int
+port_msgpack_dump_msgpack_16(struct port *base, struct obuf *out)
+{
+	struct port_msgpack *port = (struct port_msgpack *)base;
+	return port_dump_values_16(port->data, port->count, out);
 }
 
 static const char *
@@ -98,6 +123,7 @@ port_msgpack_destroy(struct port *base)
 
 static const struct port_vtab port_msgpack_vtab = {
 	.dump_msgpack = port_msgpack_dump_msgpack,
+	.dump_msgpack_16 = port_msgpack_dump_msgpack_16,
 	.dump_plain = port_msgpack_dump_plain,
 	.get_msgpack = port_msgpack_get_msgpack,
 	.destroy = port_msgpack_destroy,
@@ -167,6 +193,13 @@ port_c_dump_msgpack(struct port *base, struct obuf *out)
 	return 1;
 }
 
+static int
+port_c_dump_msgpack_16(struct port *base, struct obuf *out)
+{
+	struct port_c *port = (struct port_c *)base;
+	return port_dump_values_16(port_c_values(port), port->count, out);
+}
+
 static const char *
 port_c_dump_plain(struct port *base, uint32_t *size)
 {
@@ -207,6 +240,7 @@ port_c_destroy(struct port *base)
 
 static const struct port_vtab port_c_vtab = {
 	.dump_msgpack = port_c_dump_msgpack,
+	.dump_msgpack_16 = port_c_dump_msgpack_16,
 	.dump_plain = port_c_dump_plain,
 	.get_msgpack = port_c_get_msgpack,
 	.destroy = port_c_destroy,

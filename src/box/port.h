@@ -14,7 +14,9 @@
  *   port_c        results a C procedure produced (a list of MsgPack
  *                 values, owned). dump_msgpack writes them as ONE array and
  *                 returns 1 — why a CALL of a C procedure answers
- *                 {DATA: [[r1, ..., rN]]} (research §6.2).
+ *                 {DATA: [[r1, ..., rN]]} (research §6.2); dump_msgpack_16
+ *                 (the 1.6 format of CALL_16) writes each value as a tuple
+ *                 of its own: {DATA: [[r1], ..., [rN]]} (arrays as they are).
  *
  * Lesson: lessons/en/08-ports.md.
  */
@@ -33,6 +35,12 @@ struct port_vtab {
 	 * written, or -1 + diag (the caller rolls `out` back).
 	 */
 	int (*dump_msgpack)(struct port *port, struct obuf *out);
+	/**
+	 * The 1.6 format (CALL_16): every value as a tuple of its own (a
+	 * non-array value is wrapped into a one-element array). Returns the
+	 * number of tuples, or -1 + diag.
+	 */
+	int (*dump_msgpack_16)(struct port *port, struct obuf *out);
 	/**
 	 * The values as one line of readable text ("[1, \"two\"]"), valid
 	 * until the port is destroyed; NULL + diag on OOM.
@@ -53,6 +61,12 @@ static inline int
 port_dump_msgpack(struct port *port, struct obuf *out)
 {
 	return port->vtab->dump_msgpack(port, out);
+}
+
+static inline int
+port_dump_msgpack_16(struct port *port, struct obuf *out)
+{
+	return port->vtab->dump_msgpack_16(port, out);
 }
 
 static inline const char *
@@ -96,6 +110,14 @@ port_c_create(struct port *port);
 /** Append one MsgPack value (copied). 0, or -1 + diag on OOM. */
 int
 port_c_add_mp(struct port *port, const char *data, const char *end);
+
+/**
+ * Dump the `count` values at [data, ...) in the 1.6 format (each value a
+ * tuple of its own), the body of port_c's and port_msgpack's
+ * dump_msgpack_16. Returns `count`, or -1 + diag.
+ */
+int
+port_dump_values_16(const char *data, uint32_t count, struct obuf *out);
 
 /** Number of values in a port_c. */
 uint32_t

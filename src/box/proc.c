@@ -289,6 +289,7 @@ port_failing_destroy(struct port *base)
 
 static const struct port_vtab port_failing_vtab = {
 	.dump_msgpack = port_failing_dump_msgpack,
+	.dump_msgpack_16 = port_failing_dump_msgpack,
 	.dump_plain = port_failing_dump_plain,
 	.get_msgpack = port_failing_get_msgpack,
 	.destroy = port_failing_destroy,

@@ -90,7 +90,7 @@ tx_reply_ok(struct iproto_connection *con, uint64_t sync)
 
 int
 tx_write_data_packet(struct iproto_connection *con, uint32_t code,
-		     uint64_t sync, struct port *port)
+		     uint64_t sync, struct port *port, bool is_16)
 {
 	struct obuf *out = con->tx.p_obuf;
 	int buf = iproto_obuf_index(con, out);
@@ -104,7 +104,8 @@ tx_write_data_packet(struct iproto_connection *con, uint32_t code,
 	      TI("svp", svp.used), TI("size", IPROTO_SELECT_HEADER_LEN));
 	int count = 0;
 	if (port != NULL) {
-		count = port_dump_msgpack(port, out);
+		count = is_16 ? port_dump_msgpack_16(port, out) :
+				port_dump_msgpack(port, out);
 		TRACE("port.dump", TI("conn", con->id), TI("sync", sync),
 		      TI("buf", buf),
 		      TI("begin", svp.used + IPROTO_SELECT_HEADER_LEN),
@@ -238,8 +239,8 @@ tx_call_end(struct iproto_msg *msg, enum proc_status status)
 		TRACE("task.result", TI("conn", con->id), TI("sync", msg->req.sync),
 		      TS("result", tx_port_text(&call->result)));
 	if (status == PROC_DONE &&
-	    tx_write_data_packet(con, IPROTO_OK, msg->req.sync,
-				 &call->result) != 0)
+	    tx_write_data_packet(con, IPROTO_OK, msg->req.sync, &call->result,
+				 msg->req.type == IPROTO_CALL_16) != 0)
 		status = PROC_ERROR;
 	if (status == PROC_ERROR)
 		tx_reply_error(con, msg->req.sync);
@@ -312,7 +313,8 @@ tx_process_select(struct iproto_msg *msg)
 	uint32_t space = msg->req.space_id;
 	if (space == SPACE_VSPACE || space == SPACE_VINDEX ||
 	    space == SPACE_VCOLLATION) {
-		if (tx_write_data_packet(con, IPROTO_OK, msg->req.sync, NULL) != 0)
+		if (tx_write_data_packet(con, IPROTO_OK, msg->req.sync, NULL,
+					 false) != 0)
 			tx_reply_error(con, msg->req.sync);
 		return;
 	}

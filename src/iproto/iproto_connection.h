@@ -287,11 +287,12 @@ enum { TX_SCHEMA_VERSION = 1 };
  * (IPROTO_CHUNK) — into the connection's current output buffer the
  * Tarantool way: reserve the 35-byte header, take a savepoint, dump the
  * port, patch length and count through the savepoint; on a dump failure
- * roll back to the savepoint. `port` NULL: an empty array. 0 or -1 + diag.
+ * roll back to the savepoint. `port` NULL: an empty array. `is_16`: the
+ * body in CALL_16's 1.6 format (port_dump_msgpack_16). 0 or -1 + diag.
  */
 int
 tx_write_data_packet(struct iproto_connection *con, uint32_t code,
-		     uint64_t sync, struct port *port);
+		     uint64_t sync, struct port *port, bool is_16);
 
 /**
  * A port's values as one line of text (port_dump_plain), for trace events

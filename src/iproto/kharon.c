@@ -73,7 +73,7 @@ iproto_session_push(struct session *session, uint64_t sync, struct port *port)
 	struct iproto_connection *con = session->owner;
 	struct obuf *out = con->tx.p_obuf;
 	size_t begin = obuf_size(out);
-	if (tx_write_data_packet(con, IPROTO_CHUNK, sync, port) != 0)
+	if (tx_write_data_packet(con, IPROTO_CHUNK, sync, port, false) != 0)
 		return -1;
 	con->thread->server->n_pushes++;
 	TRACE("push", TI("conn", con->id), TI("sync", sync),

@@ -98,3 +98,28 @@ Test(port, c_add_fails_cleanly_without_memory)
 	port_destroy(&port);
 	cr_assert_eq(mem_live(), live);
 }
+
+Test(port, dump_16_makes_every_value_a_tuple)
+{
+	int64_t live = mem_live();
+	struct port port;
+	port_c_create(&port);
+	char v[16];
+	char *e = mp_encode_uint(v, 1);
+	port_c_add_mp(&port, v, e);
+	e = mp_encode_array(v, 1);
+	e = mp_encode_uint(e, 2);
+	port_c_add_mp(&port, v, e);
+	struct obuf ob;
+	obuf_create(&ob, 16);
+	cr_assert_eq(port_dump_msgpack_16(&port, &ob), 2, "two tuples");
+	char flat[16];
+	size_t n = obuf_flatten(&ob, flat);
+	/* [1] (wrapped) and [2] (already an array). */
+	const char expect[] = { (char)0x91, 1, (char)0x91, 2 };
+	cr_assert_eq(n, sizeof(expect));
+	cr_assert_eq(memcmp(flat, expect, n), 0);
+	obuf_destroy(&ob);
+	port_destroy(&port);
+	cr_assert_eq(mem_live(), live);
+}

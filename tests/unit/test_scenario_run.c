@@ -163,3 +163,18 @@ Test(scenario_run, kharon_is_home_before_destroy_gh6520)
 	free(report);
 	cr_assert_eq(mem_live(), live);
 }
+
+Test(scenario_run, call_16_answers_in_tuples)
+{
+	int64_t live = mem_live();
+	struct scenario_run_result res;
+	char *report;
+	/* CALL_16 (type 6) of echo(1, [2]) by raw bytes, sync 100. */
+	int rc = run_text(HEAD "\"clients\": [{\"steps\": ["
+		"{\"raw\": \"11 82 00 06 01 64 82 22 a4 65 63 68 6f 21 92 01 91 02\","
+		" \"expect\": {\"result\": [[1], [2]]}}]}]}",
+		NULL, &res, &report);
+	cr_assert_eq(rc, 0, "%s", report);
+	free(report);
+	cr_assert_eq(mem_live(), live);
+}
