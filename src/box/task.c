@@ -62,6 +62,22 @@ task_first_step(struct task *task, struct cmsg *msg)
 	hop->f(msg);
 }
 
+void
+task_pool_cancel_waiting(struct task_pool *pool)
+{
+	for (int i = 0; i < pool->size; i++) {
+		struct task *task = &pool->tasks[i];
+		if (task->msg == NULL || !task->is_waiting)
+			continue;
+		rt_timer_stop(task->timer);
+		task->is_cancelled = true;
+		TRACE("task.cancel", TI("task", task->id), TI("msg", task->msg_id));
+		task_step(task, task->resume);
+		task->is_cancelled = false;
+	}
+	task_run_next(pool);
+}
+
 static void
 task_on_timer(void *arg)
 {

@@ -47,6 +47,8 @@ struct task {
 	struct rt_timer *timer;
 	task_resume_f resume;
 	bool is_waiting;
+	/** The wait was cut short (shutdown): the resume step must give up. */
+	bool is_cancelled;
 	uint32_t id;
 };
 
@@ -75,6 +77,14 @@ task_pool_destroy(struct task_pool *pool);
 /** cbus_fetch_f: take every queued message and run what tasks allow. */
 void
 task_pool_fetch(struct cbus_endpoint *ep, void *arg);
+
+/**
+ * Cut every wait short: each waiting task's resume step runs now with
+ * is_cancelled set (it should end with an error). Used when a graceful
+ * shutdown's grace period is over. TX only.
+ */
+void
+task_pool_cancel_waiting(struct task_pool *pool);
 
 /** The task running the current hop on this thread, or NULL. */
 struct task *

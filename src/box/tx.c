@@ -191,6 +191,15 @@ tx_process_destroy(struct cmsg *m)
 }
 
 void
+tx_cancel_waiting(struct cmsg *m)
+{
+	struct iproto_thread *t = container_of(m, struct iproto_thread,
+					       grace_msg);
+	TRACE("tx.grace_over", TS("cord", t->name));
+	task_pool_cancel_waiting(&t->server->tasks);
+}
+
+void
 tx_thread_done(struct cmsg *m)
 {
 	struct iproto_thread *t = container_of(m, struct iproto_thread, done_msg);
@@ -253,6 +262,12 @@ static void
 tx_call_resume(struct task *task, struct cmsg *m)
 {
 	struct iproto_msg *msg = (struct iproto_msg *)m;
+	if (task->is_cancelled) {
+		diag_set(ER_PROC_C, "ClientError", "%s: cancelled, the server is "
+			 "shutting down", msg->call.proc->name);
+		tx_call_end(msg, PROC_ERROR);
+		return;
+	}
 	uint64_t wait_ns = 0;
 	enum proc_status status = msg->call.proc->resume(&msg->call, &wait_ns);
 	if (status == PROC_WAIT) {

@@ -74,8 +74,10 @@ iproto_server_start(struct iproto_server *server);
 
 /**
  * Graceful stop, from any thread: stop accepting, stop reading, let what
- * is in flight finish and flush (at most `grace_ns`, then close anyway),
- * then stop every cord of the server; rt_run returns.
+ * is in flight finish and flush. After `grace_ns` every connection still
+ * open is closed and every call still waiting is cut short with an error
+ * (so a sleep of an hour does not hold the server). Then every cord of the
+ * server stops and rt_run returns.
  */
 void
 iproto_server_shutdown(struct iproto_server *server, uint64_t grace_ns);

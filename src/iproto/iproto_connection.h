@@ -167,6 +167,9 @@ struct iproto_thread {
 	struct cmsg_hop discard_route[1];
 	struct cmsg_hop done_route[1];
 	struct cmsg done_msg;
+	/** Shutdown's grace period is over: TX cuts running calls short. */
+	struct cmsg_hop grace_route[1];
+	struct cmsg grace_msg;
 	/** Messages in flight (net_msg_max). */
 	int n_msg;
 	struct rlist stopped;
@@ -278,6 +281,7 @@ void tx_process_destroy(struct cmsg *m);
 void tx_kharon_return(struct cmsg *m);
 void tx_push_msg_done(struct cmsg *m);
 void tx_thread_done(struct cmsg *m);
+void tx_cancel_waiting(struct cmsg *m);
 
 /** kharon has one schema that never changes. */
 enum { TX_SCHEMA_VERSION = 1 };

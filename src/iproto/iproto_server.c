@@ -53,6 +53,7 @@ iproto_thread_init_routes(struct iproto_thread *t)
 	t->per_push_route[1] = (struct cmsg_hop)CMSG_HOP(tx_push_msg_done, NULL);
 	t->discard_route[0] = (struct cmsg_hop)CMSG_HOP(net_discard_input, NULL);
 	t->done_route[0] = (struct cmsg_hop)CMSG_HOP(tx_thread_done, NULL);
+	t->grace_route[0] = (struct cmsg_hop)CMSG_HOP(tx_cancel_waiting, NULL);
 }
 
 static void
@@ -67,6 +68,11 @@ net_shutdown_close_idle(struct iproto_thread *t)
 	}
 }
 
+/**
+ * The grace period is over: close every connection, and have TX cut short
+ * the calls still waiting (their replies can no longer be sent anyway), so
+ * that every connection can be destroyed and the cord can finish.
+ */
 static void
 net_on_shutdown_timer(void *arg)
 {
@@ -77,6 +83,8 @@ net_on_shutdown_timer(void *arg)
 			container_of(item, struct iproto_connection, in_thread);
 		net_connection_close(con);
 	}
+	cmsg_init(&t->grace_msg, t->grace_route);
+	cpipe_push(&t->tx_pipe, &t->grace_msg);
 }
 
 /** On the network cord: stop accepting and reading, drain, then say done. */
@@ -90,6 +98,7 @@ net_on_shutdown(void *arg)
 	TRACE("net.shutdown", TI("connections", t->n_connections));
 	rt_listener_remove_cord(t->server->listener, t->cord);
 	if (t->n_connections == 0) {
+		rt_timer_stop(t->shutdown_timer);
 		cmsg_init(&t->done_msg, t->done_route);
 		cpipe_push(&t->tx_pipe, &t->done_msg);
 		return;

@@ -239,7 +239,8 @@ net_finish_destroy(struct cmsg *m)
 	TRACE("conn.free", TI("conn", con->id));
 	mem_free(con);
 	if (t->is_shutting_down && t->n_connections == 0) {
-		/* Tell TX this cord is done; its pipe goes with the message. */
+		/* Tell TX this cord is done; the grace timer is no more needed. */
+		rt_timer_stop(t->shutdown_timer);
 		cmsg_init(&t->done_msg, t->done_route);
 		cpipe_push(&t->tx_pipe, &t->done_msg);
 	}

@@ -694,3 +694,39 @@ Test(iproto, a_client_that_does_not_read_cannot_send_more)
 	server_down();
 	record_stop();
 }
+
+static void
+shutdown_quickly(void *arg)
+{
+	iproto_server_shutdown(arg, 100ULL * 1000 * 1000);
+}
+
+Test(iproto, grace_period_cuts_long_calls_short)
+{
+	record_start();
+	server_up(NULL, 11);
+	struct sim_client c;
+	sim_client_create(&c, rt, "client0", addr);
+	char args[16];
+	char *p = mp_encode_array(args, 1);
+	p = mp_encode_uint(p, 3600 * 1000);
+	sim_client_call(&c, 1, "sleep", args, p);
+	sim_client_start(&c);
+	struct rt_cord *admin = rt_cord_new(rt, "admin");
+	struct rt_timer *t = rt_timer_new(admin, shutdown_quickly, server);
+	rt_cord_start(admin, admin_start, NULL);
+	rt_timer_start(t, 10ULL * 1000 * 1000);
+	rt_run(rt);
+	/* An hour's sleep did not hold the server: 10 ms + 100 ms of grace. */
+	cr_assert_lt(rt_now(rt), 1000ULL * 1000 * 1000, "stopped at %llu ns",
+		     (unsigned long long)rt_now(rt));
+	cr_assert_eq(count_events("task.cancel"), 1);
+	cr_assert_eq(server->threads[0].n_connections, 0);
+	cr_assert_eq(server->tasks.n_busy, 0);
+	sim_client_destroy(&c);
+	rt_timer_delete(t);
+	iproto_server_delete(server);
+	rt_delete(rt);
+	cr_assert_eq(mem_live(), mem_start);
+	record_stop();
+}
