@@ -40,6 +40,8 @@ struct run_request {
 	/** Index in a pipeline, or -1. */
 	int item;
 	bool is_sent;
+	/** The connection ended before the reply (the client's ER_NO_CONNECTION). */
+	bool is_lost;
 	bool has_reply;
 	uint32_t code;
 	/** The reply's DATA (MsgPack) or error message, owned. */
@@ -222,6 +224,13 @@ run_on_reply(void *ctx, uint64_t sync, uint32_t code, const char *data,
 	(void)sync;
 	struct run_request *r = ctx;
 	struct run_client *c = r->client;
+	if (code == (IPROTO_TYPE_ERROR | ER_NO_CONNECTION) && data == NULL &&
+	    !iproto_client_is_connected(c->client)) {
+		/* Not a reply: the connection is gone. Nothing more runs. */
+		r->is_lost = true;
+		c->is_closed = true;
+		return;
+	}
 	r->has_reply = true;
 	r->code = code;
 	if (data != NULL) {
@@ -390,6 +399,10 @@ run_client_on_close(void *arg, const struct diag *why)
 	struct run_client *c = arg;
 	c->is_closed = true;
 	c->is_closed_by_peer = why != NULL;
+	/* Steps whose replies were lost ended with the connection. */
+	for (uint32_t k = 0; k < c->step_first[c->sc->n_steps]; k++)
+		if (c->requests[k].is_lost)
+			c->step_closed[c->requests[k].step] = c->is_closed_by_peer;
 	run_client_done(c);
 }
 
@@ -567,7 +580,9 @@ run_check_request(const struct run *run, const struct run_request *r)
 	}
 	if (!r->has_reply) {
 		if (out != NULL)
-			fprintf(out, "FAIL %s: no reply\n", path);
+			fprintf(out, "FAIL %s: %s\n", path, r->is_lost ?
+				"the connection closed before the reply" :
+				"no reply");
 		return false;
 	}
 	bool is_error = (r->code & IPROTO_TYPE_ERROR) != 0;
@@ -614,6 +629,21 @@ run_check(struct run *run, struct scenario_run_result *res)
 		for (uint32_t st = 0; st < c->sc->n_steps; st++) {
 			const struct scenario_step *step = &c->sc->steps[st];
 			bool ok = true;
+			/*
+			 * Every step must run — except one that only waits to
+			 * see the server close the connection, which it did.
+			 */
+			bool is_closed_as_expected = step->has_closed &&
+						     step->closed &&
+						     c->is_closed_by_peer;
+			if (st >= c->next_step && !is_closed_as_expected) {
+				if (out != NULL)
+					fprintf(out, "FAIL clients[%u].steps[%u]: never "
+						"ran (%s)\n", i, st, c->is_closed ?
+						"the connection was closed" :
+						"the run ended first");
+				ok = false;
+			}
 			for (uint32_t k = c->step_first[st];
 			     k < c->step_first[st + 1]; k++) {
 				const struct run_request *r = &c->requests[k];

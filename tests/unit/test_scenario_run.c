@@ -178,3 +178,26 @@ Test(scenario_run, call_16_answers_in_tuples)
 	free(report);
 	cr_assert_eq(mem_live(), live);
 }
+
+Test(scenario_run, a_closed_connection_is_not_a_reply)
+{
+	int64_t live = mem_live();
+	struct scenario_run_result res;
+	char *report;
+	/* obuf_limit closes the client on its 5 000-byte reply: the call
+	 * has no reply and the next step never runs — both are failures. */
+	int rc = run_text(HEAD "\"server\": {\"obuf_limit\": 4096},"
+		"\"clients\": [{\"steps\": ["
+		"{\"call\": {\"function\": \"big\", \"args\": [5000]},"
+		" \"expect\": {\"pushes\": 0}},"
+		"{\"ping\": {}, \"expect\": {\"closed\": false}}]}]}",
+		NULL, &res, &report);
+	cr_assert_eq(rc, 1, "%s", report);
+	cr_assert_eq(res.n_replies, 0);
+	cr_assert_not_null(strstr(report, "steps[0].call: the connection "
+				  "closed before the reply"), "%s", report);
+	cr_assert_not_null(strstr(report, "steps[1]: never ran (the "
+				  "connection was closed)"), "%s", report);
+	free(report);
+	cr_assert_eq(mem_live(), live);
+}
