@@ -114,8 +114,28 @@ cli_serve(int argc, char **argv)
 	struct rt *rt = rt_thread_new();
 	struct iproto_server *server = rt != NULL ?
 		iproto_server_new(rt, &opts) : NULL;
-	if (server == NULL || iproto_server_start(server) != 0) {
+	if (server == NULL) {
 		fprintf(stderr, "kharon serve: %s\n", diag_msg());
+		if (rt != NULL)
+			rt_delete(rt);
+		if (trace != NULL) {
+			trace_set_sink(NULL, NULL);
+			/* A file made for nothing: it ends at once. */
+			trace_writer_close(trace, trace_writer_is_creator(trace));
+		}
+		return CLI_FAILED;
+	}
+	if (iproto_server_start(server) != 0) {
+		/* Cords that did start must stop before anything is freed. */
+		fprintf(stderr, "kharon serve: %s\n", diag_msg());
+		iproto_server_shutdown(server, 0);
+		rt_run(rt);
+		iproto_server_delete(server);
+		rt_delete(rt);
+		if (trace != NULL) {
+			trace_set_sink(NULL, NULL);
+			trace_writer_close(trace, trace_writer_is_creator(trace));
+		}
 		return CLI_FAILED;
 	}
 	fprintf(stderr, "kharon serve: listening on port %d, %d iproto "

@@ -150,11 +150,15 @@ iproto_server_new(struct rt *rt, const struct iproto_opts *opts)
 		server->opts.obuf_chunk = server->opts.readahead;
 	if (server->opts.net_msg_max < 2)
 		server->opts.net_msg_max = 2;
-	server->n_threads = opts->iproto_threads > 0 ? opts->iproto_threads : 1;
+	int n_threads = opts->iproto_threads > 0 ? opts->iproto_threads : 1;
 	server->threads = mem_zalloc(sizeof(*server->threads) *
-				     (size_t)server->n_threads);
-	if (server->threads == NULL)
+				     (size_t)n_threads);
+	if (server->threads == NULL) {
+		diag_set_oom(sizeof(*server->threads) * (size_t)n_threads,
+			     "iproto threads");
 		goto fail;
+	}
+	server->n_threads = n_threads;
 	server->listener = rt_listen(rt, opts->listen);
 	if (server->listener == NULL)
 		goto fail;
@@ -185,9 +189,13 @@ iproto_server_new(struct rt *rt, const struct iproto_opts *opts)
 			goto fail;
 	}
 	return server;
-fail:
-	fprintf(stderr, "kharon: %s\n", diag_msg());
+fail: {
+	/* Undo what was made; the cords stay with the runtime. */
+	struct diag err = *diag_last();
+	iproto_server_delete(server);
+	*diag_last() = err;
 	return NULL;
+}
 }
 
 int
