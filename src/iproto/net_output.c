@@ -4,11 +4,14 @@
  * TX writes replies into the connection's output buffers (it owns them);
  * the network cord only learns *how far* output is complete — `wend`, from
  * a returning request or from Kharon — and writes [wpos, wend) with one
- * writev. There are two output buffers; TX moves to the other one once
- * this cord has reported it finished the old one (tx_accept_wpos), so the
- * cord always finishes the old buffer to its end before starting the new
- * one, and clamps the last iovec to wend: TX may be appending to that very
- * chunk right now (research §2.6, §4.4).
+ * writev. There are two output buffers. TX moves to the other one as soon
+ * as it finds that one empty, and empties (resets) a buffer only after this
+ * cord has reported a flushed position in the other one (tx_accept_wpos).
+ * What makes that safe is this cord's rule: it always finishes the old
+ * buffer to its end before it starts on the new one, so a position in the
+ * new buffer proves the old one is done. It also clamps the last iovec to
+ * wend: TX may be appending to that very chunk right now (research §2.6,
+ * §4.4).
  *
  *   obuf[0]: [flushed ...... wpos|==== to write ====|  (old: to its end)
  *   obuf[1]: [==== to write ==== wend|  TX appending here ...
