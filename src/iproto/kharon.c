@@ -119,6 +119,24 @@ tx_push_msg_done(struct cmsg *m)
 
 /* ------------------------------------------------------------ net bank */
 
+/**
+ * A message from TX says output is complete up to `*carried`: note the new
+ * end, give the message the flushed position to carry back to TX (for
+ * tx_accept_wpos), and write.
+ */
+static void
+net_output_more(struct iproto_connection *con, struct iproto_wpos *carried,
+		const char *ev, uint32_t msg_id)
+{
+	con->wend = *carried;
+	*carried = con->wpos;
+	TRACE(ev, TI("conn", con->id), TI("msg", msg_id),
+	      TI("wend_buf", iproto_obuf_index(con, con->wend.obuf)),
+	      TI("wend", con->wend.svp.used), TI("wpos", con->wpos.svp.used));
+	if (con->state == IPROTO_CONNECTION_ALIVE && net_check_obuf_limit(con))
+		net_output(con);
+}
+
 /** Kharon lands: more output is complete; he takes the flushed position back. */
 void
 net_kharon_arrive(struct cmsg *m)
@@ -126,21 +144,13 @@ net_kharon_arrive(struct cmsg *m)
 	struct iproto_kharon *k = (struct iproto_kharon *)m;
 	struct iproto_connection *con =
 		container_of(k, struct iproto_connection, kharon);
-	con->wend = k->wpos;
-	k->wpos = con->wpos;
-	TRACE("kharon.arrive", TI("conn", con->id), TI("msg", m->id),
-	      TI("wend", con->wend.svp.used), TI("wpos", con->wpos.svp.used));
-	if (con->state == IPROTO_CONNECTION_ALIVE && net_check_obuf_limit(con))
-		net_output(con);
+	net_output_more(con, &k->wpos, "kharon.arrive", m->id);
 }
 
+/** per_push mode: one push's message lands, the same way. */
 void
 net_push_arrive(struct cmsg *m)
 {
 	struct iproto_push_msg *msg = (struct iproto_push_msg *)m;
-	struct iproto_connection *con = msg->connection;
-	con->wend = msg->wpos;
-	msg->wpos = con->wpos;
-	if (con->state == IPROTO_CONNECTION_ALIVE && net_check_obuf_limit(con))
-		net_output(con);
+	net_output_more(msg->connection, &msg->wpos, "push.arrive", m->id);
 }

@@ -150,8 +150,11 @@ net_park_if_full(struct iproto_connection *con)
 	return true;
 }
 
-/** Parse every complete request at the tail of `in`; one batch to TX. */
-static void
+/**
+ * Parse every complete request at the tail of `in`; one batch to TX.
+ * Returns how many requests were parsed.
+ */
+static int
 net_enqueue_batch(struct iproto_connection *con, struct ibuf *in)
 {
 	struct iproto_thread *t = con->thread;
@@ -193,6 +196,7 @@ net_enqueue_batch(struct iproto_connection *con, struct ibuf *in)
 	cpipe_flush_input(&t->tx_pipe);
 	if (n > 0)
 		TRACE("req.batch", TI("conn", con->id), TI("n", n));
+	return n;
 }
 
 void
@@ -228,7 +232,17 @@ net_input(struct iproto_connection *con)
 			      TI("rpos", in->rpos - in->buf),
 			      TI("wpos", in->wpos - in->buf),
 			      TI("end", in->end - in->buf));
-			net_enqueue_batch(con, in);
+			int n_requests = net_enqueue_batch(con, in);
+			/*
+			 * Anything but exactly one whole request suggests a
+			 * pipelining client with more to send: try to read
+			 * again in this iteration, before replies come back
+			 * (Tarantool feeds EV_READ the same way). A blocking
+			 * client's single request costs no extra read().
+			 */
+			if (con->state == IPROTO_CONNECTION_ALIVE &&
+			    (n_requests != 1 || con->parse_size != 0))
+				rt_sock_feed(con->sock, RT_READ);
 		}
 	}
 	/* Watch for more only while reading is allowed. */

@@ -127,6 +127,8 @@ struct invariants {
 	struct intmap reserved;
 	/** (conn, buf) -> bytes of requests in flight. */
 	struct intmap in_flight;
+	/** (conn, obuf) -> the last known end seen by the network cord. */
+	struct intmap wend;
 	/** Client cord names, to number them. */
 	char cords[CORDS_MAX][16];
 	int n_cords;
@@ -138,6 +140,7 @@ static const char *const invariant_names[INVARIANT_MAX] = {
 	"push_before_reply",
 	"patch_in_reservation",
 	"ibuf_reserve_idle",
+	"wend_forward",
 };
 
 const char *
@@ -165,6 +168,7 @@ invariants_delete(struct invariants *inv)
 	intmap_destroy(&inv->replied);
 	intmap_destroy(&inv->reserved);
 	intmap_destroy(&inv->in_flight);
+	intmap_destroy(&inv->wend);
 	mem_free(inv);
 }
 
@@ -283,6 +287,19 @@ invariants_feed(struct invariants *inv, const struct trace_event *e)
 			violate(inv, INVARIANT_IBUF_RESERVE_IDLE, e,
 				"an input buffer was reserved in (it may move) "
 				"while requests in it were in flight");
+	} else if (strcmp(ev, "net.reply") == 0 ||
+		   strcmp(ev, "kharon.arrive") == 0 ||
+		   strcmp(ev, "push.arrive") == 0) {
+		uint64_t key = ((uint64_t)field(e, "conn") << 1) |
+			       (uint64_t)(field(e, "wend_buf") & 1);
+		int64_t wend = field(e, "wend");
+		if (wend < intmap_get(&inv->wend, key))
+			violate(inv, INVARIANT_WEND_FORWARD, e,
+				"the known end of output moved backwards");
+		intmap_set(&inv->wend, key, wend);
+	} else if (strcmp(ev, "obuf.reset") == 0) {
+		/* The buffer starts over: its positions start over too. */
+		intmap_set(&inv->wend, key_conn_buf(e), 0);
 	} else if (strcmp(ev, "conn.free") == 0) {
 		/* Connection ids are not reused, but keep the maps small. */
 		intmap_set(&inv->in_flight, ((uint64_t)field(e, "conn") << 1), 0);

@@ -16,7 +16,11 @@
  *                        earlier obuf.reserve of the same connection, buffer
  *                        and sync, not yet patched or rolled back;
  *   ibuf_reserve_idle    an input buffer is never reserved in (so never
- *                        moved) while requests parsed from it are in flight.
+ *                        moved) while requests parsed from it are in flight;
+ *   wend_forward         the end of output a network cord knows only moves
+ *                        forward within an output buffer until TX resets it
+ *                        (net.reply, kharon.arrive, push.arrive), so bytes
+ *                        leave in the order TX wrote them.
  *
  * Feed events in an order that respects causality across cords: a
  * message's cpipe.push before its cmsg.hop, TX's kharon.depart before
@@ -39,6 +43,7 @@ enum invariant {
 	INVARIANT_PUSH_BEFORE_REPLY,
 	INVARIANT_PATCH_IN_RESERVATION,
 	INVARIANT_IBUF_RESERVE_IDLE,
+	INVARIANT_WEND_FORWARD,
 	INVARIANT_MAX,
 };
 

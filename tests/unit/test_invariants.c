@@ -162,3 +162,20 @@ Test(invariants, server_run_obeys_every_rule)
 	invariants_delete(checker);
 	cr_assert_eq(mem_live(), live);
 }
+
+Test(invariants, wend_moves_forward_until_a_reset)
+{
+	struct invariants *inv = invariants_new();
+	FEED(inv, "net.reply", TI("conn", 1), TI("wend_buf", 0), TI("wend", 100));
+	FEED(inv, "kharon.arrive", TI("conn", 1), TI("wend_buf", 0),
+	     TI("wend", 150));
+	FEED(inv, "net.reply", TI("conn", 1), TI("wend_buf", 1), TI("wend", 10));
+	/* obuf 0 is reset by TX, then written from its start again. */
+	FEED(inv, "obuf.reset", TI("conn", 1), TI("buf", 0));
+	FEED(inv, "net.reply", TI("conn", 1), TI("wend_buf", 0), TI("wend", 20));
+	cr_assert_eq(invariants_count(inv, INVARIANT_WEND_FORWARD), 0);
+	FEED(inv, "push.arrive", TI("conn", 1), TI("wend_buf", 0), TI("wend", 5));
+	cr_assert_eq(invariants_finish(inv), 1);
+	cr_assert_eq(invariants_count(inv, INVARIANT_WEND_FORWARD), 1);
+	invariants_delete(inv);
+}
