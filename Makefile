@@ -102,8 +102,9 @@ tsan:
 	@$(MAKE) --no-print-directory FLAVOUR=tsan $(TSAN_SRC:tests/tsan/%.c=build/tsan/tests/tsan/%)
 	@B=build/tsan TSAN_OPTIONS=halt_on_error=1 bash tests/run.sh tsan
 
-bench: $(KHARON)
-	$(KHARON) bench cbus
+# Every benchmark into bench/results.md (figures, never pass/fail).
+bench: deps $(KHARON)
+	@B=$(B) bash bench/run.sh
 
 # Rewrite tests/golden/*.jsonl from the scenarios (review the diff!).
 golden: $(KHARON)

@@ -36,6 +36,10 @@ cli_run(int argc, char **argv);
 int
 cli_bench(int argc, char **argv);
 
+/** The push benchmark: pushes per second to one client (bench_push.c). */
+int
+bench_push(int argc, char **argv);
+
 /** The cbus benchmark: messages between two real cords in batches. */
 int
 bench_cbus(int argc, char **argv);

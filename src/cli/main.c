@@ -19,6 +19,8 @@ static const char usage[] =
 	"  call HOST:PORT FUNCTION [ARGS-as-JSON]  call a procedure; pushes, then the result\n"
 	"  bench cbus [--seconds S] [--batch N]...\n"
 	"                 messages between two real cords, batched\n"
+	"  bench push [--pushes N] [--payload BYTES] [--push-mode M] [--target HOST:PORT]\n"
+	"                 pushes per second to one client (kharon or another server)\n"
 	"  trace dump|export|check FILE [--format jsonl|text|chrome] [--follow] | trace bench\n"
 	"  help           this text\n";
 

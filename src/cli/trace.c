@@ -26,6 +26,7 @@
 #include "base/diag.h"
 #include "base/mem.h"
 #include "cli/cli.h"
+#include "cli/push_client.h"
 #include "iproto/iproto.h"
 #include "proto/greeting.h"
 #include "proto/iproto_constants.h"
@@ -48,116 +49,6 @@ trace_bad_usage(const char *why)
 }
 
 /* ------------------------------------------------------------- bench */
-
-struct bench_client {
-	struct rt *rt;
-	struct rt_cord *cord;
-	struct rt_sock *sock;
-	char addr[64];
-	char out[256];
-	size_t out_len, out_sent;
-	char *in;
-	size_t in_len, in_cap, parsed;
-	uint64_t n_chunks;
-	uint64_t t_start, t_end;
-	atomic_bool is_done;
-};
-
-static void
-bench_finish(struct bench_client *c)
-{
-	c->t_end = rt_now(c->rt);
-	if (c->sock != NULL)
-		rt_sock_close(c->sock, false);
-	c->sock = NULL;
-	atomic_store(&c->is_done, true);
-	rt_cord_stop(c->cord);
-}
-
-/*
- * Count chunks in the complete packets received so far (all input is kept:
- * a few MiB); true at the final reply.
- */
-static bool
-bench_parse(struct bench_client *c)
-{
-	if (c->parsed == 0) {
-		if (c->in_len < GREETING_SIZE)
-			return false;
-		c->parsed = GREETING_SIZE;
-	}
-	while (c->parsed < c->in_len) {
-		const char *p = c->in + c->parsed, *end = c->in + c->in_len;
-		size_t len;
-		if (iproto_frame(p, end, 1 << 30, &len) != IPROTO_FRAME_OK)
-			break;
-		struct iproto_response resp;
-		if (xrow_decode_response(&resp, p + mp_uint_len(*p),
-					 p + len) != 0)
-			return true;
-		c->parsed += len;
-		if (resp.sync == 1 && resp.code == IPROTO_CHUNK)
-			c->n_chunks++;
-		else if (resp.sync == 1)
-			return true;
-	}
-	return false;
-}
-
-static void
-bench_on_io(struct rt_sock *s, int events, void *arg)
-{
-	struct bench_client *c = arg;
-	(void)events;
-	if (c->out_sent < c->out_len) {
-		struct iovec iov = { c->out + c->out_sent,
-				     c->out_len - c->out_sent };
-		ssize_t n = rt_sock_writev(s, &iov, 1);
-		if (n > 0)
-			c->out_sent += (size_t)n;
-	}
-	for (;;) {
-		if (c->in_cap - c->in_len < 65536) {
-			size_t cap = c->in_cap * 2 + 65536 + GREETING_SIZE;
-			char *p = mem_realloc(c->in, cap);
-			if (p == NULL) {
-				bench_finish(c);
-				return;
-			}
-			c->in = p;
-			c->in_cap = cap;
-		}
-		ssize_t n = rt_sock_read(s, c->in + c->in_len, 65536);
-		if (n > 0) {
-			c->in_len += (size_t)n;
-			if (bench_parse(c)) {
-				bench_finish(c);
-				return;
-			}
-			continue;
-		}
-		if (n == 0 || errno != EAGAIN) {
-			bench_finish(c);
-			return;
-		}
-		break;
-	}
-	rt_sock_watch(s, RT_READ | (c->out_sent < c->out_len ? RT_WRITE : 0),
-		      bench_on_io, c);
-}
-
-static void
-bench_start_f(void *arg)
-{
-	struct bench_client *c = arg;
-	c->t_start = rt_now(c->rt);
-	c->sock = rt_connect(c->rt, c->addr, NULL);
-	if (c->sock == NULL) {
-		bench_finish(c);
-		return;
-	}
-	rt_sock_watch(c->sock, RT_READ | RT_WRITE, bench_on_io, c);
-}
 
 /* One run: the server and one client asking for `pushes` pushes. */
 static int
@@ -187,34 +78,21 @@ bench_run(uint64_t pushes, const char *trace_path, double *pushes_per_s,
 			goto err;
 		trace_writer_install(w);
 	}
-	struct bench_client *c = mem_zalloc(sizeof(*c));
-	if (c == NULL)
-		goto err;
-	c->rt = rt;
-	snprintf(c->addr, sizeof(c->addr), "127.0.0.1:%d",
-		 iproto_server_port(server));
-	char args[32];
-	char *a = mp_encode_array(args, 2);
-	a = mp_encode_uint(a, pushes);
-	a = mp_encode_str(a, "x", 1);
-	c->out_len = xrow_encode_call(c->out, sizeof(c->out), 1,
-				      XROW_ENC_NETBOX, "push", 4, args, a);
 	if (iproto_server_start(server) != 0)
-		goto err_free;
-	c->cord = rt_cord_new(rt, "client0");
-	if (c->cord == NULL || rt_cord_start(c->cord, bench_start_f, c) != 0)
-		goto err_free;
-	while (!atomic_load(&c->is_done)) {
+		goto err;
+	char addr[64];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", iproto_server_port(server));
+	struct push_client *c = push_client_start(rt, addr, pushes, 1);
+	if (c == NULL)
+		goto err_stop;
+	while (!push_client_is_done(c)) {
 		struct timespec ts = { 0, 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
 	iproto_server_shutdown(server, 1000ULL * 1000 * 1000);
 	rt_run(rt);
-	*n_chunks = c->n_chunks;
-	*pushes_per_s = (double)c->n_chunks * 1e9 /
-			(double)(c->t_end - c->t_start + 1);
-	mem_free(c->in);
-	mem_free(c);
+	push_client_result(c, pushes_per_s, n_chunks);
+	push_client_delete(c);
 	iproto_server_delete(server);
 	rt_delete(rt);
 	if (w != NULL) {
@@ -222,12 +100,10 @@ bench_run(uint64_t pushes, const char *trace_path, double *pushes_per_s,
 		return trace_writer_close(w, true);
 	}
 	return 0;
-err_free:
-	/* Cords may run: stop everything before freeing. */
+err_stop:
+	/* Cords run: stop everything before freeing. */
 	iproto_server_shutdown(server, 0);
 	rt_run(rt);
-	mem_free(c->in);
-	mem_free(c);
 err:
 	if (w != NULL) {
 		trace_set_sink(NULL, NULL);
