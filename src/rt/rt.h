@@ -355,7 +355,9 @@ ssize_t
 rt_sock_writev(struct rt_sock *s, const struct iovec *iov, int iovcnt);
 
 /**
- * Close: the peer reads what was already written, then end of stream.
+ * Close: the peer reads what was already written, then end of stream —
+ * unless input arrived that was never read: then, as Linux does, the peer
+ * reads what was written and then gets ECONNRESET instead of the end.
  * With `reset`, pending data is dropped and the peer gets ECONNRESET.
  * Frees `s`.
  */

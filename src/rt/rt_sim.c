@@ -703,6 +703,8 @@ struct sim_pipe {
 	uint64_t link_free_at;
 	bool has_fin;
 	uint64_t fin_at;
+	/** The sender closed with unread input: the end reads as a reset. */
+	bool is_fin_reset;
 	bool is_eof;
 	bool has_rst;
 	uint64_t rst_at;
@@ -1132,6 +1134,11 @@ sim_sock_read(struct rt_sock *base, void *buf, size_t size)
 	struct sim_pipe *in = sim_sock_in(s);
 	size_t avail = (size_t)(in->apos - in->rpos);
 	if (avail == 0) {
+		if (in->is_eof && in->is_fin_reset) {
+			s->err = ECONNRESET;
+			errno = ECONNRESET;
+			return -1;
+		}
 		if (in->is_eof)
 			return 0;
 		errno = EAGAIN;
@@ -1227,12 +1234,18 @@ sim_sock_close(struct rt_sock *base, bool reset)
 	if (s->is_connected && s->err == 0) {
 		struct sim_pipe *out = sim_sock_out(s);
 		struct sim_pipe *in = sim_sock_in(s);
-		/* Whatever arrived and was not read is gone with us. */
+		/*
+		 * Whatever arrived and was not read is gone with us — and, as
+		 * Linux does, a close with unread input ends in a reset: the
+		 * peer reads what we wrote, then ECONNRESET instead of EOF.
+		 */
+		bool has_unread = in->apos > in->rpos;
 		sim_pipe_consume(in, (size_t)(in->apos - in->rpos));
 		if (!reset) {
 			uint64_t start = out->link_free_at > sim->now ?
 					 out->link_free_at : sim->now;
 			out->has_fin = true;
+			out->is_fin_reset = has_unread;
 			out->fin_at = start + conn->net.latency_ns;
 		} else {
 			out->head = out->tail = 0;
