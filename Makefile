@@ -5,6 +5,8 @@
 #   make asan       the unit tests under ASan + UBSan (LSan on)
 #   make tsan       the threaded stress tests under TSan
 #   make bench      the benchmarks (figures, not pass/fail)
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each (clang)
+#   make fuzz-smoke replay the fuzz seed corpora only (seconds)
 #   make deps       install the Debian packages the project needs
 #   make clean
 #
@@ -29,6 +31,7 @@ endif
 OPT_default := -O2 -g
 OPT_asan    := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT_tsan    := -O1 -g -fsanitize=thread
+OPT_fuzz    := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT         := $(OPT_$(FLAVOUR))
 
 CPPFLAGS += -D_GNU_SOURCE -Isrc -MMD -MP
@@ -115,5 +118,33 @@ deps:
 
 clean:
 	rm -rf build
+
+# ---- fuzzing: tests/fuzz/README.md -------------------------------------
+# Flavour "fuzz" (OPT_fuzz above): clang, the project compiled with coverage
+# (fuzzer-no-link) and ASan + UBSan; each tests/fuzz/fuzz_*.c links
+# libFuzzer's main.
+FUZZ_CC      ?= $(firstword $(shell command -v clang-14 clang 2>/dev/null))
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/tests/fuzz/%)
+FUZZ_SECONDS ?= 60
+
+.PHONY: fuzz fuzz-build fuzz-smoke
+
+$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS)
+
+fuzz-build:
+	@test -n "$(FUZZ_CC)" || { echo "fuzz: clang not found (make deps)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory FLAVOUR=fuzz CC=$(FUZZ_CC) $(FUZZ_BIN)
+
+# Each target for FUZZ_SECONDS from its seed corpus; new inputs and crash
+# artifacts go to build/fuzz/, never into tests/fuzz/.
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh long
+
+# Replay every seed input once (what tests/suites/fuzz_smoke.sh runs).
+fuzz-smoke: fuzz-build
+	@bash tests/fuzz/run.sh smoke
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
