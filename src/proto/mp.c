@@ -842,10 +842,15 @@ mp_equal(const char **a, const char **b)
 	return true;
 }
 
+/** Maps up to this many pairs compare in any order; bigger ones in order. */
+enum { MP_EQUAL_MAP_ANY_ORDER_MAX = 64 };
+
 /**
  * Maps are equal when they hold the same pairs in any order (a Lua table
- * comes back from Tarantool with its keys in hash order). O(n^2): maps in
- * scenarios are small.
+ * comes back from Tarantool with its keys in hash order): every pair of a
+ * is matched to a pair of b not matched before, so duplicates count too
+ * and the relation stays symmetric. O(n^2) pair comparisons; maps in
+ * scenarios are small, and a map of more than 64 pairs compares in order.
  */
 static bool
 mp_equal_maps(const char **a, const char **b)
@@ -854,6 +859,15 @@ mp_equal_maps(const char **a, const char **b)
 	uint32_t n = mp_decode_map(&pa);
 	if (n != mp_decode_map(&pb))
 		return false;
+	if (n > MP_EQUAL_MAP_ANY_ORDER_MAX) {
+		for (uint32_t k = 0; k < 2 * n; k++)
+			if (!mp_equal(&pa, &pb))
+				return false;
+		*a = pa;
+		*b = pb;
+		return true;
+	}
+	bool used[MP_EQUAL_MAP_ANY_ORDER_MAX] = { false };
 	const char *b_pairs = pb;
 	for (uint32_t i = 0; i < n; i++) {
 		const char *key_a = pa;
@@ -864,9 +878,9 @@ mp_equal_maps(const char **a, const char **b)
 		bool found = false;
 		for (uint32_t j = 0; j < n && !found; j++) {
 			const char *ka = key_a, *kb = q;
-			if (mp_equal(&ka, &kb)) {
+			if (!used[j] && mp_equal(&ka, &kb)) {
 				const char *va = value_a, *vb = kb;
-				found = mp_equal(&va, &vb);
+				found = used[j] = mp_equal(&va, &vb);
 			}
 			mp_next(&q);
 			mp_next(&q);

@@ -254,7 +254,11 @@ quote(char *dst, size_t size, const char *s)
 	dst[n++] = '"';
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (n + 6 >= size) {
+		/*
+		 * Room for the longest step (a 4-byte \xNN escape) plus
+		 * "...", the closing quote and the NUL: 9 bytes.
+		 */
+		if (n + 9 > size) {
 			memcpy(dst + n, "...", 3);
 			n += 3;
 			break;

@@ -481,7 +481,9 @@ batch_walk(struct trace_record_batch *b, const char *p, const char *end,
 			e->t = t;
 			e->cord = batch_str(&strs, cord, cord_len);
 			e->ev = batch_str(&strs, ev, ev_len);
-			e->fields = &b->fields[*n_fields];
+			/* No field in the whole batch: no array to point into. */
+			e->fields = b->fields != NULL ? &b->fields[*n_fields] :
+					NULL;
 			e->n_fields = n_f;
 		}
 		for (int i = 0; i < n_f; i++) {
