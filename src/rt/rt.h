@@ -216,7 +216,9 @@ rt_defer_new(struct rt_cord *cord, rt_cb_f cb, void *arg);
 /**
  * Run the callback once at the end of the current loop iteration of its
  * cord, before the cord waits for events again. Scheduling it again before
- * it ran does nothing. Owner cord only.
+ * it ran does nothing. Several deferred callbacks run last-scheduled first
+ * (libev's pending queue), so one scheduled from a deferred callback runs
+ * right after it; both runtimes keep this order. Owner cord only.
  */
 void
 rt_defer_schedule(struct rt_defer *d);

@@ -17,7 +17,7 @@
  *        │ pop the smallest             scheduling, so equal times keep the
  *        ▼                              order in which they were scheduled
  *   now = time; observer(t, seq, cord, what)
- *   rt_cord_enter(C) ─ callback ─ C's deferred callbacks (FIFO, until none)
+ *   rt_cord_enter(C) ─ callback ─ C's deferred callbacks (LIFO, until none)
  *        ─ rt_cord_enter(NULL)          = one loop iteration of cord C
  *
  * That last step is libev's pending queue in miniature: whatever a callback
@@ -148,7 +148,7 @@ struct sim_cord {
 	struct sim_event start_ev;
 	/** Runs the pending list when it was filled from outside the cord. */
 	struct sim_event defer_ev;
-	/** sim_pending to run at the end of this iteration, FIFO. */
+	/** sim_pending to run at this iteration's end, last scheduled first. */
 	struct rlist pending;
 	/** Events that fired before the cord started. */
 	struct rlist parked;
@@ -385,11 +385,14 @@ sim_iteration_begin(struct sim *sim, struct sim_cord *cord, uint64_t seq,
 static void
 sim_iteration_end(struct sim *sim, struct sim_cord *cord)
 {
-	/* Deferred callbacks, including ones they schedule themselves. */
+	/*
+	 * Deferred callbacks, including ones they schedule themselves —
+	 * last scheduled first, as libev's pending queue runs them (so the
+	 * simulator orders a cpipe flush and a fed socket as real threads do).
+	 */
 	while (!rlist_empty(&cord->pending)) {
-		struct sim_pending *p = rlist_first_entry(&cord->pending,
-							  struct sim_pending,
-							  link);
+		struct sim_pending *p = container_of(cord->pending.prev,
+						     struct sim_pending, link);
 		rlist_del(&p->link);
 		p->is_queued = false;
 		p->run(p);
