@@ -833,8 +833,20 @@ static void
 run_watchdog_start(void *arg)
 {
 	struct run *run = arg;
+	/* 60 s past the latest moment the scenario names (unless told). */
+	uint64_t latest = 0;
+	for (uint32_t i = 0; i < run->s->n_clients; i++) {
+		const struct scenario_client *sc = &run->s->clients[i];
+		uint64_t at = sc->connect_at_ns;
+		for (uint32_t k = 0; k < sc->n_steps; k++)
+			if (sc->steps[k].when == SCENARIO_WHEN_AT &&
+			    sc->connect_at_ns + sc->steps[k].at_ns > at)
+				at = sc->connect_at_ns + sc->steps[k].at_ns;
+		if (at > latest)
+			latest = at;
+	}
 	uint64_t timeout = run->opts->timeout_ns != 0 ? run->opts->timeout_ns :
-			   60ULL * 1000 * 1000 * 1000;
+			   latest + 60ULL * 1000 * 1000 * 1000;
 	rt_timer_start(run->watchdog, timeout);
 	run_client_start(&run->clients[0]);
 }

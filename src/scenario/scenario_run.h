@@ -31,7 +31,10 @@ struct scenario_run_opts {
 	enum scenario_mode mode;
 	/** "host:port": send the clients there, start no server (real mode). */
 	const char *target;
-	/** Give up after this long (virtual ns on the simulator); 0: 60 s. */
+	/**
+	 * Give up after this long (virtual ns on the simulator); 0: 60 s
+	 * past the latest connect_at_ms / at_ms of the scenario.
+	 */
 	uint64_t timeout_ns;
 	/** Where the report goes (NULL: nowhere). */
 	FILE *out;
