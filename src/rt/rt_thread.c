@@ -151,6 +151,8 @@ struct thread_acceptor {
 	struct thread_listener *listener;
 	struct thread_cord *cord;
 	ev_io io;
+	/** Out of descriptors: accepting pauses a while instead of spinning. */
+	ev_timer pause;
 	rt_accept_f cb;
 	void *arg;
 };
@@ -186,15 +188,29 @@ static void
 thread_destroy(struct rt *rt)
 {
 	struct thread_rt *trt = (struct thread_rt *)rt;
+	/*
+	 * Cords nobody ran rt_run for: stop them all, then join them all,
+	 * and only then destroy any loop — a running cord may still ring
+	 * another cord's doorbell.
+	 */
+	struct rlist *item;
+	rlist_foreach(item, &trt->cords) {
+		struct thread_cord *cord =
+			container_of(item, struct thread_cord, in_rt);
+		if (cord->is_started && !cord->is_joined)
+			ev_async_send(cord->loop, &cord->stop);
+	}
+	rlist_foreach(item, &trt->cords) {
+		struct thread_cord *cord =
+			container_of(item, struct thread_cord, in_rt);
+		if (cord->is_started && !cord->is_joined)
+			thread_cord_join(cord);
+	}
 	while (!rlist_empty(&trt->cords)) {
 		struct thread_cord *cord = container_of(
 			rlist_shift(&trt->cords), struct thread_cord, in_rt);
-		/* A started cord nobody ran rt_run for: stop it first. */
-		if (cord->is_started && !cord->is_joined) {
-			ev_async_send(cord->loop, &cord->stop);
-			thread_cord_join(cord);
-		}
 		ev_async_stop(cord->loop, &cord->stop);
+		ev_prepare_stop(cord->loop, &cord->end_of_iteration);
 		ev_loop_destroy(cord->loop);
 		mem_free(cord);
 	}
@@ -797,6 +813,14 @@ thread_listener_port(const struct rt_listener *base)
 }
 
 static void
+thread_acceptor_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	struct thread_acceptor *a = w->data;
+	ev_io_start(loop, &a->io);
+}
+
+static void
 thread_acceptor_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
@@ -815,7 +839,16 @@ thread_acceptor_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			/* EAGAIN, or EMFILE & co: try again next wakeup. */
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			/*
+			 * EMFILE, ENFILE, ENOBUFS, ENOMEM: the connection stays
+			 * in the backlog and the socket stays readable — stop
+			 * watching it for 100 ms rather than spin on it.
+			 */
+			ev_io_stop(a->cord->loop, &a->io);
+			ev_timer_set(&a->pause, 0.1, 0);
+			ev_timer_start(a->cord->loop, &a->pause);
 			return;
 		}
 		thread_sock_set_nodelay(fd);
@@ -861,6 +894,8 @@ thread_listener_add_cord(struct rt_listener *base, struct rt_cord *cord,
 	a->arg = arg;
 	ev_io_init(&a->io, thread_acceptor_cb, l->fd, EV_READ);
 	a->io.data = a;
+	ev_timer_init(&a->pause, thread_acceptor_resume_cb, 0.1, 0);
+	a->pause.data = a;
 	ev_io_start(a->cord->loop, &a->io);
 	pthread_mutex_lock(&l->mutex);
 	rlist_add_tail(&l->acceptors, &a->in_listener);
@@ -889,6 +924,7 @@ thread_listener_remove_cord(struct rt_listener *base, struct rt_cord *cord)
 	if (found == NULL)
 		return;
 	ev_io_stop(found->cord->loop, &found->io);
+	ev_timer_stop(found->cord->loop, &found->pause);
 	mem_free(found);
 }
 
@@ -905,6 +941,7 @@ thread_listener_delete(struct rt_listener *base)
 			rlist_shift(&l->acceptors), struct thread_acceptor,
 			in_listener);
 		ev_io_stop(a->cord->loop, &a->io);
+		ev_timer_stop(a->cord->loop, &a->pause);
 		mem_free(a);
 	}
 	pthread_mutex_destroy(&l->mutex);
