@@ -121,7 +121,7 @@ cli_serve(int argc, char **argv)
 		if (trace != NULL) {
 			trace_set_sink(NULL, NULL);
 			/* A file made for nothing: it ends at once. */
-			trace_writer_close(trace, trace_writer_is_creator(trace));
+			trace_writer_close(trace, true);
 		}
 		return CLI_FAILED;
 	}
@@ -134,7 +134,7 @@ cli_serve(int argc, char **argv)
 		rt_delete(rt);
 		if (trace != NULL) {
 			trace_set_sink(NULL, NULL);
-			trace_writer_close(trace, trace_writer_is_creator(trace));
+			trace_writer_close(trace, true);
 		}
 		return CLI_FAILED;
 	}
@@ -160,7 +160,7 @@ cli_serve(int argc, char **argv)
 	rt_delete(rt);
 	if (trace != NULL) {
 		trace_set_sink(NULL, NULL);
-		if (trace_writer_close(trace, trace_writer_is_creator(trace)) != 0) {
+		if (trace_writer_close(trace, true) != 0) {
 			fprintf(stderr, "kharon serve: trace: %s\n",
 				diag_msg());
 			return CLI_FAILED;

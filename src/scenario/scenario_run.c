@@ -886,8 +886,7 @@ scenario_run(const struct scenario *s, const struct scenario_run_opts *opts,
 	result->duration_ns = rt_now(run.rt) - run.started;
 	trace_set_sink(NULL, NULL);
 	trace_set_idle_hook(NULL);
-	if (run.writer != NULL && trace_writer_close(run.writer,
-						    trace_writer_is_creator(run.writer)) != 0 &&
+	if (run.writer != NULL && trace_writer_close(run.writer, true) != 0 &&
 	    opts->out != NULL)
 		fprintf(opts->out, "trace: %s\n", diag_msg());
 	run.writer = NULL;

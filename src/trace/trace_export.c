@@ -6,10 +6,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/diag.h"
+#include "base/intmap.h"
 #include "base/mem.h"
 #include "trace/trace_file.h"
 
@@ -17,11 +19,13 @@ enum { EXPORT_NAME_MAX = 64 };
 
 /** A cord seen in the trace: its chrome tid is its index + 1. */
 struct export_cord {
-	char name[EXPORT_NAME_MAX];
+	/** The whole name (owned): a cut one would never match again. */
+	char *name;
 };
 
 /** A cbus message by id (chrome). */
 struct export_msg {
+	uint32_t id;
 	/** The flow of its last cpipe.push, not yet delivered (0: none). */
 	uint64_t flow;
 	/** Where that push went (a cord name), to close it if undelivered. */
@@ -37,8 +41,13 @@ struct trace_export {
 	uint64_t last_t;
 	struct export_cord *cords;
 	int n_cords, cap_cords;
+	/** Cord name hash (+ probe) -> index in `cords`. */
+	struct intmap cord_index;
+	/** Messages in order of first sight; as many as the file names. */
 	struct export_msg *msgs;
-	uint32_t cap_msgs;
+	uint32_t n_msgs, cap_msgs;
+	/** Message id -> index in `msgs`. */
+	struct intmap msg_index;
 	uint64_t next_flow;
 };
 
@@ -74,22 +83,73 @@ trace_export_new(FILE *out, enum trace_format format)
 void
 trace_export_delete(struct trace_export *x)
 {
+	for (int i = 0; i < x->n_cords; i++)
+		mem_free(x->cords[i].name);
 	mem_free(x->cords);
+	intmap_destroy(&x->cord_index);
 	mem_free(x->msgs);
+	intmap_destroy(&x->msg_index);
 	mem_free(x);
 }
 
+/*
+ * The length of the valid UTF-8 sequence at `p` (1..4), or 0 when the bytes
+ * there are not one (a stray continuation byte, a truncated sequence, an
+ * overlong form, a surrogate, past U+10FFFF). `p` is NUL-terminated.
+ */
+static int
+utf8_valid_len(const unsigned char *p)
+{
+	unsigned char c = p[0];
+	if (c < 0x80)
+		return 1;
+	int n;
+	uint32_t min, cp;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2, min = 0x80, cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3, min = 0x800, cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4, min = 0x10000, cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	for (int i = 1; i < n; i++) {
+		/* A NUL (the end) fails this test too. */
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string. Bytes that are not valid UTF-8 (a trace file holds
+ * whatever its writer was given) become U+FFFD, one per bad byte, so the
+ * output is always valid JSON.
+ */
 static void
 json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p != 0) {
+		int n = utf8_valid_len(p);
+		if (n == 0) {
+			fputs("\\ufffd", out);
+			p++;
+		} else if (n > 1) {
+			fwrite(p, 1, (size_t)n, out);
+			p += n;
+		} else if (*p == '"' || *p == '\\') {
+			fprintf(out, "\\%c", *p++);
+		} else if (*p < 0x20) {
+			fprintf(out, "\\u%04x", *p++);
+		} else {
+			fputc(*p++, out);
+		}
 	}
 	fputc('"', out);
 }
@@ -166,13 +226,19 @@ chrome_ts(FILE *out, uint64_t t)
 	fprintf(out, "\"ts\":%" PRIu64 ".%03" PRIu64, t / 1000, t % 1000);
 }
 
-/* The chrome tid of a cord, announcing it on first sight; -1 on OOM. */
+/*
+ * The chrome tid of a cord, announcing it on first sight; -1 on OOM.
+ * Found by the hash of its name: key h, then h + 1, ... on a collision.
+ */
 static int
 chrome_tid(struct trace_export *x, const char *cord)
 {
-	for (int i = 0; i < x->n_cords; i++) {
-		if (strcmp(x->cords[i].name, cord) == 0)
-			return i + 1;
+	uint64_t key = intmap_hash_str(cord);
+	struct intmap_slot *slot;
+	while ((slot = intmap_find(&x->cord_index, key, false)) != NULL) {
+		if (strcmp(x->cords[slot->value].name, cord) == 0)
+			return (int)slot->value + 1;
+		key++;
 	}
 	if (x->n_cords == x->cap_cords) {
 		int cap = x->cap_cords == 0 ? 8 : x->cap_cords * 2;
@@ -185,8 +251,20 @@ chrome_tid(struct trace_export *x, const char *cord)
 		x->cords = p;
 		x->cap_cords = cap;
 	}
-	struct export_cord *c = &x->cords[x->n_cords++];
-	snprintf(c->name, sizeof(c->name), "%s", cord);
+	size_t len = strlen(cord);
+	char *name = mem_alloc(len + 1);
+	if (name == NULL) {
+		diag_set_oom(len + 1, "trace export cord name");
+		return -1;
+	}
+	memcpy(name, cord, len + 1);
+	slot = intmap_find(&x->cord_index, key, true);
+	if (slot == NULL) {
+		mem_free(name);
+		return -1;
+	}
+	slot->value = x->n_cords;
+	x->cords[x->n_cords++].name = name;
 	int tid = x->n_cords;
 	chrome_begin(x);
 	fprintf(x->out, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,"
@@ -199,14 +277,20 @@ chrome_tid(struct trace_export *x, const char *cord)
 	return tid;
 }
 
-/* The state of message `id` (grown on demand); NULL on OOM. */
+/*
+ * The state of message `id`, made on first sight; NULL on OOM. Memory
+ * grows with the number of distinct ids, never with their values (a
+ * damaged file may say msg=60000000). The pointer is valid until the next
+ * call.
+ */
 static struct export_msg *
 chrome_msg(struct trace_export *x, uint32_t id)
 {
-	if (id >= x->cap_msgs) {
-		uint32_t cap = x->cap_msgs == 0 ? 256 : x->cap_msgs;
-		while (cap <= id)
-			cap *= 2;
+	struct intmap_slot *slot = intmap_find(&x->msg_index, id, false);
+	if (slot != NULL)
+		return &x->msgs[slot->value];
+	if (x->n_msgs == x->cap_msgs) {
+		uint32_t cap = x->cap_msgs == 0 ? 64 : x->cap_msgs * 2;
 		void *p = mem_realloc(x->msgs, (size_t)cap * sizeof(*x->msgs));
 		if (p == NULL) {
 			diag_set_oom((size_t)cap * sizeof(*x->msgs),
@@ -214,11 +298,16 @@ chrome_msg(struct trace_export *x, uint32_t id)
 			return NULL;
 		}
 		x->msgs = p;
-		memset(x->msgs + x->cap_msgs, 0,
-		       (size_t)(cap - x->cap_msgs) * sizeof(*x->msgs));
 		x->cap_msgs = cap;
 	}
-	return &x->msgs[id];
+	slot = intmap_find(&x->msg_index, id, true);
+	if (slot == NULL)
+		return NULL;
+	slot->value = x->n_msgs;
+	struct export_msg *m = &x->msgs[x->n_msgs++];
+	memset(m, 0, sizeof(*m));
+	m->id = id;
+	return m;
 }
 
 /* A zero-length slice; flow: 0 none, else bind it as out (1) or in (0). */
@@ -394,19 +483,34 @@ trace_export_event(struct trace_export *x, const struct trace_event *e)
 	return export_check_io(x);
 }
 
+static int
+export_msg_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct export_msg *)a)->id;
+	uint32_t y = ((const struct export_msg *)b)->id;
+	return x < y ? -1 : x > y;
+}
+
 int
 trace_export_finish(struct trace_export *x)
 {
 	if (x->format == TRACE_FORMAT_CHROME) {
-		for (uint32_t id = 0; id < x->cap_msgs; id++) {
-			struct export_msg *m = &x->msgs[id];
+		/* Closed in id order, as they always were. */
+		if (x->n_msgs > 1)
+			qsort(x->msgs, x->n_msgs, sizeof(*x->msgs),
+			      export_msg_cmp);
+		intmap_destroy(&x->msg_index);
+		for (uint32_t i = 0; i < x->n_msgs; i++) {
+			struct export_msg *m = &x->msgs[i];
 			if (m->flow != 0 && chrome_undelivered(x, m, x->last_t))
 				return -1;
 			if (m->is_open) {
-				chrome_async(x, m->tid, x->last_t, id, false);
+				chrome_async(x, m->tid, x->last_t, m->id,
+					     false);
 				m->is_open = false;
 			}
 		}
+		x->n_msgs = 0;
 		fputs("\n]}\n", x->out);
 	}
 	fflush(x->out);
@@ -428,20 +532,10 @@ trace_export_file(const char *path, FILE *out, enum trace_format format,
 	}
 	int rc = 0;
 	bool has_meta = false;
-	uint64_t off = trace_reader_offset(r);
 	for (;;) {
 		struct trace_event e;
 		int got = trace_reader_next(r, &e);
-		uint64_t now = trace_reader_offset(r);
-		if (now != off) {
-			/*
-			 * One record per advance; the first advance also took
-			 * the header unless it stopped right after it.
-			 */
-			stats->n_records += off == 0 && got != TRACE_READ_AGAIN
-					    ? 2 : 1;
-			off = now;
-		}
+		stats->n_records = trace_reader_n_records(r);
 		if (x != NULL && !has_meta && trace_reader_meta(r) != NULL) {
 			has_meta = true;
 			if (trace_export_meta(x, trace_reader_meta(r)) != 0) {

@@ -18,6 +18,11 @@
  * the trace ends gets a closing "cmsg.undelivered" slice on the receiving
  * cord, so every flow start has its end. ibuf events (wpos - rpos) and
  * events carrying conn + buf + end (obuf ends) also feed counters.
+ * Messages and cords are looked up by hash (base/intmap.h): memory follows
+ * how many of them the file names, never the value of an id.
+ *
+ * JSON (jsonl, chrome): a byte of a string that is not part of valid UTF-8
+ * is written as \ufffd, so the output is valid JSON whatever the file holds.
  *
  * Lesson: lessons/en/00-scenarios.md; reference of every event: docs/trace.md.
  */
@@ -62,7 +67,8 @@ trace_export_meta(struct trace_export *x, const struct trace_meta *m);
 
 /**
  * Write one event. Returns 0 or -1 (OOM, write error; diag set).
- * Cost: O(fields); chrome: amortized O(1) more per message id.
+ * Cost: O(fields); chrome: expected O(1) more (hash lookups of the cord
+ * and the message id).
  */
 int
 trace_export_event(struct trace_export *x, const struct trace_event *e);
@@ -79,6 +85,7 @@ trace_export_delete(struct trace_export *x);
 
 /** What trace_export_file() saw. */
 struct trace_export_stats {
+	/** Records read whole (trace_reader_n_records). */
 	uint64_t n_records;
 	uint64_t n_events;
 	bool has_end;

@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -55,6 +57,10 @@ struct trace_reader {
 	char *path;
 	/** The last good offset: the next record starts here. */
 	uint64_t off;
+	/** Records fully read (the header's META included). */
+	uint64_t n_records;
+	/** The file's size at the last look: it may only grow. */
+	uint64_t size;
 	/** A window of the file: bytes [buf_off, buf_off + buf_len). */
 	char *buf;
 	size_t buf_cap;
@@ -122,6 +128,12 @@ trace_reader_offset(const struct trace_reader *r)
 	return r->off;
 }
 
+uint64_t
+trace_reader_n_records(const struct trace_reader *r)
+{
+	return r->n_records;
+}
+
 /* The file's real size, or -1 (diag set). */
 static int
 reader_size(struct trace_reader *r, uint64_t *size)
@@ -160,6 +172,8 @@ reader_break(struct trace_reader *r)
 	r->error = *diag_last();
 	r->batch.n_events = 0;
 	r->next_event = 0;
+	/* Its bytes may no longer be the file's: never serve them again. */
+	r->buf_len = 0;
 	return TRACE_READ_ERROR;
 }
 
@@ -294,37 +308,45 @@ reader_record(struct trace_reader *r, uint64_t end, const char **payload,
 	return TRACE_READ_EVENT;
 }
 
-/* The end the reader may read up to, checking for truncation. */
+/*
+ * The end the reader may read up to. The file may only grow: one that
+ * shrank was cut or rewritten in place, and one whose path now names
+ * another inode was replaced (a new run renames its fresh file over the
+ * old one). Both are reported, sticky, and the cached window is dropped so
+ * that no byte of the old file is served as the new one's (tail -F).
+ */
 static int
 reader_end(struct trace_reader *r, uint64_t *end)
 {
-	uint64_t size;
-	if (reader_size(r, &size) != 0)
+	struct stat by_fd, by_path;
+	if (fstat(r->fd, &by_fd) != 0) {
+		sys_error("cannot stat", r->path);
 		return reader_fail(r);
-	if (size < r->off) {
-		diag_set(DIAG_ER_UNKNOWN, "TraceError",
-			 "trace file %s: truncated to %" PRIu64
-			 " bytes, below the read offset %" PRIu64,
-			 r->path, size, r->off);
+	}
+	uint64_t size = (uint64_t)by_fd.st_size;
+	if (size < r->size) {
+		if (size < r->off)
+			diag_set(DIAG_ER_UNKNOWN, "TraceError",
+				 "trace file %s: truncated to %" PRIu64
+				 " bytes, below the read offset %" PRIu64,
+				 r->path, size, r->off);
+		else
+			diag_set(DIAG_ER_UNKNOWN, "TraceError",
+				 "trace file %s: truncated from %" PRIu64
+				 " to %" PRIu64 " bytes (rewritten in place)",
+				 r->path, r->size, size);
 		return reader_break(r);
 	}
-	*end = r->is_paused && r->limit < size ? r->limit : size;
-	return 0;
-}
-
-/* Nothing new: report a path that now names another file (tail -F). */
-static int
-reader_idle(struct trace_reader *r)
-{
-	struct stat by_fd, by_path;
-	if (fstat(r->fd, &by_fd) != 0 || stat(r->path, &by_path) != 0)
-		return TRACE_READ_AGAIN;
-	if (by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev) {
+	r->size = size;
+	/* A path that no longer exists is not a replacement: keep reading. */
+	if (stat(r->path, &by_path) == 0 &&
+	    (by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev)) {
 		diag_set(DIAG_ER_UNKNOWN, "TraceError",
 			 "trace file %s: replaced by another file", r->path);
 		return reader_break(r);
 	}
-	return TRACE_READ_AGAIN;
+	*end = r->is_paused && r->limit < size ? r->limit : size;
+	return 0;
 }
 
 static int
@@ -356,8 +378,12 @@ reader_header(struct trace_reader *r, uint64_t end)
 	const char *payload;
 	uint32_t len;
 	rc = reader_record(r, end, &payload, &len);
-	if (rc != TRACE_READ_EVENT)
+	if (rc != TRACE_READ_EVENT) {
+		/* No record read yet: the offset says so. */
+		if (!r->is_broken)
+			r->off = 0;
 		return rc;
+	}
 	enum trace_record_type type;
 	const char *rest;
 	if (trace_record_type(payload, payload + len, &type, &rest) != 0 ||
@@ -369,6 +395,7 @@ reader_header(struct trace_reader *r, uint64_t end)
 	if (r->meta == NULL)
 		return reader_corrupt(r, r->off, diag_msg());
 	r->off += TRACE_RECORD_FRAME + len;
+	r->n_records++;
 	return TRACE_READ_EVENT;
 }
 
@@ -398,14 +425,12 @@ trace_reader_next(struct trace_reader *r, struct trace_event *out)
 	if (r->meta == NULL) {
 		int rc = reader_header(r, end);
 		if (rc != TRACE_READ_EVENT)
-			return rc == TRACE_READ_AGAIN ? reader_idle(r) : rc;
+			return rc;
 	}
 	for (;;) {
 		const char *payload;
 		uint32_t len;
 		int rc = reader_record(r, end, &payload, &len);
-		if (rc == TRACE_READ_AGAIN)
-			return reader_idle(r);
 		if (rc != TRACE_READ_EVENT)
 			return rc;
 		enum trace_record_type type;
@@ -417,6 +442,7 @@ trace_reader_next(struct trace_reader *r, struct trace_event *out)
 			if (rest != payload + len)
 				return reader_corrupt(r, r->off, "bad END");
 			r->off += TRACE_RECORD_FRAME + len;
+			r->n_records++;
 			r->is_end = true;
 			return trace_reader_next(r, out);
 		}
@@ -429,6 +455,7 @@ trace_reader_next(struct trace_reader *r, struct trace_event *out)
 			return reader_corrupt(r, r->off, diag_msg());
 		}
 		r->off += TRACE_RECORD_FRAME + len;
+		r->n_records++;
 		r->next_event = 0;
 		if (r->batch.n_events > 0) {
 			*out = r->batch.events[r->next_event++];
@@ -464,8 +491,6 @@ enum {
 };
 
 struct trace_writer {
-	/** This writer created the file (it alone should end it). */
-	bool is_creator;
 	/** Tells a stale thread-local cache from this writer. */
 	uint64_t gen;
 	/** Every cord batch ever made; reused once released. */
@@ -475,7 +500,10 @@ struct trace_writer {
 	/** Time of the first event in the writer's batch. */
 	uint64_t first_t;
 	int fd;
+	/** FILE.lock: exclusive around every append, open and close. */
 	int lock_fd;
+	/** FILE.writers: shared for the writer's whole life. */
+	int writers_fd;
 	char *path;
 	atomic_flag mutex;
 	/** The EVENTS record being filled. */
@@ -535,10 +563,8 @@ writer_lock(struct trace_writer *w, int op)
  * back to where it was. The split hook applies here.
  */
 static int
-writer_append(struct trace_writer *w, const struct trace_record_buf *b)
+writer_append_locked(struct trace_writer *w, const struct trace_record_buf *b)
 {
-	if (writer_lock(w, LOCK_EX) != 0)
-		return -1;
 	int rc = 0;
 	off_t start = lseek(w->fd, 0, SEEK_END);
 	size_t first = b->used;
@@ -558,6 +584,15 @@ writer_append(struct trace_writer *w, const struct trace_record_buf *b)
 			/* Keep the write error: it is the cause. */
 		}
 	}
+	return rc;
+}
+
+static int
+writer_append(struct trace_writer *w, const struct trace_record_buf *b)
+{
+	if (writer_lock(w, LOCK_EX) != 0)
+		return -1;
+	int rc = writer_append_locked(w, b);
 	writer_lock(w, LOCK_UN);
 	return rc;
 }
@@ -576,10 +611,14 @@ writer_flush_locked(struct trace_writer *w)
 	return rc;
 }
 
-/* Create the header if the file is empty, else check it. Under the lock. */
-/** Write the file's header (magic, version, META record) into an empty file. */
+/*
+ * Write the file's header (magic, version, META record) to `fd`, an empty
+ * file, in one write() (a reader never sees magic alone for long).
+ * On failure the file is cut back to empty.
+ */
 static int
-writer_create_header(struct trace_writer *w, const struct trace_meta *meta)
+writer_write_header(struct trace_writer *w, int fd,
+		    const struct trace_meta *meta)
 {
 	static const char *const no_cords[1] = {NULL};
 	const struct trace_meta defaults = {
@@ -590,53 +629,99 @@ writer_create_header(struct trace_writer *w, const struct trace_meta *meta)
 	struct trace_record_buf b;
 	trace_record_buf_create(&b);
 	int rc = -1;
-	if (trace_record_begin(&b, TRACE_RECORD_META) == 0 &&
-	    trace_record_add_meta(&b, meta != NULL ? meta :
-				  &defaults) == 0 &&
-	    trace_record_finish(&b) == 0) {
-		char prefix[TRACE_FILE_PREFIX];
-		memcpy(prefix, trace_file_magic, 8);
-		trace_record_store_u32(prefix + 8, TRACE_FILE_VERSION);
-		/* One write: a reader never sees magic alone for long. */
-		char *all = mem_alloc(sizeof(prefix) + b.used);
-		if (all == NULL) {
-			diag_set_oom(sizeof(prefix) + b.used,
-				     "trace header");
-		} else {
-			memcpy(all, prefix, sizeof(prefix));
-			memcpy(all + sizeof(prefix), b.data, b.used);
-			rc = write_all(w->fd, all,
-				       sizeof(prefix) + b.used);
-			w->is_creator = rc == 0;
-			if (rc != 0) {
-				sys_error("cannot write", w->path);
-				if (ftruncate(w->fd, 0) != 0) {
-					/* Keep the write error. */
-				}
-			}
-			mem_free(all);
+	if (trace_record_begin(&b, TRACE_RECORD_META) != 0 ||
+	    trace_record_add_meta(&b, meta != NULL ? meta : &defaults) != 0 ||
+	    trace_record_finish(&b) != 0)
+		goto out;
+	char *all = mem_alloc(TRACE_FILE_PREFIX + b.used);
+	if (all == NULL) {
+		diag_set_oom(TRACE_FILE_PREFIX + b.used, "trace header");
+		goto out;
+	}
+	memcpy(all, trace_file_magic, 8);
+	trace_record_store_u32(all + 8, TRACE_FILE_VERSION);
+	memcpy(all + TRACE_FILE_PREFIX, b.data, b.used);
+	rc = write_all(fd, all, TRACE_FILE_PREFIX + b.used);
+	if (rc != 0) {
+		sys_error("cannot write", w->path);
+		if (ftruncate(fd, 0) != 0) {
+			/* Keep the write error. */
 		}
 	}
+	mem_free(all);
+out:
 	trace_record_buf_destroy(&b);
 	return rc;
 }
 
-/** Whether the trace at `w->path` is complete (ends with END). */
-static bool
-writer_file_is_ended(struct trace_writer *w)
+/*
+ * Start the file afresh without touching the old one: the new header goes
+ * to a temporary file in the same directory, renamed over `path` (a new
+ * inode: a reader still following the old file sees it replaced, never
+ * rewritten under its feet). The writer keeps the new descriptor.
+ * Under FILE.lock.
+ */
+static int
+writer_replace(struct trace_writer *w, const struct trace_meta *meta,
+	       mode_t mode)
 {
-	struct trace_reader *r = trace_reader_new(w->path);
-	if (r == NULL)
-		return false;
-	struct trace_event e;
-	int rc;
-	while ((rc = trace_reader_next(r, &e)) == 1)
-		;
-	trace_reader_delete(r);
-	diag_clear();
-	return rc == 2;
+	char *tmp = path_dup(w->path, ".new-XXXXXX");
+	if (tmp == NULL)
+		return -1;
+	int fd = mkostemp(tmp, O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		sys_error("cannot create a temporary file for", w->path);
+		goto err_free;
+	}
+	if (fchmod(fd, mode & 07777) != 0) {
+		sys_error("cannot chmod", tmp);
+		goto err_unlink;
+	}
+	if (writer_write_header(w, fd, meta) != 0)
+		goto err_unlink;
+	if (rename(tmp, w->path) != 0) {
+		sys_error("cannot rename a fresh trace over", w->path);
+		goto err_unlink;
+	}
+	mem_free(tmp);
+	close(w->fd);
+	w->fd = fd;
+	return 0;
+err_unlink:
+	unlink(tmp);
+	close(fd);
+err_free:
+	mem_free(tmp);
+	return -1;
 }
 
+/*
+ * Whether another writer is alive: it holds FILE.writers shared. When none
+ * is, this writer now holds it exclusive (downgraded by the caller).
+ */
+static int
+writer_others_alive(struct trace_writer *w, bool *is_alive)
+{
+	while (flock(w->writers_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK) {
+			*is_alive = true;
+			return 0;
+		}
+		if (errno != EINTR) {
+			sys_error("cannot lock the writers of", w->path);
+			return -1;
+		}
+	}
+	*is_alive = false;
+	return 0;
+}
+
+/*
+ * Make `w->fd` a file to append to: a missing or empty one gets a header;
+ * a trace no writer is alive for — ended, or left without END by a crash —
+ * is started afresh; one that other writers are appending to is checked
+ * and joined. Under FILE.lock, before taking FILE.writers shared.
+ */
 static int
 writer_init_file(struct trace_writer *w, const struct trace_meta *meta)
 {
@@ -646,28 +731,43 @@ writer_init_file(struct trace_writer *w, const struct trace_meta *meta)
 		return -1;
 	}
 	if (st.st_size == 0)
-		return writer_create_header(w, meta);
-	/*
-	 * A finished trace (it ends with END) cannot be appended to: a new
-	 * run starts it afresh. A trace still being written (another
-	 * process's) is appended to.
-	 */
-	if (writer_file_is_ended(w)) {
-		if (ftruncate(w->fd, 0) != 0) {
-			sys_error("cannot truncate", w->path);
-			return -1;
-		}
-		return writer_create_header(w, meta);
-	}
+		return writer_write_header(w, w->fd, meta);
 	struct trace_reader *r = trace_reader_new(w->path);
 	if (r == NULL)
 		return -1;
-	int rc = reader_header(r, (uint64_t)st.st_size);
+	/* Never replace what is not a trace: check magic and version. */
+	uint64_t have = (uint64_t)st.st_size;
+	int rc = reader_header(r, have < TRACE_FILE_PREFIX ?
+			       have : TRACE_FILE_PREFIX);
+	bool is_alive = false;
+	if (rc == TRACE_READ_ERROR || writer_others_alive(w, &is_alive) != 0)
+		goto out;
+	if (!is_alive) {
+		rc = writer_replace(w, meta, st.st_mode) == 0 ?
+		     TRACE_READ_EVENT : TRACE_READ_ERROR;
+		goto out;
+	}
+	/* Writers are alive: the file is theirs, its header must be whole. */
+	rc = reader_header(r, have);
 	if (rc == TRACE_READ_AGAIN)
 		diag_set(DIAG_ER_UNKNOWN, "TraceError",
 			 "trace file %s: torn header", w->path);
+out:
 	trace_reader_delete(r);
 	return rc == TRACE_READ_EVENT ? 0 : -1;
+}
+
+static int
+open_lock_file(const char *path, const char *suffix)
+{
+	char *lock_path = path_dup(path, suffix);
+	if (lock_path == NULL)
+		return -1;
+	int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		sys_error("cannot open", lock_path);
+	mem_free(lock_path);
+	return fd;
 }
 
 struct trace_writer *
@@ -681,36 +781,48 @@ trace_writer_new(const char *path, const struct trace_meta *meta)
 	w->flush_size = TRACE_WRITER_FLUSH_SIZE;
 	w->gen = atomic_fetch_add(&trace_writer_gen, 1) + 1;
 	trace_record_buf_create(&w->batch);
+	atomic_flag_clear(&w->mutex);
 	w->path = path_dup(path, "");
 	if (w->path == NULL)
 		goto err_free;
-	char *lock_path = path_dup(path, ".lock");
-	if (lock_path == NULL)
+	if (trace_record_begin(&w->batch, TRACE_RECORD_EVENTS) != 0)
 		goto err_free_path;
-	w->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (w->lock_fd < 0)
-		sys_error("cannot open", lock_path);
-	mem_free(lock_path);
+	w->events_start = w->batch.used;
+	w->lock_fd = open_lock_file(path, ".lock");
 	if (w->lock_fd < 0)
 		goto err_free_path;
+	w->writers_fd = open_lock_file(path, ".writers");
+	if (w->writers_fd < 0)
+		goto err_close_lock;
+	/*
+	 * Open, decide and join under FILE.lock: no other writer opens or
+	 * closes meanwhile, so "no writer alive" stays true until this one
+	 * holds FILE.writers shared.
+	 */
+	if (writer_lock(w, LOCK_EX) != 0)
+		goto err_close_writers;
 	w->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
 		sys_error("cannot open", path);
-		goto err_close_lock;
+		goto err_unlock;
 	}
-	if (trace_record_begin(&w->batch, TRACE_RECORD_EVENTS) != 0)
+	if (writer_init_file(w, meta) != 0)
 		goto err_close_fd;
-	w->events_start = w->batch.used;
-	atomic_flag_clear(&w->mutex);
-	if (writer_lock(w, LOCK_EX) != 0)
-		goto err_close_fd;
-	int rc = writer_init_file(w, meta);
+	/* Shared (a downgrade if the check above took it exclusive). */
+	while (flock(w->writers_fd, LOCK_SH) != 0) {
+		if (errno != EINTR) {
+			sys_error("cannot lock the writers of", path);
+			goto err_close_fd;
+		}
+	}
 	writer_lock(w, LOCK_UN);
-	if (rc != 0)
-		goto err_close_fd;
 	return w;
 err_close_fd:
 	close(w->fd);
+err_unlock:
+	writer_lock(w, LOCK_UN);
+err_close_writers:
+	close(w->writers_fd);
 err_close_lock:
 	close(w->lock_fd);
 err_free_path:
@@ -719,12 +831,6 @@ err_free:
 	trace_record_buf_destroy(&w->batch);
 	mem_free(w);
 	return NULL;
-}
-
-bool
-trace_writer_is_creator(const struct trace_writer *w)
-{
-	return w->is_creator;
 }
 
 int
@@ -933,6 +1039,39 @@ trace_writer_split_next(struct trace_writer *w, void (*between)(void *arg),
 	writer_mutex_unlock(w);
 }
 
+/*
+ * Leave the file: append END when asked to and this is the last writer
+ * alive (FILE.writers can be taken exclusive), then drop FILE.writers —
+ * all under FILE.lock, so two writers closing at once cannot both see the
+ * other alive and leave the file without END: the second one to get here
+ * finds the first gone.
+ */
+static int
+writer_leave(struct trace_writer *w, bool end)
+{
+	int rc = 0;
+	if (end && (rc = writer_lock(w, LOCK_EX)) == 0) {
+		bool is_alive = true;
+		rc = writer_others_alive(w, &is_alive);
+		if (rc == 0 && !is_alive) {
+			struct trace_record_buf b;
+			trace_record_buf_create(&b);
+			rc = trace_record_begin(&b, TRACE_RECORD_END);
+			if (rc == 0)
+				rc = trace_record_finish(&b);
+			if (rc == 0)
+				rc = writer_append_locked(w, &b);
+			trace_record_buf_destroy(&b);
+		}
+		/* Closing releases the shared (or exclusive) lock. */
+		close(w->writers_fd);
+		writer_lock(w, LOCK_UN);
+	} else {
+		close(w->writers_fd);
+	}
+	return rc;
+}
+
 int
 trace_writer_close(struct trace_writer *w, bool end)
 {
@@ -942,16 +1081,9 @@ trace_writer_close(struct trace_writer *w, bool end)
 	     b = b->next)
 		writer_merge_locked(w, b);
 	int rc = writer_flush_locked(w);
-	if (rc == 0 && end) {
-		struct trace_record_buf b;
-		trace_record_buf_create(&b);
-		rc = trace_record_begin(&b, TRACE_RECORD_END);
-		if (rc == 0)
-			rc = trace_record_finish(&b);
-		if (rc == 0)
-			rc = writer_append(w, &b);
-		trace_record_buf_destroy(&b);
-	}
+	int leave_rc = writer_leave(w, end && rc == 0);
+	if (rc == 0)
+		rc = leave_rc;
 	if (rc == 0 && w->has_error) {
 		*diag_last() = w->error;
 		rc = -1;

@@ -29,6 +29,25 @@
  * half of a write (research/reliability-anchors.md §3.2 rule 4), which they
  * treat as "not written yet" and read again later.
  *
+ * Who ends the file, who starts it afresh: every writer holds a SHARED
+ * flock on FILE.writers from open to close (the kernel drops it when the
+ * process dies, even by SIGKILL), so "can I take it EXCLUSIVE without
+ * waiting?" means "am I the only writer alive?":
+ *
+ *   open  (under FILE.lock): file missing or empty   -> write the header
+ *                            trace, EX on .writers ok -> nobody alive: an
+ *                                ended or dead (crashed) run; start afresh
+ *                            trace, EX refused       -> join: append
+ *                            then hold .writers SHARED
+ *   close (under FILE.lock): EX on .writers ok       -> last one: write END
+ *                            then drop .writers
+ *
+ * Both decisions are taken under FILE.lock, so two writers closing at once
+ * cannot both see the other alive: the second finds the first gone.
+ * Starting afresh never rewrites the old file: the new header is written
+ * to FILE.new-XXXXXX and renamed over FILE (a new inode), so a reader still
+ * following the old run sees "replaced", never a mix of both.
+ *
  * Reader rules (the LevelDB log reader's, §3.2):
  *  - a short tail (header or payload past the end) is "not yet", never an
  *    error; a tail of zero bytes is not a record;
@@ -38,10 +57,15 @@
  *    record that ends exactly at the end of the file is taken as still being
  *    written until more bytes arrive;
  *  - after END nothing may follow; bytes after it are an error;
- *  - the file shrinking below the reader's offset, or the path naming a new
- *    file, is reported (the caller reopens, like `tail -F`).
- * Known limit: a corrupted length that points past the end of the file
- * looks like a torn tail and is waited on, not reported.
+ *  - the file shrinking (any shrink: it only grows when written by the
+ *    rules), or the path naming another file (a new run replaced it), is
+ *    reported, sticky, and the cached bytes are dropped: no event of the
+ *    old file is returned after that (the caller reopens, like `tail -F`).
+ *    Events of a record decoded before are still handed out.
+ * Known limits: a corrupted length that points past the end of the file
+ * looks like a torn tail and is waited on, not reported; a file rewritten
+ * in place that grows past its old size between two looks is not noticed
+ * (kharon's writers never rewrite in place).
  *
  * Lesson: lessons/en/00-scenarios.md.
  */
@@ -70,28 +94,21 @@ extern const char trace_file_magic[8];
 struct trace_writer;
 
 /**
- * Open `path` for appending events. A missing or empty file is created
- * with the header made from `meta` (NULL: empty scenario, seed 0, mode
- * "real", created_by "kharon"); so is a finished one (it ends with END:
- * nothing may follow, so a new run replaces it). Any other existing file
- * must start with a valid header (its meta is kept; `meta` is then
- * ignored) and is appended to: another process is still writing it.
- * Also creates `path`.lock. Returns the writer or NULL (I/O error, not a
- * trace file, torn header, OOM; diag set).
+ * Open `path` for appending events. A missing or empty file gets the
+ * header made from `meta` (NULL: empty scenario, seed 0, mode "real",
+ * created_by "kharon"). An existing trace that no other writer is alive
+ * for — it ended, or its writers died without END — is started afresh
+ * with that header, by renaming a new file over it. A trace other writers
+ * are appending to must have a whole header (its meta is kept, `meta` is
+ * ignored) and is joined. A file that is not a trace is never touched.
+ * Creates `path`.lock and `path`.writers (kept: other writers use them),
+ * and holds `path`.writers shared until trace_writer_close().
+ * Returns the writer or NULL (I/O error, not a trace file, torn header
+ * while writers are alive, OOM; diag set).
  * Thread: any. Cost: a few syscalls under the file lock.
  */
 struct trace_writer *
 trace_writer_new(const char *path, const struct trace_meta *meta);
-
-/**
- * Whether this writer created the file (wrote its header). When several
- * processes share one trace — `kharon serve --trace F` first, then
- * `kharon run --target ... --trace F` appending — only the creator ends it
- * (trace_writer_close(w, trace_writer_is_creator(w))): data after END is
- * an error for readers. Thread: any.
- */
-bool
-trace_writer_is_creator(const struct trace_writer *w);
 
 /**
  * Encode `e` (copied) into the in-memory batch; flushes when the batch
@@ -113,11 +130,13 @@ int
 trace_writer_flush(struct trace_writer *w);
 
 /**
- * Flush, append the END record when `end` (only the last writer of a file
- * should: data after END is an error for readers), close and free `w`.
- * Returns 0, or -1 when a flush, the END record or an earlier
- * trace_writer_sink() call failed (diag set to that error). `w` is freed
- * in both cases.
+ * Flush, then with `end` append the END record if this is the last writer
+ * alive on the file (no other process or writer holds it open: data after
+ * END is an error for readers, so only the last one ends it); close and
+ * free `w`. `end` false leaves the file without END (a run that failed:
+ * the next writer starts it afresh). Returns 0, or -1 when a flush, the
+ * END record or an earlier trace_writer_sink() call failed (diag set to
+ * that error). `w` is freed in both cases.
  */
 int
 trace_writer_close(struct trace_writer *w, bool end);
@@ -219,7 +238,8 @@ trace_reader_delete(struct trace_reader *r);
  * TRACE_READ_END (the END record was read; returned again on every later
  * call); TRACE_READ_ERROR (diag set: corruption with its byte offset, data
  * after END, not a trace file, the file truncated below the offset or
- * replaced, I/O error). Corruption, truncation and replacement are sticky:
+ * replaced, I/O error; checked on every call that reads the file, even
+ * after END). Corruption, truncation and replacement are sticky:
  * every later call fails the same way; reopen to start over. OOM and I/O
  * errors are not: the offset stays and the next call tries again.
  * Thread: the reader's owner only. Cost: amortized O(record); a pread of
@@ -227,6 +247,13 @@ trace_reader_delete(struct trace_reader *r);
  */
 int
 trace_reader_next(struct trace_reader *r, struct trace_event *out);
+
+/**
+ * Records fully read so far, the header's META and the END included (what
+ * `kharon trace check` counts). A header not yet complete counts 0.
+ */
+uint64_t
+trace_reader_n_records(const struct trace_reader *r);
 
 /** The file's header, or NULL until it has been read. Owned by `r`. */
 const struct trace_meta *

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,9 +35,7 @@ tmp_path(const char *tag)
 	snprintf(path, sizeof(path), "/tmp/kharon-test-%s-%d.trace", tag,
 		 (int)getpid());
 	unlink(path);
-	char lock[160];
-	snprintf(lock, sizeof(lock), "%s.lock", path);
-	unlink(lock);
+	tmp_remove(path);
 	return path;
 }
 
@@ -46,6 +45,8 @@ tmp_remove(const char *path)
 	char lock[160];
 	snprintf(lock, sizeof(lock), "%s.lock", path);
 	unlink(path);
+	unlink(lock);
+	snprintf(lock, sizeof(lock), "%s.writers", path);
 	unlink(lock);
 }
 
@@ -424,4 +425,239 @@ Test(trace_export, text_and_jsonl_of_one_event)
 		"       7      1.500000123 net0     cpipe.push       msg=3 to=tx"
 		" why=\"a b\" q=\"\"\n\"\n");
 	free(buf);
+}
+
+/* Write `n` events to a fresh trace at `path`, one record each, with END. */
+static void
+write_events(const char *path, const struct trace_event *e, int n)
+{
+	tmp_remove(path);
+	struct trace_writer *w = trace_writer_new(path, NULL);
+	cr_assert_not_null(w, "%s", diag_msg());
+	trace_writer_set_flush_size(w, 1);
+	for (int i = 0; i < n; i++)
+		cr_assert_eq(trace_writer_add(w, &e[i]), 0, "%s", diag_msg());
+	cr_assert_eq(trace_writer_close(w, true), 0, "%s", diag_msg());
+}
+
+static long
+max_rss_kib(void)
+{
+	struct rusage ru;
+	cr_assert_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return ru.ru_maxrss;
+}
+
+/*
+ * Message ids come from the file: a huge one (or many) must cost memory
+ * for the messages seen, not an array as long as the largest id (before:
+ * msg=60000000 asked for 5 GB, msg near INT32_MAX for 200 GB).
+ */
+Test(trace_export, huge_message_ids_cost_memory_per_message)
+{
+	const char *path = tmp_path("hugemsg");
+	enum { N_IDS = 2000 };
+	struct trace_event *ev = calloc(2 * N_IDS, sizeof(*ev));
+	struct trace_field (*f)[3] = calloc(2 * N_IDS, sizeof(*f));
+	for (int i = 0; i < N_IDS; i++) {
+		int64_t id = i == 0 ? 60000000 : INT32_MAX - 1 - (int64_t)i * 1000003;
+		f[2 * i][0] = (struct trace_field)TI("msg", id);
+		f[2 * i][1] = (struct trace_field)TS("to", "tx");
+		f[2 * i + 1][0] = (struct trace_field)TI("msg", id);
+		f[2 * i + 1][1] = (struct trace_field)TI("last", 1);
+		ev[2 * i] = (struct trace_event){
+			.seq = 2 * (uint64_t)i + 1, .t = (uint64_t)i * 10,
+			.cord = "net0", .ev = "cpipe.push",
+			.fields = f[2 * i], .n_fields = 2,
+		};
+		ev[2 * i + 1] = (struct trace_event){
+			.seq = 2 * (uint64_t)i + 2, .t = (uint64_t)i * 10 + 5,
+			.cord = "tx", .ev = "cmsg.hop",
+			.fields = f[2 * i + 1], .n_fields = 2,
+		};
+	}
+	/* The last push is never delivered. */
+	write_events(path, ev, 2 * N_IDS - 1);
+	long rss = max_rss_kib();
+	int64_t live = mem_live();
+	struct trace_export_stats st;
+	char *buf = export_to_string(path, TRACE_FORMAT_CHROME, &st);
+	cr_assert_eq(mem_live(), live, "the exporter freed what it took");
+	cr_assert_lt(max_rss_kib() - rss, 64 * 1024,
+		     "peak memory grew by %ld KiB", max_rss_kib() - rss);
+	cr_assert_eq(st.n_events, 2 * N_IDS - 1);
+	cJSON *doc = cJSON_Parse(buf);
+	cr_assert_not_null(doc, "the chrome export is JSON");
+	const cJSON *events = cJSON_GetObjectItem(doc, "traceEvents");
+	int n_begin = 0, n_end = 0, n_undelivered = 0;
+	uint64_t last_id = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, events) {
+		const char *ph = cJSON_GetObjectItem(it, "ph")->valuestring;
+		const cJSON *id = cJSON_GetObjectItem(it, "id");
+		n_begin += strcmp(ph, "b") == 0;
+		n_end += strcmp(ph, "e") == 0;
+		const cJSON *name = cJSON_GetObjectItem(it, "name");
+		if (strcmp(ph, "X") == 0 &&
+		    strcmp(name->valuestring, "cmsg.undelivered") == 0)
+			n_undelivered++;
+		if (strcmp(ph, "e") == 0 && id != NULL)
+			last_id = strtoull(id->valuestring, NULL, 16);
+	}
+	cr_assert_eq(n_begin, N_IDS);
+	cr_assert_eq(n_end, N_IDS, "every async slice is closed");
+	cr_assert_eq(n_undelivered, 1);
+	cr_assert_eq(last_id, (uint64_t)INT32_MAX - 1 - (N_IDS - 1) * 1000003ULL,
+		     "the one left open closes at the end");
+	cJSON_Delete(doc);
+	free(buf);
+	free(ev);
+	free(f);
+	tmp_remove(path);
+}
+
+/* Many distinct cord names: each found by hash, each announced once. */
+Test(trace_export, many_cords_each_announced_once)
+{
+	const char *path = tmp_path("cords");
+	enum { N = 3000 };
+	struct trace_event *ev = calloc(2 * N, sizeof(*ev));
+	char (*names)[80] = calloc(N, sizeof(*names));
+	for (int i = 0; i < N; i++) {
+		/* Longer than any fixed name buffer: must still match. */
+		snprintf(names[i], sizeof(names[i]), "cord-%070d", i);
+		ev[2 * i] = (struct trace_event){
+			.seq = 2 * (uint64_t)i, .cord = names[i], .ev = "a.b",
+		};
+		ev[2 * i + 1] = (struct trace_event){
+			.seq = 2 * (uint64_t)i + 1, .cord = names[i],
+			.ev = "a.c",
+		};
+	}
+	write_events(path, ev, 2 * N);
+	struct trace_export_stats st;
+	char *buf = export_to_string(path, TRACE_FORMAT_CHROME, &st);
+	cJSON *doc = cJSON_Parse(buf);
+	cr_assert_not_null(doc);
+	int n_threads = 0, n_slices = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(doc, "traceEvents")) {
+		const char *name = cJSON_GetObjectItem(it, "name")->valuestring;
+		n_threads += strcmp(name, "thread_name") == 0;
+		if (strcmp(name, "a.c") == 0) {
+			int tid = cJSON_GetObjectItem(it, "tid")->valueint;
+			int seq = cJSON_GetObjectItem(cJSON_GetObjectItem(it,
+				"args"), "seq")->valueint;
+			cr_assert_eq(tid, seq / 2 + 1, "same tid as its a.b");
+			n_slices++;
+		}
+	}
+	cr_assert_eq(n_threads, N);
+	cr_assert_eq(n_slices, N);
+	cJSON_Delete(doc);
+	free(buf);
+	free(ev);
+	free(names);
+	tmp_remove(path);
+}
+
+/* Whether [p, p + n) is valid UTF-8 (written apart from the exporter's). */
+static bool
+is_utf8(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = p[i];
+		size_t k = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ?
+			   2 : (c >> 3) == 30 ? 3 : 9;
+		if (k == 9 || i + k >= n + (k == 0))
+			return false;
+		uint32_t cp = k == 0 ? c : c & (0x3f >> k);
+		for (size_t j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i + j] & 0x3f);
+		}
+		static const uint32_t min[] = {0, 0x80, 0x800, 0x10000};
+		if (cp < min[k] || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+/*
+ * Strings in a trace are whatever the writer was given: invalid UTF-8
+ * becomes U+FFFD, one per bad byte, so every export is valid JSON (before:
+ * the bytes went through and the output was not JSON).
+ */
+Test(trace_export, invalid_utf8_gives_valid_json)
+{
+	const char *path = tmp_path("utf8");
+	/* Stray byte, cut sequence, surrogate, past U+10FFFF, overlong. */
+	static const char bad[] = "a\xff\xc3(\xed\xa0\x80" "b"
+				  "\xf4\x90\x80\x80\xc0\xaf\xc3\xa9";
+	static const char want[] = "a\xef\xbf\xbd\xef\xbf\xbd("
+		"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "b"
+		"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+		"\xef\xbf\xbd\xef\xbf\xbd\xc3\xa9";
+	const struct trace_field f[] = { TS("s", bad), TS("\xfe", "x") };
+	const struct trace_event e[] = {{
+		.seq = 1, .t = 2, .cord = "net\x80", .ev = "x.\xff",
+		.fields = f, .n_fields = 2,
+	}};
+	write_events(path, e, 1);
+	struct trace_export_stats st;
+	char *buf = export_to_string(path, TRACE_FORMAT_JSONL, &st);
+	cr_assert(is_utf8((const unsigned char *)buf, strlen(buf)), "%s", buf);
+	cJSON *doc = cJSON_Parse(buf);
+	cr_assert_not_null(doc, "%s", buf);
+	cr_assert_str_eq(cJSON_GetObjectItem(doc, "s")->valuestring, want);
+	cr_assert_str_eq(cJSON_GetObjectItem(doc, "cord")->valuestring,
+			 "net\xef\xbf\xbd");
+	cr_assert_str_eq(cJSON_GetObjectItem(doc, "\xef\xbf\xbd")->valuestring,
+			 "x");
+	cJSON_Delete(doc);
+	free(buf);
+	buf = export_to_string(path, TRACE_FORMAT_CHROME, &st);
+	cr_assert(is_utf8((const unsigned char *)buf, strlen(buf)), "%s", buf);
+	doc = cJSON_Parse(buf);
+	cr_assert_not_null(doc, "%s", buf);
+	cJSON_Delete(doc);
+	free(buf);
+	tmp_remove(path);
+}
+
+/*
+ * `kharon trace check` on a file whose header is not whole yet: no record
+ * (before: 1), then every record exactly once as the file grows.
+ */
+Test(trace_export, check_counts_no_record_of_a_torn_header)
+{
+	const char *path = tmp_path("count");
+	const struct trace_event e[] = {
+		{.seq = 1, .cord = "tx", .ev = "a.b"},
+		{.seq = 2, .cord = "tx", .ev = "a.b"},
+	};
+	write_events(path, e, 2);
+	FILE *in = fopen(path, "rb");
+	char all[4096];
+	size_t size = fread(all, 1, sizeof(all), in);
+	fclose(in);
+	struct trace_export_stats st;
+	for (size_t cut = 1; cut <= size; cut++) {
+		FILE *out = fopen(path, "wb");
+		cr_assert_eq(fwrite(all, 1, cut, out), cut);
+		fclose(out);
+		cr_assert_eq(trace_export_file(path, NULL, TRACE_FORMAT_JSONL,
+					       false, &st), 0, "%s", diag_msg());
+		if (cut < TRACE_FILE_PREFIX + TRACE_RECORD_FRAME + 8)
+			cr_assert_eq(st.n_records, 0, "cut at %zu", cut);
+		cr_assert_leq(st.n_records, 4);
+		cr_assert_eq(st.has_end, cut == size);
+	}
+	cr_assert_eq(st.n_records, 4, "META, two EVENTS, END");
+	cr_assert_eq(st.n_events, 2);
+	tmp_remove(path);
 }

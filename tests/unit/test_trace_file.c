@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +30,7 @@
 static char dir[64];
 static char path[128];
 static char lock_path[140];
+static char writers_path[140];
 static int64_t live_at_start;
 
 static void
@@ -38,6 +40,7 @@ setup(void)
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/t.trace", dir);
 	snprintf(lock_path, sizeof(lock_path), "%s.lock", path);
+	snprintf(writers_path, sizeof(writers_path), "%s.writers", path);
 	live_at_start = mem_live();
 	diag_clear();
 }
@@ -48,7 +51,9 @@ teardown(void)
 	mem_fail_reset();
 	unlink(path);
 	unlink(lock_path);
-	rmdir(dir);
+	unlink(writers_path);
+	cr_assert_eq(rmdir(dir), 0, "a file was left behind in %s: %s", dir,
+		     strerror(errno));
 }
 
 TestSuite(trace_file, .init = setup, .fini = teardown);
@@ -350,9 +355,13 @@ spit(const char *p, size_t n)
 Test(trace_file, torn_tail_every_offset)
 {
 	enum { N = 5 };
-	write_simple(N - 1, false);
+	struct trace_writer *w = trace_writer_new(path, &test_meta);
+	cr_assert_not_null(w, "%s", diag_msg());
+	for (int i = 0; i < N - 1; i++) {
+		add_simple(w, (uint64_t)i, "tx");
+		cr_assert_eq(trace_writer_flush(w), 0, "%s", diag_msg());
+	}
 	uint64_t last_start = file_size();
-	struct trace_writer *w = trace_writer_new(path, NULL);
 	/* A last record of a few hundred bytes. */
 	char *s = str_of(300, 'q');
 	struct trace_field f = {.key = "s", .s = s};
@@ -499,6 +508,8 @@ Test(trace_file, data_after_end_is_an_error)
 	char other_lock[170];
 	snprintf(other_lock, sizeof(other_lock), "%s.lock", other);
 	unlink(other_lock);
+	snprintf(other_lock, sizeof(other_lock), "%s.writers", other);
+	unlink(other_lock);
 	struct trace_reader *r = trace_reader_new(path);
 	int rc;
 	cr_assert_eq(read_simple(r, &rc), N);
@@ -516,7 +527,6 @@ Test(trace_file, a_writer_starts_an_ended_file_anew)
 	write_simple(3, true);
 	struct trace_writer *w = trace_writer_new(path, &test_meta);
 	cr_assert_not_null(w, "%s", diag_msg());
-	cr_assert(trace_writer_is_creator(w), "it wrote a new header");
 	add_simple(w, 7, "tx");
 	cr_assert_eq(trace_writer_close(w, true), 0);
 	struct trace_reader *r = trace_reader_new(path);
@@ -530,10 +540,14 @@ Test(trace_file, a_writer_starts_an_ended_file_anew)
 
 Test(trace_file, pause_pins_the_end)
 {
-	write_simple(3, false);
+	struct trace_writer *w = trace_writer_new(path, &test_meta);
+	cr_assert_not_null(w, "%s", diag_msg());
+	for (int i = 0; i < 3; i++) {
+		add_simple(w, (uint64_t)i, "tx");
+		cr_assert_eq(trace_writer_flush(w), 0, "%s", diag_msg());
+	}
 	struct trace_reader *r = trace_reader_new(path);
 	cr_assert_eq(trace_reader_pause(r), 0);
-	struct trace_writer *w = trace_writer_new(path, NULL);
 	for (int i = 3; i < 6; i++)
 		add_simple(w, (uint64_t)i, "tx");
 	cr_assert_eq(trace_writer_close(w, true), 0);
@@ -583,13 +597,27 @@ Test(trace_file, writer_rejects_a_foreign_file)
 	close(fd);
 	cr_assert_null(trace_writer_new(path, NULL));
 	cr_assert(strstr(diag_msg(), "magic") != NULL, "%s", diag_msg());
-	/* A torn header (a creator died mid-write). */
+	cr_assert_eq(file_size(), 25, "the foreign file is left alone");
+	/* A torn header while a writer is alive: refused. */
 	unlink(path);
 	write_simple(0, false);
 	cr_assert_eq(truncate(path, (off_t)file_size() - 1), 0);
+	int alive = open(writers_path, O_RDWR);
+	cr_assert_geq(alive, 0);
+	cr_assert_eq(flock(alive, LOCK_SH), 0);
 	cr_assert_null(trace_writer_new(path, NULL));
 	cr_assert(strstr(diag_msg(), "torn header") != NULL, "%s",
 		  diag_msg());
+	/* The same with nobody alive: a dead run's file, started afresh. */
+	close(alive);
+	struct trace_writer *w = trace_writer_new(path, &test_meta);
+	cr_assert_not_null(w, "%s", diag_msg());
+	cr_assert_eq(trace_writer_close(w, true), 0);
+	struct trace_reader *r = trace_reader_new(path);
+	struct trace_event e;
+	cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_END, "%s",
+		     diag_msg());
+	trace_reader_delete(r);
 	check_no_leak();
 }
 
@@ -735,13 +763,18 @@ live_len(uint64_t i)
 Test(trace_file, live_follow)
 {
 	enum { N = 100000, SPLIT_EVERY = 997 };
-	/* Created before the fork so the reader can open it at once. */
+	/*
+	 * Created before the fork so the reader can open it at once, and
+	 * kept open (alive) until the child has surely joined: its first
+	 * event is read. Whichever of the two closes last ends the file.
+	 */
 	struct trace_writer *w0 = trace_writer_new(path, &test_meta);
 	cr_assert_not_null(w0);
-	cr_assert_eq(trace_writer_close(w0, false), 0);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
+		/* Drop the copy of the parent's writer (its locks too). */
+		trace_writer_close(w0, false);
 		struct trace_writer *w = trace_writer_new(path, NULL);
 		if (w == NULL)
 			child_exit(1);
@@ -785,7 +818,8 @@ Test(trace_file, live_follow)
 		cr_assert_eq(strlen(e.fields[1].s), len);
 		cr_assert_eq(e.fields[1].s[0], 'a' + (int)(next % 26));
 		cr_assert_eq(e.fields[1].s[len - 1], 'a' + (int)(next % 26));
-		next++;
+		if (next++ == 0)
+			cr_assert_eq(trace_writer_close(w0, true), 0);
 	}
 	cr_assert_eq(next, N);
 	int status;
@@ -795,9 +829,31 @@ Test(trace_file, live_follow)
 	check_no_leak();
 }
 
+static void
+pipe_put(int fd)
+{
+	char c = 1;
+	if (write(fd, &c, 1) != 1)
+		child_exit(9);
+}
+
+static bool
+pipe_get(int fd)
+{
+	char c;
+	return read(fd, &c, 1) == 1;
+}
+
+/*
+ * Two processes append at once; both close with end = true, and only the
+ * last one to close writes END (before: data after END, or no END).
+ */
 Test(trace_file, two_writers_one_file)
 {
 	enum { N = 20000 };
+	int joined[2], go[2];
+	cr_assert_eq(pipe(joined), 0);
+	cr_assert_eq(pipe(go), 0);
 	pid_t pids[2];
 	for (int k = 0; k < 2; k++) {
 		pids[k] = fork();
@@ -808,19 +864,28 @@ Test(trace_file, two_writers_one_file)
 		struct trace_writer *w = trace_writer_new(path, &test_meta);
 		if (w == NULL)
 			child_exit(1);
+		/* Both alive before either writes: neither starts it anew. */
+		pipe_put(joined[1]);
+		if (!pipe_get(go[0]))
+			child_exit(4);
 		trace_writer_set_flush_size(w, k == 0 ? 512 : 3000);
 		for (uint64_t i = 0; i < N; i++)
 			add_simple(w, i, k == 0 ? "server" : "client");
-		child_exit(trace_writer_close(w, false) == 0 ? 0 : 2);
+		child_exit(trace_writer_close(w, true) == 0 ? 0 : 2);
 	}
+	cr_assert(pipe_get(joined[0]) && pipe_get(joined[0]));
+	pipe_put(go[1]);
+	pipe_put(go[1]);
 	for (int k = 0; k < 2; k++) {
 		int status;
 		cr_assert_eq(waitpid(pids[k], &status, 0), pids[k]);
 		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 			  "writer %d: status %d", k, status);
 	}
-	struct trace_writer *w = trace_writer_new(path, NULL);
-	cr_assert_eq(trace_writer_close(w, true), 0);
+	for (int k = 0; k < 2; k++) {
+		close(joined[k]);
+		close(go[k]);
+	}
 	struct trace_reader *r = trace_reader_new(path);
 	uint64_t next[2] = {0, 0};
 	struct trace_event e;
@@ -834,8 +899,230 @@ Test(trace_file, two_writers_one_file)
 	cr_assert_eq(rc, TRACE_READ_END, "%s", diag_msg());
 	cr_assert_eq(next[0], N);
 	cr_assert_eq(next[1], N);
+	cr_assert_eq(trace_reader_offset(r), file_size(), "END is last");
 	cr_assert_str_eq(trace_reader_meta(r)->scenario, "push-storm");
 	trace_reader_delete(r);
+	check_no_leak();
+}
+
+/* Read everything there is; returns the events, *rc the final code. */
+static int
+read_all(const char *cord, int *rc)
+{
+	struct trace_reader *r = trace_reader_new(path);
+	cr_assert_not_null(r, "%s", diag_msg());
+	struct trace_event e;
+	int n = 0;
+	while ((*rc = trace_reader_next(r, &e)) == TRACE_READ_EVENT) {
+		cr_assert_str_eq(e.cord, cord);
+		n++;
+	}
+	trace_reader_delete(r);
+	return n;
+}
+
+/*
+ * `kharon serve --trace F` (first, the creator) stops while
+ * `kharon run --target ... --trace F` (another process) still writes:
+ * the file ends only when the last writer closes.
+ */
+Test(trace_file, the_last_writer_ends_the_file)
+{
+	int joined[2], go[2];
+	cr_assert_eq(pipe(joined), 0);
+	cr_assert_eq(pipe(go), 0);
+	struct trace_writer *server = trace_writer_new(path, &test_meta);
+	cr_assert_not_null(server, "%s", diag_msg());
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		trace_writer_close(server, false);
+		struct trace_writer *w = trace_writer_new(path, NULL);
+		if (w == NULL)
+			child_exit(1);
+		add_simple(w, 0, "tx");
+		if (trace_writer_flush(w) != 0)
+			child_exit(2);
+		pipe_put(joined[1]);
+		if (!pipe_get(go[0]))
+			child_exit(3);
+		add_simple(w, 1, "tx");
+		child_exit(trace_writer_close(w, true) == 0 ? 0 : 4);
+	}
+	cr_assert(pipe_get(joined[0]));
+	add_simple(server, 2, "tx");
+	cr_assert_eq(trace_writer_close(server, true), 0, "%s", diag_msg());
+	int rc;
+	cr_assert_eq(read_all("tx", &rc), 2);
+	cr_assert_eq(rc, TRACE_READ_AGAIN, "no END while the client writes: "
+		     "%d %s", rc, diag_msg());
+	pipe_put(go[1]);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%d", status);
+	cr_assert_eq(read_all("tx", &rc), 3);
+	cr_assert_eq(rc, TRACE_READ_END, "%s", diag_msg());
+	for (int k = 0; k < 2; k++) {
+		close(joined[k]);
+		close(go[k]);
+	}
+
+	/* The same in one process: two writers, two descriptions. */
+	struct trace_writer *a = trace_writer_new(path, &test_meta);
+	struct trace_writer *b = trace_writer_new(path, NULL);
+	cr_assert(a != NULL && b != NULL, "%s", diag_msg());
+	add_simple(a, 0, "tx");
+	add_simple(b, 1, "tx");
+	cr_assert_eq(trace_writer_close(a, true), 0);
+	cr_assert_eq(read_all("tx", &rc), 1);
+	cr_assert_eq(rc, TRACE_READ_AGAIN);
+	cr_assert_eq(trace_writer_close(b, true), 0);
+	cr_assert_eq(read_all("tx", &rc), 2);
+	cr_assert_eq(rc, TRACE_READ_END, "%s", diag_msg());
+	check_no_leak();
+}
+
+/*
+ * A writer SIGKILLed mid-run leaves a file without END: nobody will
+ * finish it, so the next writer starts it afresh (before: it appended to
+ * the dead run). A reader of the dead run sees it replaced.
+ */
+Test(trace_file, a_dead_run_is_started_afresh)
+{
+	int joined[2];
+	cr_assert_eq(pipe(joined), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct trace_writer *w = trace_writer_new(path, &test_meta);
+		if (w == NULL)
+			child_exit(1);
+		for (uint64_t i = 0; i < 3; i++) {
+			add_simple(w, i, "dead");
+			if (trace_writer_flush(w) != 0)
+				child_exit(2);
+		}
+		pipe_put(joined[1]);
+		for (;;)
+			pause();
+	}
+	cr_assert(pipe_get(joined[0]));
+	close(joined[0]);
+	close(joined[1]);
+	int rc;
+	cr_assert_eq(read_all("dead", &rc), 3);
+	cr_assert_eq(rc, TRACE_READ_AGAIN);
+	struct trace_reader *old = trace_reader_new(path);
+	struct trace_event e;
+	cr_assert_eq(trace_reader_next(old, &e), TRACE_READ_EVENT);
+	/* Alive: a new writer joins it. */
+	struct trace_writer *w = trace_writer_new(path, NULL);
+	cr_assert_not_null(w, "%s", diag_msg());
+	cr_assert_eq(trace_writer_close(w, false), 0);
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status));
+	/* Dead: the next one starts it anew. */
+	w = trace_writer_new(path, &test_meta);
+	cr_assert_not_null(w, "%s", diag_msg());
+	add_simple(w, 0, "new");
+	cr_assert_eq(trace_writer_close(w, true), 0);
+	cr_assert_eq(read_all("new", &rc), 1);
+	cr_assert_eq(rc, TRACE_READ_END, "%s", diag_msg());
+	/* The old reader's next events are gone with the old run. */
+	cr_assert_eq(trace_reader_next(old, &e), TRACE_READ_ERROR);
+	cr_assert(strstr(diag_msg(), "replaced") != NULL, "%s", diag_msg());
+	trace_reader_delete(old);
+	check_no_leak();
+}
+
+/*
+ * A reader in the middle of an ended trace while the next run starts the
+ * file afresh: it reports the replacement and returns no event of the old
+ * run it had not returned yet (before: the file was rewritten in place and
+ * the reader's cached bytes of the old run were served).
+ */
+Test(trace_file, a_replaced_file_gives_no_stale_event)
+{
+	write_simple(5, true);
+	struct stat before, after;
+	cr_assert_eq(stat(path, &before), 0);
+	struct trace_reader *r = trace_reader_new(path);
+	struct trace_event e;
+	cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_EVENT);
+	check_simple(&e, 0);
+	struct trace_writer *w = trace_writer_new(path, &test_meta);
+	cr_assert_not_null(w, "%s", diag_msg());
+	trace_writer_set_flush_size(w, 1);
+	for (int i = 0; i < 50; i++)
+		add_simple(w, (uint64_t)i, "new");
+	cr_assert_eq(trace_writer_close(w, true), 0);
+	cr_assert_eq(stat(path, &after), 0);
+	cr_assert_neq(before.st_ino, after.st_ino, "a new inode");
+	cr_assert_eq(after.st_mode & 0777, before.st_mode & 0777);
+	cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_ERROR);
+	cr_assert(strstr(diag_msg(), "replaced") != NULL, "%s", diag_msg());
+	cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_ERROR, "sticky");
+	trace_reader_delete(r);
+	/* No temporary file is left (teardown checks the directory). */
+	int rc;
+	cr_assert_eq(read_all("new", &rc), 50);
+	cr_assert_eq(rc, TRACE_READ_END);
+	check_no_leak();
+}
+
+/* Shrinking is never growth: the reader stops serving cached bytes. */
+Test(trace_file, a_shrunk_file_gives_no_stale_event)
+{
+	write_simple(5, false);
+	struct trace_reader *r = trace_reader_new(path);
+	struct trace_event e;
+	cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_EVENT);
+	cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_EVENT);
+	/* Cut one byte: events 2 and 3 are still whole, but not trusted. */
+	cr_assert_eq(truncate(path, (off_t)file_size() - 1), 0);
+	cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_ERROR);
+	cr_assert(strstr(diag_msg(), "truncated") != NULL, "%s", diag_msg());
+	trace_reader_delete(r);
+	check_no_leak();
+}
+
+/* What `kharon trace check` counts: records whole, the header included. */
+Test(trace_file, n_records_counts_whole_records)
+{
+	write_simple(2, true);
+	size_t size;
+	char *all = slurp(&size);
+	size_t header = 0;
+	{
+		struct trace_reader *r = trace_reader_new(path);
+		struct trace_event e;
+		cr_assert_eq(trace_reader_n_records(r), 0);
+		cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_EVENT);
+		cr_assert_eq(trace_reader_n_records(r), 2);
+		cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_EVENT);
+		cr_assert_eq(trace_reader_next(r, &e), TRACE_READ_END);
+		cr_assert_eq(trace_reader_n_records(r), 4, "META, 2, END");
+		trace_reader_delete(r);
+	}
+	for (size_t cut = 1; cut < size; cut++) {
+		spit(all, cut);
+		struct trace_reader *r = trace_reader_new(path);
+		struct trace_event e;
+		int rc = trace_reader_next(r, &e);
+		cr_assert_neq(rc, TRACE_READ_ERROR, "%s", diag_msg());
+		if (trace_reader_meta(r) == NULL) {
+			cr_assert_eq(trace_reader_n_records(r), 0,
+				     "incomplete header at %zu", cut);
+			cr_assert_eq(trace_reader_offset(r), 0);
+		} else if (header == 0) {
+			header = cut;
+		}
+		trace_reader_delete(r);
+	}
+	cr_assert_gt(header, TRACE_FILE_PREFIX);
+	free(all);
 	check_no_leak();
 }
 
