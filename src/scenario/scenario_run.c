@@ -875,9 +875,13 @@ scenario_run(const struct scenario *s, const struct scenario_run_opts *opts,
 	trace_set_sink(NULL, NULL);
 	trace_set_idle_hook(NULL);
 	if (run.writer != NULL && trace_writer_close(run.writer,
-						    trace_writer_is_creator(run.writer)) != 0 &&
-	    opts->out != NULL)
-		fprintf(opts->out, "trace: %s\n", diag_msg());
+						    trace_writer_is_creator(run.writer)) != 0) {
+		result->is_trace_failed = true;
+		snprintf(result->trace_error, sizeof(result->trace_error),
+			 "%s", diag_msg());
+		if (opts->out != NULL)
+			fprintf(opts->out, "trace: %s\n", diag_msg());
+	}
 	run.writer = NULL;
 	result->n_events = run.n_events;
 	result->is_timed_out = run.is_timed_out;
