@@ -16,7 +16,14 @@
  * Output, one line per batch size:
  *     cbus_msgs_per_s{batch=N} VALUE
  * followed by a comment line with flushes and wakeups per message.
+ *
+ * Options are checked before anything starts (exit 2): --seconds a finite
+ * number in (0, 3600], --batch a whole number in [1, 2^20]. A failure once
+ * cords run (a pipe that cannot be made) stops both cords, frees
+ * everything and exits 1.
  */
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +35,11 @@
 #include "cli/cli.h"
 #include "rt/rt.h"
 
-enum { WINDOW = 8 };
+enum {
+	WINDOW = 8,
+	BENCH_SECONDS_MAX = 3600,
+	BENCH_BATCH_MAX = 1 << 20,
+};
 
 struct bench_msg {
 	struct cmsg base;
@@ -54,7 +65,20 @@ struct bench {
 	uint64_t finished;
 	uint64_t n_crossings;
 	struct cmsg_hop route[2];
+	/** A cord could not set up: both stop; `error` says why. */
+	atomic_bool is_failed;
+	struct diag error;
 };
+
+/** On a cord: setting up failed (diag set); stop both cords. */
+static void
+bench_fail(struct bench *b)
+{
+	b->error = *diag_last();
+	atomic_store(&b->is_failed, true);
+	rt_cord_stop(b->p);
+	rt_cord_stop(b->q);
+}
 
 /** One loop iteration of p: one batch out, if it is free. */
 static void
@@ -109,17 +133,39 @@ bench_q_start(void *arg)
 {
 	struct bench *b = arg;
 	if (cpipe_create(&b->q_to_p, "p") != 0)
-		abort();
+		bench_fail(b);
 }
 
 static void
 bench_p_start(void *arg)
 {
 	struct bench *b = arg;
-	if (cpipe_create(&b->p_to_q, "q") != 0)
-		abort();
+	if (cpipe_create(&b->p_to_q, "q") != 0) {
+		bench_fail(b);
+		return;
+	}
 	b->started = rt_now(b->rt);
 	bench_tick(b);
+}
+
+/** Free what exists of `b`; its cords have stopped or never started. */
+static void
+bench_free(struct bench *b)
+{
+	if (b->tick != NULL)
+		rt_timer_delete(b->tick);
+	if (b->p_to_q.endpoint != NULL)
+		cpipe_destroy(&b->p_to_q);
+	if (b->q_to_p.endpoint != NULL)
+		cpipe_destroy(&b->q_to_p);
+	if (b->p_ep.mutex != NULL)
+		cbus_endpoint_destroy(&b->p_ep);
+	if (b->q_ep.mutex != NULL)
+		cbus_endpoint_destroy(&b->q_ep);
+	if (b->rt != NULL)
+		rt_delete(b->rt);
+	mem_free(b->msgs);
+	mem_free(b->free);
 }
 
 /** One measurement; returns messages per second or -1. */
@@ -129,6 +175,9 @@ bench_cbus_run(int batch, double seconds, double *flushes_per_msg,
 {
 	struct bench b;
 	memset(&b, 0, sizeof(b));
+	atomic_init(&b.is_failed, false);
+	bool is_started = false;
+	double rate;
 	b.batch = batch;
 	b.route[0] = (struct cmsg_hop)CMSG_HOP(bench_consume, &b.q_to_p);
 	b.route[1] = (struct cmsg_hop)CMSG_HOP(bench_return, NULL);
@@ -149,32 +198,67 @@ bench_cbus_run(int batch, double seconds, double *flushes_per_msg,
 	    cbus_endpoint_create(&b.p_ep, "p", b.p, NULL, NULL) != 0 ||
 	    cbus_endpoint_create(&b.q_ep, "q", b.q, NULL, NULL) != 0)
 		goto fail;
+	/* seconds is in (0, BENCH_SECONDS_MAX]: the product fits. */
 	b.deadline = rt_now(b.rt) + (uint64_t)(seconds * 1e9);
 	/* q's pipe must exist before p's first batch comes back. */
 	if (rt_cord_start(b.q, bench_q_start, &b) != 0)
 		goto fail;
-	while (__atomic_load_n(&b.q_to_p.flush_input, __ATOMIC_ACQUIRE) == NULL)
+	is_started = true;
+	while (__atomic_load_n(&b.q_to_p.flush_input, __ATOMIC_ACQUIRE) ==
+	       NULL && !atomic_load(&b.is_failed))
 		;
-	if (rt_cord_start(b.p, bench_p_start, &b) != 0)
+	if (atomic_load(&b.is_failed) ||
+	    rt_cord_start(b.p, bench_p_start, &b) != 0)
 		goto fail;
 	rt_run(b.rt);
+	if (atomic_load(&b.is_failed))
+		goto fail;
 	uint64_t flushes = b.p_to_q.n_flush + b.q_to_p.n_flush;
 	uint64_t wakeups = b.p_to_q.n_wakeup + b.q_to_p.n_wakeup;
-	rt_timer_delete(b.tick);
-	cpipe_destroy(&b.p_to_q);
-	cpipe_destroy(&b.q_to_p);
-	cbus_endpoint_destroy(&b.p_ep);
-	cbus_endpoint_destroy(&b.q_ep);
-	rt_delete(b.rt);
-	mem_free(b.msgs);
-	mem_free(b.free);
 	double elapsed = (double)(b.finished - b.started) / 1e9;
 	*flushes_per_msg = (double)flushes / (double)b.n_crossings;
 	*wakeups_per_msg = (double)wakeups / (double)b.n_crossings;
-	return (double)b.n_crossings / elapsed;
+	rate = (double)b.n_crossings / elapsed;
+	bench_free(&b);
+	return rate;
 fail:
+	if (atomic_load(&b.is_failed))
+		*diag_last() = b.error;
 	fprintf(stderr, "kharon bench cbus: %s\n", diag_msg());
+	if (is_started) {
+		/* Whatever runs must stop before anything is freed. */
+		rt_cord_stop(b.q);
+		rt_cord_stop(b.p);
+		rt_run(b.rt);
+	}
+	bench_free(&b);
 	return -1;
+}
+
+/** A finite number of seconds in (0, BENCH_SECONDS_MAX], or -1. */
+static double
+bench_parse_seconds(const char *text)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(text, &end);
+	if (*text == '\0' || *end != '\0' || errno == ERANGE ||
+	    !(v > 0 && v <= BENCH_SECONDS_MAX))
+		return -1;
+	return v;
+}
+
+/** A batch size in [1, BENCH_BATCH_MAX], or -1. */
+static int
+bench_parse_batch(const char *text)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(text, &end, 10);
+	if (*text == '\0' || *end != '\0' || errno == ERANGE || v < 1 ||
+	    v > BENCH_BATCH_MAX)
+		return -1;
+	return (int)v;
 }
 
 int
@@ -185,10 +269,22 @@ bench_cbus(int argc, char **argv)
 	int n_batches = 0;
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-			seconds = atof(argv[++i]);
+			if ((seconds = bench_parse_seconds(argv[++i])) < 0) {
+				fprintf(stderr, "kharon bench cbus: bad "
+					"--seconds %s: want a number > 0 and "
+					"<= %d\n", argv[i], BENCH_SECONDS_MAX);
+				return CLI_USAGE;
+			}
 		} else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc &&
 			   n_batches < 16) {
-			batches[n_batches++] = atoi(argv[++i]);
+			int n = bench_parse_batch(argv[++i]);
+			if (n < 0) {
+				fprintf(stderr, "kharon bench cbus: bad --batch "
+					"%s: want 1..%d\n", argv[i],
+					BENCH_BATCH_MAX);
+				return CLI_USAGE;
+			}
+			batches[n_batches++] = n;
 		} else {
 			fprintf(stderr, "usage: kharon bench cbus [--seconds S] "
 				"[--batch N]...\n");
@@ -202,10 +298,6 @@ bench_cbus(int argc, char **argv)
 		n_batches = 3;
 	}
 	for (int i = 0; i < n_batches; i++) {
-		if (batches[i] < 1 || batches[i] > 1 << 20 || seconds <= 0) {
-			fprintf(stderr, "kharon bench cbus: bad batch or seconds\n");
-			return CLI_USAGE;
-		}
 		double fpm, wpm;
 		double rate = bench_cbus_run(batches[i], seconds, &fpm, &wpm);
 		if (rate < 0)

@@ -1,5 +1,5 @@
 /*
- * call.c — `kharon call HOST:PORT FUNCTION [ARGS-as-JSON]`: call one
+ * call.c — `kharon call [--timeout S] HOST:PORT FUNCTION [ARGS]`: call one
  * procedure on kharon serve or a real Tarantool through the blocking client
  * (client/client_sync.h), print every push as it arrives, then the result.
  *
@@ -12,26 +12,37 @@
  * ARGS is a JSON array (default `[]`) converted to MsgPack: integers
  * (whole numbers within ±2^63; cJSON keeps numbers as doubles, so integers
  * beyond 2^53 lose precision), floats as doubles, strings, booleans, null,
- * arrays, objects as maps. Exit: 0 ok; 1 error reply (message on stderr)
- * or connection failure; 2 bad usage or bad JSON. Lesson:
+ * arrays, objects as maps. --timeout bounds both the wait for the greeting
+ * and the wait for the call's final reply (default 10 s; it counts from
+ * the last push, so a long stream of pushes is not cut). Exit: 0 ok; 1 error reply (message on stderr),
+ * connection failure or timeout; 2 bad usage, bad address, bad timeout or
+ * bad JSON. Lesson:
  * lessons/en/03-request-life.md.
  */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/diag.h"
 #include "base/mem.h"
 #include "cli/cli.h"
+#include "cli/cli_addr.h"
 #include "client/client_sync.h"
 #include "proto/mp.h"
 
 static const char call_usage[] =
-	"usage: kharon call HOST:PORT FUNCTION [ARGS-as-JSON-array]\n"
+	"usage: kharon call [--timeout SECONDS] HOST:PORT FUNCTION "
+	"[ARGS-as-JSON-array]\n"
 	"  e.g. kharon call 127.0.0.1:3301 push '[3, \"x\"]'\n";
 
-enum { CALL_JSON_DEPTH_MAX = 64 };
+enum {
+	CALL_JSON_DEPTH_MAX = 64,
+	/** --timeout above this (a year) is surely a typo. */
+	CALL_TIMEOUT_MAX_S = 366 * 24 * 3600,
+};
 
 /** A growing MsgPack buffer. */
 struct call_mp {
@@ -186,28 +197,75 @@ call_parse_args(const char *text, struct call_mp *b)
 	return rc;
 }
 
+/**
+ * SECONDS → nanoseconds: a finite number in (0, CALL_TIMEOUT_MAX_S].
+ * Checked before converting, so no out-of-range float → int conversion.
+ */
+static int
+call_parse_timeout(const char *text, uint64_t *ns)
+{
+	char *end;
+	errno = 0;
+	double s = strtod(text, &end);
+	if (*text == '\0' || *end != '\0' || errno == ERANGE ||
+	    !(s > 0 && s <= CALL_TIMEOUT_MAX_S))
+		return -1;
+	*ns = (uint64_t)(s * 1e9);
+	if (*ns == 0)
+		*ns = 1;
+	return 0;
+}
+
 int
 cli_call(int argc, char **argv)
 {
-	if (argc < 2 || argc > 3) {
+	struct client_sync_opts opts;
+	client_sync_opts_default(&opts);
+	const char *pos[3];
+	int n_pos = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--timeout") == 0) {
+			uint64_t ns;
+			if (i + 1 >= argc ||
+			    call_parse_timeout(argv[++i], &ns) != 0) {
+				fprintf(stderr, "kharon call: --timeout wants "
+					"seconds, > 0 and <= %d\n",
+					CALL_TIMEOUT_MAX_S);
+				return CLI_USAGE;
+			}
+			opts.connect_timeout_ns = ns;
+			opts.call_timeout_ns = ns;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			fprintf(stderr, "kharon call: unknown option %s\n%s",
+				argv[i], call_usage);
+			return CLI_USAGE;
+		} else if (n_pos == 3) {
+			fputs(call_usage, stderr);
+			return CLI_USAGE;
+		} else {
+			pos[n_pos++] = argv[i];
+		}
+	}
+	if (n_pos < 2 || *pos[1] == '\0') {
 		fputs(call_usage, stderr);
 		return CLI_USAGE;
 	}
-	const char *addr = argv[0];
-	const char *function = argv[1];
-	if (strchr(addr, ':') == NULL || *function == '\0') {
-		fputs(call_usage, stderr);
+	const char *addr = pos[0];
+	const char *function = pos[1];
+	char err[160];
+	if (cli_addr_check(addr, false, err, sizeof(err)) != 0) {
+		fprintf(stderr, "kharon call: %s\n", err);
 		return CLI_USAGE;
 	}
 	cJSON_Hooks hooks = { .malloc_fn = mem_alloc, .free_fn = mem_free };
 	cJSON_InitHooks(&hooks);
 	struct call_mp args = { 0 };
-	if (call_parse_args(argc == 3 ? argv[2] : "[]", &args) != 0) {
+	if (call_parse_args(n_pos == 3 ? pos[2] : "[]", &args) != 0) {
 		mem_free(args.buf);
 		return CLI_USAGE;
 	}
 	int rc = CLI_FAILED;
-	struct client_sync *c = client_sync_connect(addr);
+	struct client_sync *c = client_sync_connect(addr, &opts);
 	if (c == NULL) {
 		fprintf(stderr, "kharon call: cannot connect to %s: %s\n",
 			addr, diag_msg());

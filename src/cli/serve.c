@@ -10,6 +10,7 @@
 #include "base/diag.h"
 #include "base/mem.h"
 #include "cli/cli.h"
+#include "cli/cli_addr.h"
 #include "iproto/iproto.h"
 #include "rt/rt.h"
 #include "trace/trace_file.h"
@@ -45,9 +46,15 @@ cli_serve(int argc, char **argv)
 			goto usage;
 		i++;
 		if (strcmp(opt, "--listen") == 0) {
-			if (strlen(val) >= sizeof(opts.listen))
-				goto usage;
-			strcpy(opts.listen, val);
+			/* A typo is bad usage (2), a busy port a failure (1). */
+			char err[200];
+			if (cli_addr_check(val, true, err, sizeof(err)) != 0) {
+				fprintf(stderr, "kharon serve: --listen: %s\n",
+					err);
+				return CLI_USAGE;
+			}
+			/* Checked: an IPv4 literal and a port fit. */
+			snprintf(opts.listen, sizeof(opts.listen), "%s", val);
 		} else if (strcmp(opt, "--iproto-threads") == 0) {
 			if ((v = serve_number(val, 1, 64)) < 0)
 				goto usage;

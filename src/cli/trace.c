@@ -8,6 +8,9 @@
  * dump = text to stdout unless --format says otherwise; export = --format
  * (default jsonl) to stdout; check = validate and print the record count
  * and the first problem with its offset (exit 0 ok, 1 a problem, 2 usage).
+ * A FILE that cannot be opened or is not a kharon trace at all (its first
+ * bytes are not the magic) is bad input: exit 2 with one line, for all
+ * three; a trace that is damaged further on is a problem: exit 1.
  * bench = push throughput of a real-thread server with tracing off, then
  * on (to a temporary file), and the events/s written.
  *
@@ -157,14 +160,50 @@ trace_bench(int argc, char **argv)
 	printf("trace_bench_file_bytes %lld\n", (long long)sb.st_size);
 	printf("trace_bench_events_per_second %.0f\n",
 	       (double)st.n_events / (secs > 0 ? secs : 1));
-	char lock[sizeof(path) + 8];
-	snprintf(lock, sizeof(lock), "%s.lock", path);
+	/* The trace and its two sidecar lock files. */
+	char side[sizeof(path) + 16];
 	unlink(path);
-	unlink(lock);
+	snprintf(side, sizeof(side), "%s.lock", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s.writers", path);
+	unlink(side);
 	return CLI_OK;
 }
 
 /* ---------------------------------------------------- dump/export/check */
+
+/**
+ * Bad input before any reading: FILE missing, unreadable, a directory, or
+ * not starting like a trace. With --follow an empty file (or a prefix of
+ * the magic) may still become one, so only a mismatch counts then. 0 if
+ * FILE looks like a trace; -1 after printing one line.
+ */
+static int
+trace_check_input(const char *cmd, const char *path, bool follow)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		fprintf(stderr, "kharon trace %s: cannot open %s: %s\n", cmd,
+			path, strerror(errno));
+		return -1;
+	}
+	char head[sizeof(trace_file_magic)];
+	size_t n = fread(head, 1, sizeof(head), f);
+	int read_errno = ferror(f) ? errno : 0;
+	fclose(f);
+	if (read_errno != 0) {
+		fprintf(stderr, "kharon trace %s: cannot read %s: %s\n", cmd,
+			path, strerror(read_errno));
+		return -1;
+	}
+	if (memcmp(head, trace_file_magic, n) != 0 || (n == 0 && !follow)) {
+		fprintf(stderr, "kharon trace %s: %s is not a kharon trace "
+			"file (%s)\n", cmd, path,
+			n == 0 ? "empty" : "bad magic");
+		return -1;
+	}
+	return 0;
+}
 
 int
 cli_trace(int argc, char **argv)
@@ -202,6 +241,8 @@ cli_trace(int argc, char **argv)
 	}
 	if (path == NULL)
 		return trace_bad_usage("missing FILE");
+	if (trace_check_input(cmd, path, follow) != 0)
+		return CLI_USAGE;
 	struct trace_export_stats st;
 	int rc = trace_export_file(path, is_check ? NULL : stdout, format,
 				   follow, &st);

@@ -6,6 +6,16 @@
  * CLOSED). Every Cmd and Evt owns copies of its bytes: nothing is shared
  * between the two threads except the two queues.
  *
+ * Every Evt has a cost (its struct and its bytes), added to `queued` when
+ * posted and taken off when the user thread takes it, both under evt_lock;
+ * the I/O cord pauses reading above max_queued and resumes on the doorbell
+ * once the user thread saw the queue at or below half of it.
+ *
+ * One call at a time: the I/O cord remembers its sync (cur_sync). A
+ * timeout answers the call with ER_TIMEOUT and forgets the sync, so the
+ * late pushes and reply of that call are dropped instead of being taken
+ * for the next call's.
+ *
  * Out of memory on the I/O cord: the connection is closed with that
  * reason; the CLOSED Evt is embedded in the connection, so it can always
  * be delivered, and the user's blocked call returns -1.
@@ -41,6 +51,8 @@ enum client_evt {
 struct client_cmd_msg {
 	struct rlist link;
 	enum client_cmd cmd;
+	/** CALL, PING: 0 or the timeout for this request. */
+	uint64_t timeout_ns;
 	/** CALL: the function name and the args array; owned. */
 	char *name;
 	uint32_t name_len;
@@ -60,6 +72,8 @@ struct client_evt_msg {
 	char *error;
 	/** CLOSED: why. */
 	struct diag why;
+	/** Bytes this Evt counts for in client_sync.queued. */
+	size_t cost;
 };
 
 struct client_sync {
@@ -88,6 +102,22 @@ struct client_sync {
 	bool is_closed_posted;
 	/** I/O cord: an OOM that made us close (the CLOSED Evt's reason). */
 	struct diag io_error;
+	/** Limits, copied at connect. call_timeout_ns: the user thread's. */
+	struct client_sync_opts opts;
+	/**
+	 * Under evt_lock: bytes queued, the counters, and the pause state
+	 * (is_paused set and cleared by the I/O cord; is_resume_asked by
+	 * the user thread when it rang the doorbell to resume).
+	 */
+	struct client_sync_stats stats;
+	bool is_paused;
+	bool is_resume_asked;
+	/** I/O cord: the connect/greeting timer and the call timer. */
+	struct rt_timer *connect_timer;
+	struct rt_timer *call_timer;
+	/** I/O cord: the sync of the call in flight (0: none), its timeout. */
+	uint64_t cur_sync;
+	uint64_t cur_timeout_ns;
 	/** User thread: CLOSED seen; every later call fails at once. */
 	bool is_closed;
 	struct diag close_reason;
@@ -95,16 +125,33 @@ struct client_sync {
 
 /* ------------------------------------------------------ I/O cord side */
 
-static void
+/**
+ * Queue `e` for the user thread and wake it. Returns true when the queue
+ * has just grown past max_queued (the caller, a push, pauses reading).
+ */
+static bool
 io_post(struct client_sync *c, struct client_evt_msg *e)
 {
+	bool is_over = false;
+	e->cost = sizeof(*e) + e->data_len;
+	if (e->error != NULL)
+		e->cost += strlen(e->error) + 1;
 	rt_mutex_lock(c->evt_lock);
 	rlist_add_tail(&c->evts, &e->link);
+	c->stats.queued += e->cost;
+	if (c->stats.queued > c->stats.max_queued_seen)
+		c->stats.max_queued_seen = c->stats.queued;
+	if (!c->is_paused && c->stats.queued > c->opts.max_queued) {
+		c->is_paused = true;
+		c->stats.n_pauses++;
+		is_over = true;
+	}
 	rt_mutex_unlock(c->evt_lock);
 	mtx_lock(&c->wait_lock);
 	atomic_fetch_add(&c->n_posted, 1);
 	cnd_signal(&c->wait_cond);
 	mtx_unlock(&c->wait_lock);
+	return is_over;
 }
 
 static void
@@ -152,6 +199,7 @@ io_on_connect(void *arg, const struct greeting *g)
 {
 	(void)g;
 	struct client_sync *c = arg;
+	rt_timer_stop(c->connect_timer);
 	struct client_evt_msg *e = io_evt_new(CLIENT_EVT_CONNECTED, NULL, 0);
 	if (e == NULL) {
 		io_fail(c);
@@ -167,6 +215,8 @@ io_on_close(void *arg, const struct diag *why)
 	if (c->is_closed_posted)
 		return;
 	c->is_closed_posted = true;
+	rt_timer_stop(c->connect_timer);
+	rt_timer_stop(c->call_timer);
 	struct client_evt_msg *e = &c->closed_evt;
 	memset(e, 0, sizeof(*e));
 	e->evt = CLIENT_EVT_CLOSED;
@@ -182,26 +232,48 @@ io_on_close(void *arg, const struct diag *why)
 	io_post(c, e);
 }
 
+/** A push or reply of a call that timed out: dropped, counted. */
+static void
+io_count_stale(struct client_sync *c)
+{
+	rt_mutex_lock(c->evt_lock);
+	c->stats.n_stale_dropped++;
+	rt_mutex_unlock(c->evt_lock);
+}
+
 static void
 io_on_push(void *ctx, uint64_t sync, const char *data, const char *data_end)
 {
-	(void)sync;
 	struct client_sync *c = ctx;
+	if (sync != c->cur_sync) {
+		io_count_stale(c);
+		return;
+	}
+	/* A push is a sign of life: the timeout counts from the last. */
+	if (c->cur_timeout_ns != 0)
+		rt_timer_start(c->call_timer, c->cur_timeout_ns);
 	struct client_evt_msg *e = io_evt_new(CLIENT_EVT_PUSH, data,
 					      (size_t)(data_end - data));
 	if (e == NULL) {
 		io_fail(c);
 		return;
 	}
-	io_post(c, e);
+	/* Pausing here also stops delivering what is already buffered. */
+	if (io_post(c, e))
+		iproto_client_pause_reading(c->core);
 }
 
 static void
 io_on_reply(void *ctx, uint64_t sync, uint32_t code, const char *data,
 	    const char *data_end, const char *error, uint32_t error_len)
 {
-	(void)sync;
 	struct client_sync *c = ctx;
+	if (sync != c->cur_sync) {
+		io_count_stale(c);
+		return;
+	}
+	c->cur_sync = 0;
+	rt_timer_stop(c->call_timer);
 	struct client_evt_msg *e = io_evt_new(CLIENT_EVT_REPLY, data,
 					      (size_t)(data_end - data));
 	if (e == NULL)
@@ -229,6 +301,7 @@ static void
 io_reply_error(struct client_sync *c)
 {
 	const struct diag *d = diag_last();
+	c->cur_sync = 0;
 	io_on_reply(c, 0, IPROTO_TYPE_ERROR | (uint32_t)d->code, NULL, NULL,
 		    d->msg, (uint32_t)strlen(d->msg));
 }
@@ -251,10 +324,66 @@ io_run_cmd(struct client_sync *c, struct client_cmd_msg *m)
 	case CLIENT_CMD_CLOSE:
 		iproto_client_disconnect(c->core, false);
 		rt_cord_stop(c->cord);
-		break;
+		return;
 	}
-	if (sync == 0)
+	if (sync == 0) {
 		io_reply_error(c);
+		return;
+	}
+	c->cur_sync = sync;
+	c->cur_timeout_ns = m->timeout_ns;
+	if (m->timeout_ns != 0)
+		rt_timer_start(c->call_timer, m->timeout_ns);
+}
+
+/** The call in flight took too long: answer it, forget its sync. */
+static void
+io_on_call_timeout(void *arg)
+{
+	struct client_sync *c = arg;
+	if (c->cur_sync == 0)
+		return;
+	rt_mutex_lock(c->evt_lock);
+	bool is_paused = c->is_paused;
+	rt_mutex_unlock(c->evt_lock);
+	if (is_paused) {
+		/* Silence of our own making (a slow user): not the server's. */
+		rt_timer_start(c->call_timer, c->cur_timeout_ns);
+		return;
+	}
+	uint64_t sync = c->cur_sync;
+	static const char msg[] = "Timeout exceeded";
+	io_on_reply(c, sync, IPROTO_TYPE_ERROR | ER_TIMEOUT, NULL, NULL, msg,
+		    (uint32_t)strlen(msg));
+}
+
+/** No greeting in time: close, ER_TIMEOUT being the reason. */
+static void
+io_on_connect_timeout(void *arg)
+{
+	struct client_sync *c = arg;
+	diag_set(ER_TIMEOUT, "TimedOut",
+		 "Timeout exceeded: no greeting from %s within %.3f s",
+		 c->addr, (double)c->opts.connect_timeout_ns / 1e9);
+	c->io_error = *diag_last();
+	iproto_client_disconnect(c->core, true);
+}
+
+/** The doorbell's second job: resume reading once the queue drained. */
+static void
+io_check_resume(struct client_sync *c)
+{
+	bool is_resume = false;
+	rt_mutex_lock(c->evt_lock);
+	if (c->is_paused && c->stats.queued <= c->opts.max_queued / 2) {
+		c->is_paused = false;
+		c->stats.n_resumes++;
+		is_resume = true;
+	}
+	c->is_resume_asked = false;
+	rt_mutex_unlock(c->evt_lock);
+	if (is_resume)
+		iproto_client_resume_reading(c->core);
 }
 
 static void
@@ -283,12 +412,15 @@ io_on_wakeup(void *arg)
 		io_run_cmd(c, m);
 		cmd_free(m);
 	}
+	io_check_resume(c);
 }
 
 static void
 io_start(void *arg)
 {
 	struct client_sync *c = arg;
+	if (c->opts.connect_timeout_ns != 0)
+		rt_timer_start(c->connect_timer, c->opts.connect_timeout_ns);
 	if (iproto_client_connect(c->core, c->addr, NULL) != 0) {
 		c->io_error = *diag_last();
 		io_on_close(c, &c->io_error);
@@ -314,11 +446,21 @@ user_wait(struct client_sync *c)
 		/* An Evt queued after this snapshot moves n_posted past it. */
 		uint_fast64_t seen = atomic_load(&c->n_posted);
 		struct client_evt_msg *e = NULL;
+		bool is_ring = false;
 		rt_mutex_lock(c->evt_lock);
-		if (!rlist_empty(&c->evts))
+		if (!rlist_empty(&c->evts)) {
 			e = container_of(rlist_shift(&c->evts),
 					 struct client_evt_msg, link);
+			c->stats.queued -= e->cost;
+			if (c->is_paused && !c->is_resume_asked &&
+			    c->stats.queued <= c->opts.max_queued / 2) {
+				c->is_resume_asked = true;
+				is_ring = true;
+			}
+		}
 		rt_mutex_unlock(c->evt_lock);
+		if (is_ring)
+			rt_wakeup_send(c->wakeup);
 		if (e != NULL)
 			return e;
 		mtx_lock(&c->wait_lock);
@@ -412,6 +554,7 @@ client_call(struct client_sync *c, const char *function, const char *args,
 	struct client_cmd_msg *m = cmd_new(CLIENT_CMD_CALL);
 	if (m == NULL)
 		return -1;
+	m->timeout_ns = c->opts.call_timeout_ns;
 	m->name_len = (uint32_t)strlen(function);
 	m->args_len = (size_t)(args_end - args);
 	m->name = mem_alloc(m->name_len + 1);
@@ -432,6 +575,7 @@ client_ping(struct client_sync *c)
 	struct client_cmd_msg *m = cmd_new(CLIENT_CMD_PING);
 	if (m == NULL)
 		return -1;
+	m->timeout_ns = c->opts.call_timeout_ns;
 	struct client_result r;
 	int rc = user_request(c, m, NULL, NULL, &r);
 	client_result_destroy(&r);
@@ -452,6 +596,10 @@ static void
 client_sync_free(struct client_sync *c)
 {
 	iproto_client_delete(c->core);
+	if (c->connect_timer != NULL)
+		rt_timer_delete(c->connect_timer);
+	if (c->call_timer != NULL)
+		rt_timer_delete(c->call_timer);
 	if (c->wakeup != NULL)
 		rt_wakeup_delete(c->wakeup);
 	while (!rlist_empty(&c->cmds))
@@ -487,8 +635,32 @@ client_close(struct client_sync *c)
 	client_sync_free(c);
 }
 
+void
+client_sync_opts_default(struct client_sync_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->connect_timeout_ns =
+		(uint64_t)CLIENT_SYNC_TIMEOUT_DEFAULT_S * 1000000000;
+	opts->call_timeout_ns = opts->connect_timeout_ns;
+	opts->max_queued = CLIENT_SYNC_MAX_QUEUED_DEFAULT;
+}
+
+void
+client_sync_set_call_timeout(struct client_sync *c, uint64_t timeout_ns)
+{
+	c->opts.call_timeout_ns = timeout_ns;
+}
+
+void
+client_sync_stats(struct client_sync *c, struct client_sync_stats *stats)
+{
+	rt_mutex_lock(c->evt_lock);
+	*stats = c->stats;
+	rt_mutex_unlock(c->evt_lock);
+}
+
 struct client_sync *
-client_sync_connect(const char *addr)
+client_sync_connect(const char *addr, const struct client_sync_opts *opts)
 {
 	struct client_sync *c = mem_zalloc(sizeof(*c));
 	if (c == NULL) {
@@ -497,6 +669,12 @@ client_sync_connect(const char *addr)
 	}
 	rlist_create(&c->cmds);
 	rlist_create(&c->evts);
+	if (opts != NULL)
+		c->opts = *opts;
+	else
+		client_sync_opts_default(&c->opts);
+	if (c->opts.max_queued == 0)
+		c->opts.max_queued = CLIENT_SYNC_MAX_QUEUED_DEFAULT;
 	atomic_init(&c->n_posted, 0);
 	if (mtx_init(&c->wait_lock, mtx_plain) != thrd_success) {
 		diag_set(ER_SYSTEM, "SystemError", "mtx_init failed");
@@ -523,6 +701,10 @@ client_sync_connect(const char *addr)
 	    (c->cmd_lock = rt_mutex_new(c->rt)) == NULL ||
 	    (c->evt_lock = rt_mutex_new(c->rt)) == NULL ||
 	    (c->wakeup = rt_wakeup_new(c->cord, io_on_wakeup, c)) == NULL ||
+	    (c->connect_timer = rt_timer_new(c->cord, io_on_connect_timeout,
+					     c)) == NULL ||
+	    (c->call_timer = rt_timer_new(c->cord, io_on_call_timeout,
+					  c)) == NULL ||
 	    (c->core = iproto_client_new(c->cord, NULL, &cbs)) == NULL ||
 	    rt_cord_start(c->cord, io_start, c) != 0)
 		goto err_free;

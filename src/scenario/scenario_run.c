@@ -886,9 +886,13 @@ scenario_run(const struct scenario *s, const struct scenario_run_opts *opts,
 	result->duration_ns = rt_now(run.rt) - run.started;
 	trace_set_sink(NULL, NULL);
 	trace_set_idle_hook(NULL);
-	if (run.writer != NULL && trace_writer_close(run.writer, true) != 0 &&
-	    opts->out != NULL)
-		fprintf(opts->out, "trace: %s\n", diag_msg());
+	if (run.writer != NULL && trace_writer_close(run.writer, true) != 0) {
+		result->is_trace_failed = true;
+		snprintf(result->trace_error, sizeof(result->trace_error),
+			 "%s", diag_msg());
+		if (opts->out != NULL)
+			fprintf(opts->out, "trace: %s\n", diag_msg());
+	}
 	run.writer = NULL;
 	result->n_events = run.n_events;
 	result->is_timed_out = run.is_timed_out;

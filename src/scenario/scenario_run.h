@@ -51,6 +51,14 @@ struct scenario_run_result {
 	bool is_timed_out;
 	/** Virtual (simulator) or wall time of the run, ns. */
 	uint64_t duration_ns;
+	/**
+	 * The trace file was not written completely (a flush, the END
+	 * record or a write failed: no space, I/O error): true, and
+	 * trace_error says why. The run's verdict is kept; the caller
+	 * decides (kharon run: exit 1).
+	 */
+	bool is_trace_failed;
+	char trace_error[256];
 };
 
 /**

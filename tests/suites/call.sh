@@ -4,7 +4,9 @@
 # 1. Starts `$B/kharon serve` on a free loopback port and checks the output
 #    and exit code of `kharon call` for echo, push (pushes line by line,
 #    then the result), fail (exit 1, message on stderr), bad JSON and bad
-#    usage (exit 2), a refused connection (exit 1).
+#    usage (exit 2), a refused connection (exit 1), --timeout (a call that
+#    outlives it exits 1; a silent listener that never sends a greeting
+#    makes the connect time out, exit 1; a bad value exits 2).
 # 2. Starts `tarantool` with an inline script defining the same echo, push
 #    and fail in Lua, and requires byte-identical stdout for echo and push
 #    (both servers print the same pushes and result) and exit 1 for fail.
@@ -59,7 +61,35 @@ expect bad-addr 2 '' -- nocolon echo
 refused=$(kh_free_port) || fail "no free port"
 expect refused 1 '' -- "127.0.0.1:$refused" echo
 grep -q 'cannot connect' "$TMP/stderr" || fail "refused: unclear message: $(cat "$TMP/stderr")"
+# --timeout: a call that outlives it fails with ER_TIMEOUT's message, exit 1.
+expect call-timeout 1 '' -- --timeout 0.2 "$A" sleep '[3000]'
+grep -q 'Timeout exceeded' "$TMP/stderr" || fail "call-timeout: unclear message: $(cat "$TMP/stderr")"
+expect in-time 0 '[[true]]' -- "$A" sleep '[10]' --timeout 5
+expect bad-timeout 2 '' -- --timeout nan "$A" echo
+expect bad-timeout-0 2 '' -- --timeout 0 "$A" echo
 echo "call: kharon serve ok"
+
+# A listener that accepts and never writes a greeting: the connect times out.
+if command -v python3 >/dev/null; then
+	KH_LOG=$TMP/silent.log kh_start_server python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+conns = []
+while True:
+    c, _ = s.accept()
+    conns.append(c)
+' @PORT@ || fail "the silent listener did not start: $(cat "$TMP/silent.log")"
+	SILENT=$PID
+	expect connect-timeout 1 '' -- --timeout 0.3 "127.0.0.1:$PORT" echo
+	grep -q 'Timeout exceeded' "$TMP/stderr" || fail "connect-timeout: unclear message: $(cat "$TMP/stderr")"
+	kh_stop_server "$SILENT"
+	echo "call: a silent listener times out"
+else
+	echo "call: python3 not installed, the silent-listener case is skipped"
+fi
 
 # ----------------------------------------------------------------- tarantool
 if ! command -v tarantool >/dev/null; then

@@ -5,8 +5,12 @@
  * blocking facade on real threads.
  */
 #include <criterion/criterion.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "base/diag.h"
 #include "base/mem.h"
@@ -243,6 +247,23 @@ script_ping(struct t_client *t)
 {
 	cr_assert_eq(iproto_client_ping(t->c, t_handler(t)), 1,
 		     "syncs start at 1");
+}
+
+/**
+ * "127.0.0.1:PORT" of a port nobody listens on: bound, never listened,
+ * closed (a fixed low port may be taken on a shared machine).
+ */
+static void
+refused_addr(char *buf, size_t size)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	snprintf(buf, size, "127.0.0.1:%d", ntohs(sin.sin_port));
+	close(fd);
 }
 
 Test(client, ping)
@@ -616,7 +637,7 @@ Test(client, sync_facade_on_real_threads)
 	char to[64];
 	snprintf(to, sizeof(to), "127.0.0.1:%d", iproto_server_port(srv));
 
-	struct client_sync *c = client_sync_connect(to);
+	struct client_sync *c = client_sync_connect(to, NULL);
 	cr_assert_not_null(c, "%s", diag_msg());
 	cr_assert_eq(client_ping(c), 0);
 	char args[32];
@@ -642,7 +663,9 @@ Test(client, sync_facade_on_real_threads)
 	client_result_destroy(&r);
 	client_close(c);
 
-	cr_assert_null(client_sync_connect("127.0.0.1:1"), "refused");
+	char refused[32];
+	refused_addr(refused, sizeof(refused));
+	cr_assert_null(client_sync_connect(refused, NULL), "refused");
 	cr_assert_eq(diag_last()->code, ER_SYSTEM);
 
 	iproto_server_shutdown(srv, 1000000000);
@@ -651,6 +674,174 @@ Test(client, sync_facade_on_real_threads)
 	rt_delete(trt);
 	cr_assert_eq(mem_live(), start, "leaked %lld blocks",
 		     (long long)(mem_live() - start));
+}
+
+/* A real-threads kharon serve on a free port, for the facade's tests. */
+struct f_server {
+	struct rt *rt;
+	struct iproto_server *srv;
+	char addr[64];
+};
+
+static void
+f_server_start(struct f_server *f)
+{
+	f->rt = rt_thread_new();
+	cr_assert_not_null(f->rt);
+	struct iproto_opts opts;
+	iproto_opts_default(&opts);
+	strcpy(opts.listen, "127.0.0.1:0");
+	f->srv = iproto_server_new(f->rt, &opts);
+	cr_assert_not_null(f->srv);
+	cr_assert_eq(iproto_server_start(f->srv), 0);
+	snprintf(f->addr, sizeof(f->addr), "127.0.0.1:%d",
+		 iproto_server_port(f->srv));
+}
+
+static void
+f_server_stop(struct f_server *f)
+{
+	iproto_server_shutdown(f->srv, 1000000000);
+	rt_run(f->rt);
+	iproto_server_delete(f->srv);
+	rt_delete(f->rt);
+}
+
+static void
+f_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+enum { F_MAX_QUEUED = 64 * 1024 };
+
+struct f_slow {
+	struct f_pushes order;
+	struct client_sync *c;
+	/* The queue seen at its fullest while the first push was held. */
+	struct client_sync_stats held;
+};
+
+/*
+ * A slow consumer: the first push is held until the I/O cord either
+ * paused (backpressure) or queued far more than the cap (no
+ * backpressure: the test then fails); every 1000th push naps a little
+ * so the queue fills and drains over and over.
+ */
+static void
+f_slow_on_push(void *ctx, const char *data, const char *end)
+{
+	struct f_slow *f = ctx;
+	f_on_push(&f->order, data, end);
+	if (f->order.n == 1) {
+		for (int i = 0; i < 20000; i++) {
+			client_sync_stats(f->c, &f->held);
+			if (f->held.n_pauses > 0 ||
+			    f->held.queued > 16 * F_MAX_QUEUED)
+				break;
+			f_sleep_ms(1);
+		}
+	} else if (f->order.n % 1000 == 0) {
+		f_sleep_ms(1);
+	}
+}
+
+Test(client, sync_backpressure_bounds_the_queue)
+{
+	int64_t start = mem_live();
+	struct f_server srv;
+	f_server_start(&srv);
+	struct client_sync_opts opts;
+	client_sync_opts_default(&opts);
+	opts.max_queued = F_MAX_QUEUED;
+	struct client_sync *c = client_sync_connect(srv.addr, &opts);
+	cr_assert_not_null(c, "%s", diag_msg());
+	char x[101];
+	memset(x, 'x', 100);
+	x[100] = '\0';
+	char args[160];
+	enum { N = 20000 };
+	struct f_slow f = { .order = { .in_order = true }, .c = c };
+	struct client_result r;
+	cr_assert_eq(client_call(c, "push", args, args_n_x(args, N, x),
+				 f_slow_on_push, &f, &r), 0, "%s", diag_msg());
+	client_result_destroy(&r);
+	cr_assert_eq(f.held.n_pauses, 1, "paused while the first push was "
+		     "held (queued %zu)", f.held.queued);
+	cr_assert_eq(f.order.n, N, "every push arrived");
+	cr_assert(f.order.in_order);
+	struct client_sync_stats st;
+	client_sync_stats(c, &st);
+	/* Over the cap by at most the one push that crossed it. */
+	cr_assert_leq(st.max_queued_seen, F_MAX_QUEUED + 1024,
+		      "queue peaked at %zu", st.max_queued_seen);
+	cr_assert_geq(st.n_resumes, 1);
+	cr_assert_geq(st.n_pauses, st.n_resumes);
+	cr_assert_eq(st.queued, 0, "drained");
+	cr_assert_eq(client_ping(c), 0, "%s", diag_msg());
+	client_close(c);
+	f_server_stop(&srv);
+	cr_assert_eq(mem_live(), start);
+}
+
+Test(client, sync_connect_times_out_on_a_silent_listener)
+{
+	int64_t start = mem_live();
+	struct rt *lrt = rt_thread_new();
+	cr_assert_not_null(lrt);
+	/* Bound, never accepted: the kernel completes the TCP handshake,
+	 * nobody ever writes a greeting. */
+	struct rt_listener *l = rt_listen(lrt, "127.0.0.1:0");
+	cr_assert_not_null(l, "%s", diag_msg());
+	char to[64];
+	snprintf(to, sizeof(to), "127.0.0.1:%d", rt_listener_port(l));
+	struct client_sync_opts opts;
+	client_sync_opts_default(&opts);
+	opts.connect_timeout_ns = 50 * 1000 * 1000;
+	cr_assert_null(client_sync_connect(to, &opts));
+	cr_assert_eq(diag_last()->code, ER_TIMEOUT, "%s", diag_msg());
+	cr_assert(strstr(diag_msg(), "Timeout exceeded") != NULL, "%s",
+		  diag_msg());
+	rt_listener_delete(l);
+	rt_delete(lrt);
+	cr_assert_eq(mem_live(), start);
+}
+
+Test(client, sync_call_times_out_and_the_late_reply_is_dropped)
+{
+	int64_t start = mem_live();
+	struct f_server srv;
+	f_server_start(&srv);
+	struct client_sync_opts opts;
+	client_sync_opts_default(&opts);
+	opts.call_timeout_ns = 50 * 1000 * 1000;
+	struct client_sync *c = client_sync_connect(srv.addr, &opts);
+	cr_assert_not_null(c, "%s", diag_msg());
+	char args[16];
+	char *end = mp_encode_array(args, 1);
+	end = mp_encode_uint(end, 300);
+	struct client_result r;
+	cr_assert_eq(client_call(c, "sleep", args, end, NULL, NULL, &r), -1);
+	cr_assert_eq(diag_last()->code, ER_TIMEOUT, "%s", diag_msg());
+	cr_assert_eq(r.code, IPROTO_TYPE_ERROR | ER_TIMEOUT);
+	client_result_destroy(&r);
+	/* Still connected; the 300 ms reply comes during this 600 ms one
+	 * (the server answers them in the order they wake). */
+	client_sync_set_call_timeout(c, 0);
+	end = mp_encode_array(args, 1);
+	end = mp_encode_uint(end, 600);
+	cr_assert_eq(client_call(c, "sleep", args, end, NULL, NULL, &r), 0,
+		     "%s", diag_msg());
+	client_result_destroy(&r);
+	struct client_sync_stats st;
+	client_sync_stats(c, &st);
+	cr_assert_eq(st.n_stale_dropped, 1, "the late reply was dropped, "
+		     "not taken for the second call's");
+	cr_assert_eq(client_ping(c), 0, "%s", diag_msg());
+	client_close(c);
+	f_server_stop(&srv);
+	cr_assert_eq(mem_live(), start);
 }
 
 /* ------------------------------------------------- allocation failures */
