@@ -21,8 +21,9 @@ local fio = require('fio')
 local listen = os.getenv('LISTEN') or '127.0.0.1:3301'
 local work_dir = os.getenv('WORK_DIR') or fio.tempdir()
 
+-- Listen only at the very end (below): a client that can connect must find
+-- the grants and every procedure in place.
 box.cfg{
-    listen = listen,
     work_dir = work_dir,
     memtx_dir = work_dir,
     wal_dir = work_dir,
@@ -92,3 +93,6 @@ function push_then_fail(n)
     end
     error(string.format('push_then_fail: failed after %d pushes', n), 0)
 end
+
+-- Everything is defined: now open the port.
+box.cfg{listen = listen}
