@@ -131,17 +131,27 @@ mp_uint_len(char c)
 int
 mp_check(const char **p, const char *end)
 {
-	/* left[d]: values still to read in the container at depth d. */
-	uint64_t left[MP_CHECK_DEPTH_MAX + 1];
-	int depth = 1;
-	left[0] = 1;
+	/*
+	 * `left` counts the values still to read in the innermost open
+	 * container (1 for the top-level value); parent[d] holds the counts
+	 * of the containers around it. Keeping the innermost count in a
+	 * local rather than in the array keeps it in a register: this loop
+	 * runs once per value of every packet a client reads, and a
+	 * load/store through memory per value was most of its cost.
+	 */
+	uint64_t parent[MP_CHECK_DEPTH_MAX];
+	int depth = 0;		/* open containers = entries in parent[] */
+	uint64_t left = 1;
 	const char *cur = *p;
-	while (depth > 0) {
-		if (left[depth - 1] == 0) {
-			depth--;
-			continue;
+	for (;;) {
+		while (left == 0) {
+			if (depth == 0) {
+				*p = cur;
+				return 0;
+			}
+			left = parent[--depth];
 		}
-		left[depth - 1]--;
+		left--;
 		if (cur >= end)
 			return -1;
 		unsigned char b = (unsigned char)*cur++;
@@ -202,13 +212,12 @@ mp_check(const char **p, const char *end)
 		if (n_values > 0) {
 			/* Each element needs at least one byte. */
 			if (n_values > (uint64_t)(end - cur) ||
-			    depth > MP_CHECK_DEPTH_MAX)
+			    depth >= MP_CHECK_DEPTH_MAX)
 				return -1;
-			left[depth++] = n_values;
+			parent[depth++] = left;
+			left = n_values;
 		}
 	}
-	*p = cur;
-	return 0;
 }
 
 void
