@@ -282,12 +282,10 @@ trace_record_buf_destroy(struct trace_record_buf *b)
 	trace_record_buf_create(b);
 }
 
-/* Make room for `n` more bytes; returns where they go or NULL (diag set). */
+/* trace_record_buf_reserve's slow half: grow the buffer. */
 static char *
-trace_record_buf_reserve(struct trace_record_buf *b, size_t n)
+trace_record_buf_reserve_slow(struct trace_record_buf *b, size_t n)
 {
-	if (b->cap - b->used >= n)
-		return b->data + b->used;
 	size_t cap = b->cap != 0 ? b->cap : 256;
 	while (cap - b->used < n)
 		cap *= 2;
@@ -299,6 +297,15 @@ trace_record_buf_reserve(struct trace_record_buf *b, size_t n)
 	b->data = data;
 	b->cap = cap;
 	return b->data + b->used;
+}
+
+/* Make room for `n` more bytes; returns where they go or NULL (diag set). */
+static inline char *
+trace_record_buf_reserve(struct trace_record_buf *b, size_t n)
+{
+	if (b->cap - b->used >= n)
+		return b->data + b->used;
+	return trace_record_buf_reserve_slow(b, n);
 }
 
 int
