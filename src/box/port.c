@@ -14,7 +14,7 @@
 
 /** Format `count` values [data, end) as "v1, v2" into a fresh text. */
 static char *
-port_format_plain(const char *data, const char *end, uint32_t *size)
+port_text_new(const char *data, const char *end, uint32_t *size)
 {
 	int len = mp_format(NULL, 0, data, end);
 	char *text = mem_alloc((size_t)len + 1);
@@ -83,11 +83,18 @@ port_msgpack_dump_plain(struct port *base, uint32_t *size)
 {
 	struct port_msgpack *port = (struct port_msgpack *)base;
 	if (port->plain == NULL)
-		port->plain = port_format_plain(port->data,
+		port->plain = port_text_new(port->data,
 						port->data + port->size, size);
 	else
 		*size = (uint32_t)strlen(port->plain);
 	return port->plain;
+}
+
+static int
+port_msgpack_format_plain(struct port *base, char *buf, size_t size)
+{
+	struct port_msgpack *port = (struct port_msgpack *)base;
+	return mp_format(buf, size, port->data, port->data + port->size);
 }
 
 static const char *
@@ -125,6 +132,7 @@ static const struct port_vtab port_msgpack_vtab = {
 	.dump_msgpack = port_msgpack_dump_msgpack,
 	.dump_msgpack_16 = port_msgpack_dump_msgpack_16,
 	.dump_plain = port_msgpack_dump_plain,
+	.format_plain = port_msgpack_format_plain,
 	.get_msgpack = port_msgpack_get_msgpack,
 	.destroy = port_msgpack_destroy,
 };
@@ -206,11 +214,19 @@ port_c_dump_plain(struct port *base, uint32_t *size)
 	struct port_c *port = (struct port_c *)base;
 	if (port->plain == NULL) {
 		const char *v = port_c_values(port);
-		port->plain = port_format_plain(v, v + port->used, size);
+		port->plain = port_text_new(v, v + port->used, size);
 	} else {
 		*size = (uint32_t)strlen(port->plain);
 	}
 	return port->plain;
+}
+
+static int
+port_c_format_plain(struct port *base, char *buf, size_t size)
+{
+	struct port_c *port = (struct port_c *)base;
+	const char *v = port_c_values(port);
+	return mp_format(buf, size, v, v + port->used);
 }
 
 static const char *
@@ -242,6 +258,7 @@ static const struct port_vtab port_c_vtab = {
 	.dump_msgpack = port_c_dump_msgpack,
 	.dump_msgpack_16 = port_c_dump_msgpack_16,
 	.dump_plain = port_c_dump_plain,
+	.format_plain = port_c_format_plain,
 	.get_msgpack = port_c_get_msgpack,
 	.destroy = port_c_destroy,
 };

@@ -46,6 +46,13 @@ struct port_vtab {
 	 * until the port is destroyed; NULL + diag on OOM.
 	 */
 	const char *(*dump_plain)(struct port *port, uint32_t *size);
+	/**
+	 * The same text as dump_plain, written into [buf, buf + size) like
+	 * snprintf (NUL-terminated when size > 0); returns the length the
+	 * whole text has. Allocates nothing. May be NULL: the port has no
+	 * such method (port_format_plain then returns -1).
+	 */
+	int (*format_plain)(struct port *port, char *buf, size_t size);
 	/** The values as one MsgPack array, valid until destroy; NULL + diag. */
 	const char *(*get_msgpack)(struct port *port, uint32_t *size);
 	void (*destroy)(struct port *port);
@@ -73,6 +80,19 @@ static inline const char *
 port_dump_plain(struct port *port, uint32_t *size)
 {
 	return port->vtab->dump_plain(port, size);
+}
+
+/**
+ * dump_plain's text into the caller's buffer, without allocating: the
+ * length of the whole text (it fits when < size), or -1 when the port
+ * cannot do it (then use port_dump_plain). Cost O(bytes of the values).
+ */
+static inline int
+port_format_plain(struct port *port, char *buf, size_t size)
+{
+	if (port->vtab->format_plain == NULL)
+		return -1;
+	return port->vtab->format_plain(port, buf, size);
 }
 
 static inline const char *

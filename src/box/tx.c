@@ -231,9 +231,22 @@ tx_process_error(struct cmsg *m)
 	tx_finish(msg);
 }
 
+/*
+ * Most values are short: their text is made in a per-thread buffer, with
+ * no allocation (a push traces its value every time). The text is the
+ * same as port_dump_plain's; a longer one falls back to it. The buffer is
+ * reused by the next call on this thread: every caller hands the text to
+ * an event site at once.
+ */
+enum { TX_PORT_TEXT_SIZE = 256 };
+
 const char *
 tx_port_text(struct port *port)
 {
+	static _Thread_local char buf[TX_PORT_TEXT_SIZE];
+	int len = port_format_plain(port, buf, sizeof(buf));
+	if (len >= 0 && (size_t)len < sizeof(buf))
+		return buf;
 	uint32_t size;
 	const char *text = port_dump_plain(port, &size);
 	return text != NULL ? text : "";

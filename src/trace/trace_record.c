@@ -282,12 +282,10 @@ trace_record_buf_destroy(struct trace_record_buf *b)
 	trace_record_buf_create(b);
 }
 
-/* Make room for `n` more bytes; returns where they go or NULL (diag set). */
+/* trace_record_buf_reserve's slow half: grow the buffer. */
 static char *
-trace_record_buf_reserve(struct trace_record_buf *b, size_t n)
+trace_record_buf_reserve_slow(struct trace_record_buf *b, size_t n)
 {
-	if (b->cap - b->used >= n)
-		return b->data + b->used;
 	size_t cap = b->cap != 0 ? b->cap : 256;
 	while (cap - b->used < n)
 		cap *= 2;
@@ -299,6 +297,15 @@ trace_record_buf_reserve(struct trace_record_buf *b, size_t n)
 	b->data = data;
 	b->cap = cap;
 	return b->data + b->used;
+}
+
+/* Make room for `n` more bytes; returns where they go or NULL (diag set). */
+static inline char *
+trace_record_buf_reserve(struct trace_record_buf *b, size_t n)
+{
+	if (b->cap - b->used >= n)
+		return b->data + b->used;
+	return trace_record_buf_reserve_slow(b, n);
 }
 
 int
@@ -314,42 +321,80 @@ trace_record_begin(struct trace_record_buf *b, enum trace_record_type type)
 	return 0;
 }
 
+/*
+ * Append C string `s` as a MsgPack str without measuring it first: event
+ * names and keys are short literals, so the bytes are copied one by one
+ * after a fixstr marker until the NUL; only a string longer than 31 bytes
+ * is measured and written the general way (the bytes come out the same as
+ * mp_put_str's). Returns false on OOM (diag set); `b->used` then is
+ * unchanged.
+ */
+static bool
+buf_put_cstr(struct trace_record_buf *b, const char *s)
+{
+	char *p = trace_record_buf_reserve(b, 32);
+	if (p == NULL)
+		return false;
+	size_t n = 0;
+	while (n < 31 && s[n] != '\0') {
+		p[1 + n] = s[n];
+		n++;
+	}
+	if (s[n] == '\0') {
+		p[0] = (char)(unsigned char)(0xa0 | n);
+		b->used += 1 + n;
+		return true;
+	}
+	size_t len = n + strlen(s + n);
+	p = trace_record_buf_reserve(b, 5 + len);
+	if (p == NULL)
+		return false;
+	b->used += (size_t)(mp_put_str(p, s, len) - p);
+	return true;
+}
+
 int
 trace_record_add_event(struct trace_record_buf *b, const struct trace_event *e)
 {
-	size_t size = 5 + 9 + 9 + mp_sizeof_str(e->cord) + mp_sizeof_str(e->ev);
 	for (int i = 0; i < e->n_fields; i++) {
-		const struct trace_field *f = &e->fields[i];
-		if (f->key == NULL) {
+		if (e->fields[i].key == NULL) {
 			diag_set(DIAG_ER_UNKNOWN, "TraceError",
 				 "event %s: field %d has no key",
 				 e->ev != NULL ? e->ev : "?", i);
 			return -1;
 		}
-		size += mp_sizeof_str(f->key) +
-			(f->s != NULL ? mp_sizeof_str(f->s) : 9);
 	}
-	char *start = trace_record_buf_reserve(b, size);
-	if (start == NULL)
+	/* The array header and the two stamps: at most 5 + 9 + 9 bytes. */
+	size_t used = b->used;
+	char *p = trace_record_buf_reserve(b, 5 + 9 + 9);
+	if (p == NULL)
 		return -1;
-	char *p = mp_put_container(start, 4 + 2 * (uint32_t)e->n_fields,
-				   0x90, 0xdd);
+	p = mp_put_container(p, 4 + 2 * (uint32_t)e->n_fields, 0x90, 0xdd);
 	p = mp_put_uint(p, e->seq);
 	p = mp_put_uint(p, e->t);
-	const char *cord = e->cord != NULL ? e->cord : "";
-	const char *ev = e->ev != NULL ? e->ev : "";
-	p = mp_put_str(p, cord, strlen(cord));
-	p = mp_put_str(p, ev, strlen(ev));
+	b->used = (size_t)(p - b->data);
+	if (!buf_put_cstr(b, e->cord != NULL ? e->cord : "") ||
+	    !buf_put_cstr(b, e->ev != NULL ? e->ev : ""))
+		goto err;
 	for (int i = 0; i < e->n_fields; i++) {
 		const struct trace_field *f = &e->fields[i];
-		p = mp_put_str(p, f->key, strlen(f->key));
-		if (f->s != NULL)
-			p = mp_put_str(p, f->s, strlen(f->s));
-		else
-			p = mp_put_int(p, f->i);
+		if (!buf_put_cstr(b, f->key))
+			goto err;
+		if (f->s != NULL) {
+			if (!buf_put_cstr(b, f->s))
+				goto err;
+			continue;
+		}
+		p = trace_record_buf_reserve(b, 9);
+		if (p == NULL)
+			goto err;
+		b->used = (size_t)(mp_put_int(p, f->i) - b->data);
 	}
-	b->used += (size_t)(p - start);
 	return 0;
+err:
+	/* Leave `b` as it was: the event is all or nothing. */
+	b->used = used;
+	return -1;
 }
 
 static char *
