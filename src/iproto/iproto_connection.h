@@ -299,8 +299,11 @@ tx_write_data_packet(struct iproto_connection *con, uint32_t code,
 		     uint64_t sync, struct port *port, bool is_16);
 
 /**
- * A port's values as one line of text (port_dump_plain), for trace events
- * and captions; "" if that fails. Valid until the port is destroyed.
+ * A port's values as one line of text (port_dump_plain's text), for trace
+ * events and captions; "" if that fails. Written into a per-thread buffer
+ * when it fits (no allocation), so it is valid only until the next call
+ * on this thread — or the port's destruction — whichever comes first:
+ * pass it straight into an event.
  */
 const char *
 tx_port_text(struct port *port);

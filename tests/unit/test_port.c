@@ -123,3 +123,44 @@ Test(port, dump_16_makes_every_value_a_tuple)
 	port_destroy(&port);
 	cr_assert_eq(mem_live(), live);
 }
+
+/** format_plain writes dump_plain's text, cut like snprintf. */
+static void
+check_format_plain(struct port *port)
+{
+	uint32_t size;
+	const char *text = port_dump_plain(port, &size);
+	char buf[512];
+	int len = port_format_plain(port, buf, sizeof(buf));
+	cr_assert_eq(len, (int)size);
+	if ((size_t)len < sizeof(buf))
+		cr_assert_str_eq(buf, text);
+	char small[8];
+	cr_assert_eq(port_format_plain(port, small, sizeof(small)), (int)size);
+	cr_assert_eq(strlen(small), sizeof(small) - 1, "cut, NUL-terminated");
+	cr_assert_eq(strncmp(small, text, sizeof(small) - 1), 0);
+}
+
+Test(port, format_plain_is_dump_plain_without_allocation)
+{
+	int64_t live = mem_live();
+	char args[400];
+	char *p = mp_encode_array(args, 2);
+	p = mp_encode_uint(p, 7);
+	char s[300];
+	memset(s, 'q', sizeof(s));
+	p = mp_encode_str(p, s, sizeof(s));
+	struct port port;
+	port_msgpack_create_from_array(&port, args, p);
+	check_format_plain(&port);
+	port_destroy(&port);
+	port_c_create(&port);
+	const char *q = args + 1;
+	const char *second = q;
+	mp_next(&second);
+	port_c_add_mp(&port, q, second);
+	port_c_add_mp(&port, second, p);
+	check_format_plain(&port);
+	port_destroy(&port);
+	cr_assert_eq(mem_live(), live);
+}
