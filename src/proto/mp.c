@@ -68,36 +68,41 @@ store_u64(char *p, uint64_t v)
 
 /* ---- types ---- */
 
-enum mp_type
-mp_typeof(char c)
-{
-	unsigned char b = (unsigned char)c;
-	if (b <= 0x7f)
-		return MP_UINT;
-	if (b <= 0x8f)
-		return MP_MAP;
-	if (b <= 0x9f)
-		return MP_ARRAY;
-	if (b <= 0xbf)
-		return MP_STR;
-	if (b >= 0xe0)
-		return MP_INT;
-	switch (b) {
-	case 0xc0: return MP_NIL;
-	case 0xc1: return MP_INVALID;
-	case 0xc2: case 0xc3: return MP_BOOL;
-	case 0xc4: case 0xc5: case 0xc6: return MP_BIN;
-	case 0xc7: case 0xc8: case 0xc9: return MP_EXT;
-	case 0xca: return MP_FLOAT;
-	case 0xcb: return MP_DOUBLE;
-	case 0xcc: case 0xcd: case 0xce: case 0xcf: return MP_UINT;
-	case 0xd0: case 0xd1: case 0xd2: case 0xd3: return MP_INT;
-	case 0xd9: case 0xda: case 0xdb: return MP_STR;
-	case 0xdc: case 0xdd: return MP_ARRAY;
-	case 0xde: case 0xdf: return MP_MAP;
-	default: return MP_EXT; /* 0xd4..0xd8 fixext */
-	}
-}
+/* The type of every first byte: mp_typeof is one load (mp.h). */
+const unsigned char mp_type_table[256] = {
+	/* 00 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 08 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 10 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 18 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 20 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 28 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 30 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 38 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 40 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 48 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 50 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 58 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 60 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 68 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 70 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 78 */ MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* 80 */ MP_MAP, MP_MAP, MP_MAP, MP_MAP, MP_MAP, MP_MAP, MP_MAP, MP_MAP,
+	/* 88 */ MP_MAP, MP_MAP, MP_MAP, MP_MAP, MP_MAP, MP_MAP, MP_MAP, MP_MAP,
+	/* 90 */ MP_ARRAY, MP_ARRAY, MP_ARRAY, MP_ARRAY, MP_ARRAY, MP_ARRAY, MP_ARRAY, MP_ARRAY,
+	/* 98 */ MP_ARRAY, MP_ARRAY, MP_ARRAY, MP_ARRAY, MP_ARRAY, MP_ARRAY, MP_ARRAY, MP_ARRAY,
+	/* a0 */ MP_STR, MP_STR, MP_STR, MP_STR, MP_STR, MP_STR, MP_STR, MP_STR,
+	/* a8 */ MP_STR, MP_STR, MP_STR, MP_STR, MP_STR, MP_STR, MP_STR, MP_STR,
+	/* b0 */ MP_STR, MP_STR, MP_STR, MP_STR, MP_STR, MP_STR, MP_STR, MP_STR,
+	/* b8 */ MP_STR, MP_STR, MP_STR, MP_STR, MP_STR, MP_STR, MP_STR, MP_STR,
+	/* c0 */ MP_NIL, MP_INVALID, MP_BOOL, MP_BOOL, MP_BIN, MP_BIN, MP_BIN, MP_EXT,
+	/* c8 */ MP_EXT, MP_EXT, MP_FLOAT, MP_DOUBLE, MP_UINT, MP_UINT, MP_UINT, MP_UINT,
+	/* d0 */ MP_INT, MP_INT, MP_INT, MP_INT, MP_EXT, MP_EXT, MP_EXT, MP_EXT,
+	/* d8 */ MP_EXT, MP_STR, MP_STR, MP_STR, MP_ARRAY, MP_ARRAY, MP_MAP, MP_MAP,
+	/* e0 */ MP_INT, MP_INT, MP_INT, MP_INT, MP_INT, MP_INT, MP_INT, MP_INT,
+	/* e8 */ MP_INT, MP_INT, MP_INT, MP_INT, MP_INT, MP_INT, MP_INT, MP_INT,
+	/* f0 */ MP_INT, MP_INT, MP_INT, MP_INT, MP_INT, MP_INT, MP_INT, MP_INT,
+	/* f8 */ MP_INT, MP_INT, MP_INT, MP_INT, MP_INT, MP_INT, MP_INT, MP_INT,
+};
 
 const char *
 mp_type_name(enum mp_type type)

@@ -43,9 +43,14 @@ enum mp_type {
 /** Deepest nesting mp_check() accepts (arrays/maps inside each other). */
 enum { MP_CHECK_DEPTH_MAX = 128 };
 
+extern const unsigned char mp_type_table[256];
+
 /** Type of the value whose first byte is `c`. */
-enum mp_type
-mp_typeof(char c);
+static inline enum mp_type
+mp_typeof(char c)
+{
+	return (enum mp_type)mp_type_table[(unsigned char)c];
+}
 
 /** Name of a type for messages: "uint", "map", ... */
 const char *

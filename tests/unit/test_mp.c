@@ -297,3 +297,36 @@ Test(mp, format_prints_the_shortest_number)
 	mp_format(out, sizeof(out), v, v + 5);
 	cr_assert_str_eq(out, "1.5");
 }
+
+Test(mp, typeof_every_first_byte)
+{
+	/* The table against the MsgPack spec's ranges, all 256 bytes. */
+	for (int b = 0; b < 256; b++) {
+		enum mp_type want;
+		if (b <= 0x7f || (b >= 0xcc && b <= 0xcf))
+			want = MP_UINT;
+		else if (b <= 0x8f || b == 0xde || b == 0xdf)
+			want = MP_MAP;
+		else if (b <= 0x9f || b == 0xdc || b == 0xdd)
+			want = MP_ARRAY;
+		else if (b <= 0xbf || (b >= 0xd9 && b <= 0xdb))
+			want = MP_STR;
+		else if (b >= 0xe0 || (b >= 0xd0 && b <= 0xd3))
+			want = MP_INT;
+		else if (b == 0xc0)
+			want = MP_NIL;
+		else if (b == 0xc1)
+			want = MP_INVALID;
+		else if (b == 0xc2 || b == 0xc3)
+			want = MP_BOOL;
+		else if (b >= 0xc4 && b <= 0xc6)
+			want = MP_BIN;
+		else if (b == 0xca)
+			want = MP_FLOAT;
+		else if (b == 0xcb)
+			want = MP_DOUBLE;
+		else
+			want = MP_EXT;
+		cr_assert_eq(mp_typeof((char)b), want, "byte %02x", b);
+	}
+}
