@@ -3,11 +3,15 @@
  */
 #include "sim_client.h"
 
+#include <criterion/criterion.h>
+
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
+#include "iproto/iproto.h"
 #include "proto/greeting.h"
 #include "proto/mp.h"
 #include "proto/xrow.h"
@@ -38,9 +42,7 @@ sim_client_create(struct sim_client *c, struct rt *rt, const char *name,
 void
 sim_client_send(struct sim_client *c, const char *data, size_t len)
 {
-	size_t cap = c->out_len;
 	c->out = realloc(c->out, c->out_len + len);
-	(void)cap;
 	memcpy(c->out + c->out_len, data, len);
 	c->out_len += len;
 }
@@ -189,4 +191,34 @@ sim_client_ping(struct sim_client *c, uint64_t sync)
 	char buf[32];
 	size_t len = xrow_encode_ping(buf, sizeof(buf), sync, XROW_ENC_NETBOX);
 	sim_client_send(c, buf, len);
+}
+
+void
+sim_server_up(struct rt **rt, struct iproto_server **server, char *addr,
+	      const struct iproto_opts *custom, uint64_t seed)
+{
+	struct rt_sim_opts sim = { .seed = seed };
+	*rt = rt_sim_new(&sim);
+	cr_assert_not_null(*rt);
+	struct iproto_opts opts;
+	if (custom != NULL)
+		opts = *custom;
+	else
+		iproto_opts_default(&opts);
+	strcpy(opts.listen, "127.0.0.1:0");
+	*server = iproto_server_new(*rt, &opts);
+	cr_assert_not_null(*server);
+	snprintf(addr, 64, "127.0.0.1:%d", iproto_server_port(*server));
+	cr_assert_eq(iproto_server_start(*server), 0);
+}
+
+void
+sim_server_down(struct rt *rt, struct iproto_server *server, int64_t mem_start)
+{
+	iproto_server_shutdown(server, 1000000000);
+	rt_run(rt);
+	iproto_server_delete(server);
+	rt_delete(rt);
+	cr_assert_eq(mem_live(), mem_start, "leaked %lld blocks",
+		     (long long)(mem_live() - mem_start));
 }

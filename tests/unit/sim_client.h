@@ -12,6 +12,8 @@
 
 struct rt;
 struct rt_cord;
+struct iproto_opts;
+struct iproto_server;
 struct rt_sock;
 struct rt_timer;
 
@@ -83,5 +85,22 @@ sim_client_call(struct sim_client *c, uint64_t sync, const char *name,
 
 void
 sim_client_ping(struct sim_client *c, uint64_t sync);
+
+/**
+ * A kharon server on a fresh simulator seeded with `seed`, listening on a
+ * free port (`opts` NULL: the defaults); its address goes to `addr`
+ * (64 bytes). The tests' common set-up.
+ */
+void
+sim_server_up(struct rt **rt, struct iproto_server **server, char *addr,
+	      const struct iproto_opts *opts, uint64_t seed);
+
+/**
+ * Stop the server gracefully, free it and the runtime, and assert that no
+ * memory block allocated since `mem_start` is left.
+ */
+void
+sim_server_down(struct rt *rt, struct iproto_server *server,
+		int64_t mem_start);
 
 #endif

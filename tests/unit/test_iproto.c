@@ -85,30 +85,13 @@ static void
 server_up(const struct iproto_opts *custom, uint64_t seed)
 {
 	mem_start = mem_live();
-	struct rt_sim_opts sim = { .seed = seed };
-	rt = rt_sim_new(&sim);
-	cr_assert_not_null(rt);
-	struct iproto_opts opts;
-	if (custom != NULL)
-		opts = *custom;
-	else
-		iproto_opts_default(&opts);
-	strcpy(opts.listen, "127.0.0.1:0");
-	server = iproto_server_new(rt, &opts);
-	cr_assert_not_null(server);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", iproto_server_port(server));
-	cr_assert_eq(iproto_server_start(server), 0);
+	sim_server_up(&rt, &server, addr, custom, seed);
 }
 
 static void
 server_down(void)
 {
-	iproto_server_shutdown(server, 1000000000);
-	rt_run(rt);
-	iproto_server_delete(server);
-	rt_delete(rt);
-	cr_assert_eq(mem_live(), mem_start, "leaked %lld blocks",
-		     (long long)(mem_live() - mem_start));
+	sim_server_down(rt, server, mem_start);
 }
 
 /** MsgPack args [n, "x"] into buf; returns the end. */
