@@ -214,22 +214,8 @@ proc_big(struct proc_call *call, uint64_t *wait_ns)
 		diag_set_oom(header + len, "big");
 		return PROC_ERROR;
 	}
-	/* The str header by hand (mp_encode_str would copy the bytes too). */
-	char *h = buf;
-	if (len < 32) {
-		*h++ = (char)(0xa0 | len);
-	} else if (len <= 0xff) {
-		*h++ = (char)0xd9;
-		*h++ = (char)len;
-	} else if (len <= 0xffff) {
-		*h++ = (char)0xda;
-		*h++ = (char)(len >> 8);
-		*h++ = (char)len;
-	} else {
-		*h++ = (char)0xdb;
-		for (int shift = 24; shift >= 0; shift -= 8)
-			*h++ = (char)(len >> shift);
-	}
+	/* The header alone: the bytes are made in place, not copied. */
+	char *h = mp_encode_strl(buf, len);
 	for (uint32_t i = 0; i < len; i++)
 		h[i] = (char)('a' + i % 26);
 	char *end = h + len;

@@ -206,19 +206,15 @@ net_connection_has_requests(const struct iproto_connection *con)
 	       ibuf_used(&con->ibuf[1]) != tail[1];
 }
 
-static bool
-net_connection_is_idle(const struct iproto_connection *con)
-{
-	return con->long_poll_count == 0 && ibuf_used(&con->ibuf[0]) == 0 &&
-	       ibuf_used(&con->ibuf[1]) == 0;
-}
-
 void
 net_connection_try_destroy(struct iproto_connection *con)
 {
-	/* Wait for the disconnect round trip, then for requests in flight. */
+	/*
+	 * Wait for the disconnect round trip, then for requests in flight
+	 * (closing dropped the unparsed tail, so any byte left is one).
+	 */
 	if (con->state != IPROTO_CONNECTION_PENDING_DESTROY ||
-	    !net_connection_is_idle(con))
+	    net_connection_has_requests(con))
 		return;
 	con->state = IPROTO_CONNECTION_DESTROYED;
 	TRACE("conn.destroy", TI("conn", con->id));

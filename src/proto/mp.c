@@ -466,16 +466,21 @@ mp_encode_int(char *data, int64_t v)
 }
 
 char *
-mp_encode_str(char *data, const char *str, uint32_t len)
+mp_encode_strl(char *data, uint32_t len)
 {
 	if (len <= 31)
-		data = store_u8(data, (uint8_t)(0xa0 | len));
-	else if (len <= UINT8_MAX)
-		data = store_u8(store_u8(data, 0xd9), (uint8_t)len);
-	else if (len <= UINT16_MAX)
-		data = store_u16(store_u8(data, 0xda), (uint16_t)len);
-	else
-		data = store_u32(store_u8(data, 0xdb), len);
+		return store_u8(data, (uint8_t)(0xa0 | len));
+	if (len <= UINT8_MAX)
+		return store_u8(store_u8(data, 0xd9), (uint8_t)len);
+	if (len <= UINT16_MAX)
+		return store_u16(store_u8(data, 0xda), (uint16_t)len);
+	return store_u32(store_u8(data, 0xdb), len);
+}
+
+char *
+mp_encode_str(char *data, const char *str, uint32_t len)
+{
+	data = mp_encode_strl(data, len);
 	if (len > 0)
 		memcpy(data, str, len);
 	return data + len;

@@ -130,6 +130,8 @@ char *mp_encode_uint(char *data, uint64_t v);
 /** Negative values as int, non-negative ones as uint (msgpuck's rule). */
 char *mp_encode_int(char *data, int64_t v);
 char *mp_encode_str(char *data, const char *str, uint32_t len);
+/** Only the header of a string of `len` bytes; the caller writes them. */
+char *mp_encode_strl(char *data, uint32_t len);
 char *mp_encode_bin(char *data, const char *bin, uint32_t len);
 char *mp_encode_array(char *data, uint32_t n);
 char *mp_encode_map(char *data, uint32_t n);

@@ -2,7 +2,10 @@
 # make golden: run every shipped scenario on the simulator and (re)write its
 # expected trace, tests/golden/NAME.jsonl. Review `git diff tests/golden`
 # before committing: a changed golden is a changed behaviour, and the commit
-# message must say which and why the new trace is right.
+# message must say which and why the new trace is right. Note: an error reply
+# carries the source file and line that raised the error (as Tarantool's
+# error stack does), so moving such a line in src/ changes the reply's size
+# and with it the positions in a golden that shows the error.
 set -eu
 B=${B:-build/default}
 K=$B/kharon
