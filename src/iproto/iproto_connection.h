@@ -242,9 +242,22 @@ net_input_resume(struct iproto_connection *con);
 int
 net_flush(struct iproto_connection *con);
 
-/** Start flushing: write now what can be written, watch the rest. */
+/**
+ * Write what can be written now and watch for the rest (Tarantool's
+ * iproto_connection_on_output): the write-event handler of a connection.
+ */
 void
 net_output(struct iproto_connection *con);
+
+/**
+ * There is new output: write it at the end of this loop iteration, once
+ * for everything that arrives meanwhile — unless the write watcher is
+ * already waiting for the socket, which will write it all anyway (the
+ * `ev_feed_event(EV_WRITE)` of Tarantool's net_send_msg and
+ * iproto_process_push).
+ */
+void
+net_feed_output(struct iproto_connection *con);
 
 /** A message came back: give its input bytes back (ibuf reference count). */
 void

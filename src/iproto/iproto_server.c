@@ -64,7 +64,7 @@ net_shutdown_close_idle(struct iproto_thread *t)
 		struct iproto_connection *con =
 			container_of(item, struct iproto_connection, in_thread);
 		if (con->state == IPROTO_CONNECTION_ALIVE)
-			net_output(con);
+			net_feed_output(con);
 	}
 }
 

@@ -134,7 +134,7 @@ net_output_more(struct iproto_connection *con, struct iproto_wpos *carried,
 	      TI("wend_buf", iproto_obuf_index(con, con->wend.obuf)),
 	      TI("wend", con->wend.svp.used), TI("wpos", con->wpos.svp.used));
 	if (con->state == IPROTO_CONNECTION_ALIVE && net_check_obuf_limit(con))
-		net_output(con);
+		net_feed_output(con);
 }
 
 /** Kharon lands: more output is complete; he takes the flushed position back. */

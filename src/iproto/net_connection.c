@@ -76,6 +76,8 @@ net_on_accept(struct rt_sock *sock, void *arg)
 	con->id = __atomic_add_fetch(&server->next_connection_id, 1,
 				     __ATOMIC_RELAXED);
 	con->sock = sock;
+	/* Set up, not started: iproto_connection_new's ev_io_init. */
+	rt_sock_watch(sock, 0, net_on_io, con);
 	con->state = IPROTO_CONNECTION_ALIVE;
 	ibuf_create(&con->ibuf[0], server->opts.readahead);
 	ibuf_create(&con->ibuf[1], server->opts.readahead);
@@ -117,7 +119,8 @@ net_send_greeting(struct cmsg *m)
 		net_connection_close(con);
 		return;
 	}
-	net_output(con);
+	/* Greeting out, then reading starts (net_output). */
+	net_feed_output(con);
 }
 
 void
@@ -134,7 +137,7 @@ net_send_msg(struct cmsg *m)
 	net_msg_delete(msg);
 	if (con->state == IPROTO_CONNECTION_ALIVE) {
 		if (net_check_obuf_limit(con))
-			net_output(con);
+			net_feed_output(con);
 	} else {
 		net_connection_try_destroy(con);
 	}

@@ -101,6 +101,13 @@ net_output(struct iproto_connection *con)
 }
 
 void
+net_feed_output(struct iproto_connection *con)
+{
+	if ((rt_sock_watched(con->sock) & RT_WRITE) == 0)
+		rt_sock_feed(con->sock, RT_WRITE);
+}
+
+void
 net_on_io(struct rt_sock *sock, int events, void *arg)
 {
 	(void)sock;

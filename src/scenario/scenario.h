@@ -169,6 +169,11 @@ struct scenario_event_expect {
 	uint32_t min;
 	/** UINT32_MAX when no maximum was given. */
 	uint32_t max;
+	/**
+	 * Checked on the simulator only: the count depends on how real
+	 * threads happen to interleave (a race the simulator fixes by seed).
+	 */
+	bool is_sim_only;
 };
 
 struct scenario {

@@ -113,8 +113,8 @@ static const char *const error_keys[] = {"contains", NULL};
 enum { K_EVENTS, K_INVARIANTS };
 static const char *const run_expect_keys[] = {"events", "invariants", NULL};
 
-enum { K_MIN, K_MAX };
-static const char *const event_keys[] = {"min", "max", NULL};
+enum { K_MIN, K_MAX, K_SIM_ONLY };
+static const char *const event_keys[] = {"min", "max", "sim_only", NULL};
 
 static const struct scenario_keys key_tables[] = {
 	{"", root_keys},
@@ -1397,6 +1397,8 @@ static int
 event_member(struct loader *l, const cJSON *c, int k, void *ctx)
 {
 	struct scenario_event_expect *ev = ctx;
+	if (k == K_SIM_ONLY)
+		return get_bool(l, c, &ev->is_sim_only);
 	int64_t v;
 	if (get_int(l, c, 0, 4294967294.0, &v) != 0)
 		return -1;
@@ -1421,7 +1423,8 @@ load_event(struct loader *l, const cJSON *node,
 	struct walk w = {.keys = event_keys};
 	if (walk_object(l, node, &w, event_member, ev) != 0)
 		return -1;
-	if (w.seen == 0)
+	if (cJSON_GetObjectItemCaseSensitive(node, "min") == NULL &&
+	    cJSON_GetObjectItemCaseSensitive(node, "max") == NULL)
 		return loader_error(l, "expected \"min\" and/or \"max\"");
 	if (ev->min > ev->max)
 		return loader_error(l, "min %u is greater than max %u",
