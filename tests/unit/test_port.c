@@ -46,6 +46,12 @@ Test(port, msgpack_over_arguments_in_place)
 	cr_assert_eq(n, (size_t)(p - args - 1), "the values, without the array");
 	cr_assert_eq(memcmp(flat, args + 1, n), 0);
 	obuf_destroy(&ob);
+	/* 1.6 format: the values as they are too (Tarantool has none). */
+	obuf_create(&ob, 16);
+	cr_assert_eq(port_dump_msgpack_16(&port, &ob), 3);
+	cr_assert_eq(obuf_flatten(&ob, flat), n);
+	cr_assert_eq(memcmp(flat, args + 1, n), 0);
+	obuf_destroy(&ob);
 	port_destroy(&port);
 	cr_assert_eq(mem_live(), live);
 }
