@@ -112,9 +112,13 @@ local function packet(ty, sync, name, args)
                                  bit.band(#payload, 0xff)) .. payload
 end
 
+local file = io.open(cases_file)
+if file == nil then
+    usage('cannot open ' .. cases_file)
+end
 local cases = {}
 local lineno = 0
-for line in io.lines(cases_file) do
+for line in file:lines() do
     lineno = lineno + 1
     line = line:gsub('#.*$', '')
     if line:find('%S') then
@@ -137,6 +141,7 @@ for line in io.lines(cases_file) do
                              text = name .. ' ' .. rest:gsub('%s+$', '')})
     end
 end
+file:close()
 if #cases == 0 then
     usage(cases_file .. ': no cases')
 end

@@ -5,7 +5,7 @@
 # (tests/interop/call_bytes.cases, each as CALL_16 and as CALL) and compares
 # the replies' bodies. This is how issue 14's mismatch was found (a
 # third-party client's call_16 of echo(1, 2)). Called by tests/run.sh with B
-# set; exit 0 = pass.
+# set; exit 0 = pass. CALL_BYTES_VERBOSE=1 prints both answers of every case.
 set -u
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +25,7 @@ if ! kh_start_server "$K" serve --listen "127.0.0.1:@PORT@"; then
 fi
 kh_port=$PORT kh_pid=$PID
 
+echo "# tarantool + procs.lua on 127.0.0.1:$tt_port, kharon serve on 127.0.0.1:$kh_port"
 rc=0
 "$TARANTOOL" "$here/interop/compare_calls.lua" "127.0.0.1:$tt_port" \
 	"127.0.0.1:$kh_port" "$here/interop/call_bytes.cases" ${CALL_BYTES_VERBOSE:+-v} || rc=1
