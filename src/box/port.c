@@ -1,5 +1,5 @@
 /*
- * port.c — port_msgpack and port_c. See port.h.
+ * port.c — port_msgpack, port_c and port_table. See port.h.
  */
 #include "box/port.h"
 
@@ -28,15 +28,34 @@ port_text_new(const char *data, const char *end, uint32_t *size)
 }
 
 int
-port_dump_values_16(const char *data, uint32_t count, struct obuf *out)
+port_dump_table_16(const char *data, uint32_t count, struct obuf *out)
 {
+	char header[5];
+	if (count == 0) {
+		/* `return {}`: one empty tuple. */
+		char *end = mp_encode_array(header, 0);
+		return obuf_dup(out, header, (size_t)(end - header)) != 0 ?
+		       -1 : 1;
+	}
+	if (mp_typeof(*data) != MP_ARRAY) {
+		/* `return {scalar, ...}`: the table is the one tuple. */
+		char *end = mp_encode_array(header, count);
+		if (obuf_dup(out, header, (size_t)(end - header)) != 0)
+			return -1;
+		const char *values_end = data;
+		for (uint32_t i = 0; i < count; i++)
+			mp_next(&values_end);
+		if (obuf_dup(out, data, (size_t)(values_end - data)) != 0)
+			return -1;
+		return 1;
+	}
+	/* `return {array, ...}`: a tuple per value, non-arrays wrapped. */
 	for (uint32_t i = 0; i < count; i++) {
 		const char *value = data;
 		mp_next(&data);
 		if (mp_typeof(*value) != MP_ARRAY) {
-			/* A scalar becomes a one-field tuple. */
-			char header = (char)0x91;
-			if (obuf_dup(out, &header, 1) != 0)
+			char *end = mp_encode_array(header, 1);
+			if (obuf_dup(out, header, (size_t)(end - header)) != 0)
 				return -1;
 		}
 		if (obuf_dup(out, value, (size_t)(data - value)) != 0)
@@ -69,13 +88,6 @@ port_msgpack_dump_msgpack(struct port *base, struct obuf *out)
 	if (obuf_dup(out, port->data, port->size) != 0)
 		return -1;
 	return (int)port->count;
-}
-
-static int
-port_msgpack_dump_msgpack_16(struct port *base, struct obuf *out)
-{
-	struct port_msgpack *port = (struct port_msgpack *)base;
-	return port_dump_values_16(port->data, port->count, out);
 }
 
 static const char *
@@ -130,7 +142,8 @@ port_msgpack_destroy(struct port *base)
 
 static const struct port_vtab port_msgpack_vtab = {
 	.dump_msgpack = port_msgpack_dump_msgpack,
-	.dump_msgpack_16 = port_msgpack_dump_msgpack_16,
+	/* Tarantool leaves it NULL (never dumped as 1.6): as they are. */
+	.dump_msgpack_16 = port_msgpack_dump_msgpack,
 	.dump_plain = port_msgpack_dump_plain,
 	.format_plain = port_msgpack_format_plain,
 	.get_msgpack = port_msgpack_get_msgpack,
@@ -201,11 +214,22 @@ port_c_dump_msgpack(struct port *base, struct obuf *out)
 	return 1;
 }
 
+/** Tarantool's port_c_dump_msgpack_16: the entries as they are. */
 static int
 port_c_dump_msgpack_16(struct port *base, struct obuf *out)
 {
 	struct port_c *port = (struct port_c *)base;
-	return port_dump_values_16(port_c_values(port), port->count, out);
+	if (port->used > 0 && obuf_dup(out, port_c_values(port), port->used) != 0)
+		return -1;
+	return (int)port->count;
+}
+
+/** luamp_encode_call_16 on the values as one table: port_dump_table_16. */
+static int
+port_table_dump_msgpack_16(struct port *base, struct obuf *out)
+{
+	struct port_c *port = (struct port_c *)base;
+	return port_dump_table_16(port_c_values(port), port->count, out);
 }
 
 static const char *
@@ -263,13 +287,35 @@ static const struct port_vtab port_c_vtab = {
 	.destroy = port_c_destroy,
 };
 
+/* port_table: a port_c but for the CALL_16 format. */
+static const struct port_vtab port_table_vtab = {
+	.dump_msgpack = port_c_dump_msgpack,
+	.dump_msgpack_16 = port_table_dump_msgpack_16,
+	.dump_plain = port_c_dump_plain,
+	.format_plain = port_c_format_plain,
+	.get_msgpack = port_c_get_msgpack,
+	.destroy = port_c_destroy,
+};
+
+static void
+port_c_init(struct port *base, const struct port_vtab *vtab)
+{
+	struct port_c *port = (struct port_c *)base;
+	port->vtab = vtab;
+	port->block = port->plain = NULL;
+	port->used = port->capacity = port->count = 0;
+}
+
 void
 port_c_create(struct port *base)
 {
-	struct port_c *port = (struct port_c *)base;
-	port->vtab = &port_c_vtab;
-	port->block = port->plain = NULL;
-	port->used = port->capacity = port->count = 0;
+	port_c_init(base, &port_c_vtab);
+}
+
+void
+port_table_create(struct port *base)
+{
+	port_c_init(base, &port_table_vtab);
 }
 
 int

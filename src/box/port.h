@@ -5,18 +5,25 @@
  * to live on the stack. TX never asks "what kind of values are these":
  * a call reply and a push both say port_dump_msgpack(port, obuf) and the
  * port appends itself to the output buffer; the console (and kharon's
- * captions) say port_dump_plain. Two concrete ports, as in Tarantool 2.6:
+ * captions) say port_dump_plain. The concrete ports:
  *
  *   port_msgpack  a view of raw MsgPack the port does not own — a request's
  *                 arguments still sitting in the input buffer, or the value
  *                 of a push. dump_msgpack copies the values and returns how
  *                 many there are.
- *   port_c        results a C procedure produced (a list of MsgPack
- *                 values, owned). dump_msgpack writes them as ONE array and
- *                 returns 1 — why a CALL of a C procedure answers
- *                 {DATA: [[r1, ..., rN]]} (research §6.2); dump_msgpack_16
- *                 (the 1.6 format of CALL_16) writes each value as a tuple
- *                 of its own: {DATA: [[r1], ..., [rN]]} (arrays as they are).
+ *   port_c        Tarantool 2.6's port_c (src/box/port.c): the results of a
+ *                 C function (box_return_mp), owned. dump_msgpack
+ *                 (port_c_dump_msgpack) writes them as ONE array and
+ *                 returns 1 — why a CALL answers {DATA: [[r1, ..., rN]]};
+ *                 dump_msgpack_16 (port_c_dump_msgpack_16, the 1.6 format
+ *                 of CALL_16 and SELECT) writes the entries as they are and
+ *                 returns N — in Tarantool they are tuples, so no wrapping.
+ *   port_table    what kharon's procedures return: a port_c that answers
+ *                 CALL_16 as Tarantool's Lua port does for a function
+ *                 returning ONE table {r1, ..., rN} (port_lua_dump_16 →
+ *                 luamp_encode_call_16), which is what the comparison peer
+ *                 tests/interop/procs.lua returns; see port_dump_table_16.
+ *                 CALL is the same as port_c's. docs/procedures.md says why.
  *
  * Lesson: lessons/en/08-ports.md.
  */
@@ -36,9 +43,9 @@ struct port_vtab {
 	 */
 	int (*dump_msgpack)(struct port *port, struct obuf *out);
 	/**
-	 * The 1.6 format (CALL_16): every value as a tuple of its own (a
-	 * non-array value is wrapped into a one-element array). Returns the
-	 * number of tuples, or -1 + diag.
+	 * The 1.6 format (CALL_16): the reply's DATA is a list of tuples.
+	 * Returns the number of entries written, or -1 + diag. What counts
+	 * as a tuple is the port's own rule (see each port above).
 	 */
 	int (*dump_msgpack_16)(struct port *port, struct obuf *out);
 	/**
@@ -127,17 +134,32 @@ port_msgpack_create_from_array(struct port *port, const char *array,
 void
 port_c_create(struct port *port);
 
+/**
+ * An empty port_table: a port_c (port_c_add_mp and port_c_size work on
+ * it) whose dump_msgpack_16 is port_dump_table_16.
+ */
+void
+port_table_create(struct port *port);
+
 /** Append one MsgPack value (copied). 0, or -1 + diag on OOM. */
 int
 port_c_add_mp(struct port *port, const char *data, const char *end);
 
 /**
- * Dump the `count` values at [data, ...) in the 1.6 format (each value a
- * tuple of its own), the body of port_c's and port_msgpack's
- * dump_msgpack_16. Returns `count`, or -1 + diag.
+ * The `count` values at [data, ...) dumped in the 1.6 format as a Lua
+ * function returning them as one table {v1, ..., vN} would be
+ * (luamp_encode_call_16, src/box/lua/call.c, the one-table branch):
+ *
+ *   no values               one empty tuple []                returns 1
+ *   v1 is not an array      one tuple [v1, ..., vN]           returns 1
+ *   v1 is an array          each vi a tuple: an array as it
+ *                           is, anything else wrapped [vi]    returns N
+ *
+ * So echo(1, 2) answers {DATA: [[1, 2]]} and echo([1], 2) answers
+ * {DATA: [[1], [2]]}. -1 + diag on OOM.
  */
 int
-port_dump_values_16(const char *data, uint32_t count, struct obuf *out);
+port_dump_table_16(const char *data, uint32_t count, struct obuf *out);
 
 /** Number of values in a port_c. */
 uint32_t

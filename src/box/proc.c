@@ -1,6 +1,11 @@
 /*
  * proc.c — the built-in procedures: echo, push, push_every, sleep, fail,
  * big, push_then_fail. See proc.h and docs/procedures.md.
+ *
+ * Results go into a port_table: a port_c (Tarantool's box_return_mp) that
+ * answers CALL_16 as a Lua function returning them as one table, which is
+ * what tests/interop/procs.lua does — so both servers put the same bytes
+ * on the wire for CALL and CALL_16 (port.h, port_dump_table_16).
  */
 #include "box/proc.h"
 
@@ -60,7 +65,7 @@ proc_result_uint(struct proc_call *call, uint64_t v)
 {
 	char buf[9];
 	char *end = mp_encode_uint(buf, v);
-	port_c_create(&call->result);
+	port_table_create(&call->result);
 	call->has_result = true;
 	return port_c_add_mp(&call->result, buf, end) == 0 ? PROC_DONE : PROC_ERROR;
 }
@@ -97,7 +102,7 @@ proc_echo(struct proc_call *call, uint64_t *wait_ns)
 	(void)wait_ns;
 	const char *p = call->args;
 	uint32_t n = mp_decode_array(&p);
-	port_c_create(&call->result);
+	port_table_create(&call->result);
 	call->has_result = true;
 	for (uint32_t i = 0; i < n; i++) {
 		const char *begin = p;
@@ -164,7 +169,7 @@ proc_sleep_resume(struct proc_call *call, uint64_t *wait_ns)
 {
 	(void)wait_ns;
 	char t = (char)0xc3;
-	port_c_create(&call->result);
+	port_table_create(&call->result);
 	call->has_result = true;
 	return port_c_add_mp(&call->result, &t, &t + 1) == 0 ?
 	       PROC_DONE : PROC_ERROR;
@@ -219,7 +224,7 @@ proc_big(struct proc_call *call, uint64_t *wait_ns)
 	for (uint32_t i = 0; i < len; i++)
 		h[i] = (char)('a' + i % 26);
 	char *end = h + len;
-	port_c_create(&call->result);
+	port_table_create(&call->result);
 	call->has_result = true;
 	int rc = port_c_add_mp(&call->result, buf, end);
 	mem_free(buf);

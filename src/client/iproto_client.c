@@ -294,7 +294,9 @@ iproto_client_expect(struct iproto_client *c, uint64_t sync,
 
 /** The encoders' shared shape: a closure over one request's arguments. */
 struct client_enc {
-	enum { ENC_PING, ENC_CALL, ENC_EVAL, ENC_SELECT, ENC_AUTH } type;
+	enum {
+		ENC_PING, ENC_CALL, ENC_CALL_16, ENC_EVAL, ENC_SELECT, ENC_AUTH
+	} type;
 	const char *s1;
 	uint32_t s1_len;
 	const char *s2, *s2_end;
@@ -312,6 +314,9 @@ client_encode(const struct client_enc *e, char *out, size_t size,
 	case ENC_CALL:
 		return xrow_encode_call(out, size, sync, enc, e->s1, e->s1_len,
 					e->s2, e->s2_end);
+	case ENC_CALL_16:
+		return xrow_encode_call_16(out, size, sync, enc, e->s1,
+					   e->s1_len, e->s2, e->s2_end);
 	case ENC_EVAL:
 		return xrow_encode_eval(out, size, sync, enc, e->s1, e->s1_len,
 					e->s2, e->s2_end);
@@ -364,6 +369,18 @@ iproto_client_call(struct iproto_client *c, const char *name,
 		   const struct iproto_client_handler *h)
 {
 	struct client_enc e = { .type = ENC_CALL, .s1 = name,
+				.s1_len = name_len, .s2 = args,
+				.s2_end = args_end };
+	return client_send(c, &e, h);
+}
+
+uint64_t
+iproto_client_call_16(struct iproto_client *c, const char *name,
+		      uint32_t name_len, const char *args,
+		      const char *args_end,
+		      const struct iproto_client_handler *h)
+{
+	struct client_enc e = { .type = ENC_CALL_16, .s1 = name,
 				.s1_len = name_len, .s2 = args,
 				.s2_end = args_end };
 	return client_send(c, &e, h);

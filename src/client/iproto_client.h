@@ -155,6 +155,13 @@ iproto_client_call(struct iproto_client *c, const char *name,
 		   uint32_t name_len, const char *args, const char *args_end,
 		   const struct iproto_client_handler *h);
 
+/** The same as iproto_client_call, as the old CALL_16 (net.box call_16). */
+uint64_t
+iproto_client_call_16(struct iproto_client *c, const char *name,
+		      uint32_t name_len, const char *args,
+		      const char *args_end,
+		      const struct iproto_client_handler *h);
+
 uint64_t
 iproto_client_eval(struct iproto_client *c, const char *expr,
 		   uint32_t expr_len, const char *args, const char *args_end,

@@ -600,6 +600,17 @@ xrow_encode_call(char *out, size_t size, uint64_t sync,
 }
 
 size_t
+xrow_encode_call_16(char *out, size_t size, uint64_t sync,
+		    enum xrow_encoding enc, const char *name,
+		    uint32_t name_len, const char *args, const char *args_end)
+{
+	struct request_desc d = {.type = IPROTO_CALL_16, .str = name,
+				 .str_len = name_len, .array = args,
+				 .array_end = args_end};
+	return encode_request(out, size, sync, enc, &d);
+}
+
+size_t
 xrow_encode_eval(char *out, size_t size, uint64_t sync,
 		 enum xrow_encoding enc, const char *expr, uint32_t expr_len,
 		 const char *args, const char *args_end)

@@ -189,6 +189,12 @@ xrow_encode_call(char *out, size_t size, uint64_t sync,
 		 enum xrow_encoding enc, const char *name, uint32_t name_len,
 		 const char *args, const char *args_end);
 
+/** The same body as xrow_encode_call, request type IPROTO_CALL_16. */
+size_t
+xrow_encode_call_16(char *out, size_t size, uint64_t sync,
+		    enum xrow_encoding enc, const char *name,
+		    uint32_t name_len, const char *args, const char *args_end);
+
 size_t
 xrow_encode_eval(char *out, size_t size, uint64_t sync,
 		 enum xrow_encoding enc, const char *expr, uint32_t expr_len,

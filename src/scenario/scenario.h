@@ -103,6 +103,8 @@ struct scenario_request {
 	char *args;
 	size_t args_size;
 	uint32_t n_args;
+	/** CALL: sent as the old CALL_16 (0x06) instead of CALL (0x0a). */
+	bool is_call_16;
 	/** RAW: the bytes to write, as they are (non-empty). */
 	char *raw;
 	size_t raw_size;

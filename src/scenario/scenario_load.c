@@ -91,8 +91,8 @@ static const char *const step_keys[] = {
 enum { K_ITEM_CALL, K_ITEM_PING, K_ITEM_RAW, K_ITEM_EXPECT };
 static const char *const item_keys[] = {"call", "ping", "raw", "expect", NULL};
 
-enum { K_FUNCTION, K_ARGS };
-static const char *const call_keys[] = {"function", "args", NULL};
+enum { K_FUNCTION, K_ARGS, K_CALL_16 };
+static const char *const call_keys[] = {"function", "args", "call_16", NULL};
 
 static const char *const empty_keys[] = {NULL};
 
@@ -1122,6 +1122,8 @@ call_member(struct loader *l, const cJSON *c, int k, void *ctx)
 		r->function_len = (uint32_t)len;
 		return 0;
 	}
+	if (k == K_CALL_16)
+		return get_bool(l, c, &r->is_call_16);
 	if (expect_array(l, c) != 0)
 		return -1;
 	r->n_args = (uint32_t)cJSON_GetArraySize(c);

@@ -289,6 +289,11 @@ run_send_request(struct run_client *c, struct run_request *r)
 	r->is_sent = true;
 	switch (sr->type) {
 	case SCENARIO_REQUEST_CALL:
+		if (sr->is_call_16)
+			return iproto_client_call_16(c->client, sr->function,
+						     sr->function_len, sr->args,
+						     sr->args + sr->args_size,
+						     &h) != 0;
 		return iproto_client_call(c->client, sr->function,
 					  sr->function_len, sr->args,
 					  sr->args + sr->args_size, &h) != 0;

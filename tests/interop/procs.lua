@@ -4,14 +4,19 @@
 --
 --   LISTEN=127.0.0.1:3301 WORK_DIR=/tmp/x tarantool tests/interop/procs.lua
 --
--- kharon's procedures are C procedures: their results form one port_c, which
--- net.box sees as ONE table {r1, ..., rN}. A Lua function returning
--- r1, ..., rN would give N values on the wire, so every function here returns
--- a single table, which puts the same bytes on the wire ({0x30: [[...]]}).
+-- Every function returns ONE table {r1, ..., rN}: CALL then answers
+-- {0x30: [[r1, ..., rN]]} (encode_lua_call), as kharon's port_c does, and
+-- CALL_16 answers what luamp_encode_call_16 makes of one table, which
+-- kharon's port_table reproduces (src/box/port.h, docs/procedures.md):
+-- echo(1, 2) gives [[1, 2]], echo([1], 2) gives [[1], [2]].
+-- tests/suites/call_bytes.sh checks that both servers answer every CALL
+-- and CALL_16 of tests/interop/call_bytes.cases with the same bytes.
 -- Pushes are box.session.push({i, payload}): one IPROTO_CHUNK with body
 -- {0x30: [[i, payload]]}, as kharon sends. Errors use error(msg, 0) so the
 -- text carries no "file:line:" prefix (the code differs: ER_PROC_LUA here,
--- ER_PROC_C in kharon; the tests compare texts only).
+-- ER_PROC_C in kharon; the tests compare texts only). Arguments are
+-- checked as kharon checks them — count, non-negative integers, the same
+-- limits — with the same error texts.
 -- WORK_DIR (default: a fresh temp dir) receives the snapshot and xlogs; the
 -- caller removes it. Lesson: lessons/en/06-kharon.md (pushes).
 
@@ -39,25 +44,33 @@ local function check(name, ok, expected)
     end
 end
 
-local function is_count(v)
-    return type(v) == 'number' and v >= 0 and v == math.floor(v)
+-- kharon's limits (src/box/proc.c): pushes, milliseconds, bytes.
+local PUSH_MAX = 10 * 1000 * 1000
+local MS_MAX = 3600 * 1000
+local BIG_MAX = 64 * 1024 * 1024
+
+local function is_count(v, max)
+    return type(v) == 'number' and v >= 0 and v <= max and v == math.floor(v)
 end
 
 function echo(...)
     return {...}
 end
 
-function push(n, payload)
-    check('push', is_count(n) and payload ~= nil, 'n, payload')
+function push(...)
+    local n, payload = ...
+    check('push', select('#', ...) == 2 and is_count(n, PUSH_MAX),
+          '(n, payload)')
     for i = 1, n do
         box.session.push({i, payload})
     end
     return {n}
 end
 
-function push_every(n, ms, payload)
-    check('push_every', is_count(n) and is_count(ms) and payload ~= nil,
-          'n, ms, payload')
+function push_every(...)
+    local n, ms, payload = ...
+    check('push_every', select('#', ...) == 3 and is_count(n, PUSH_MAX) and
+          is_count(ms, MS_MAX), '(n, ms, payload)')
     for i = 1, n do
         if i > 1 then
             fiber.sleep(ms / 1000)
@@ -67,27 +80,33 @@ function push_every(n, ms, payload)
     return {n}
 end
 
-function sleep(ms)
-    check('sleep', is_count(ms), 'ms')
+function sleep(...)
+    local ms = ...
+    check('sleep', select('#', ...) == 1 and is_count(ms, MS_MAX), '(ms)')
     fiber.sleep(ms / 1000)
     return {true}
 end
 
-function fail(message)
-    check('fail', type(message) == 'string', 'message')
+function fail(...)
+    local message = ...
+    check('fail', select('#', ...) == 1 and type(message) == 'string',
+          '(message)')
     error(message, 0)
 end
 
-function big(bytes)
-    check('big', is_count(bytes), 'bytes')
+function big(...)
+    local bytes = ...
+    check('big', select('#', ...) == 1 and is_count(bytes, BIG_MAX), '(bytes)')
     -- Byte i is 'a' + i % 26: the alphabet repeated, cut to length.
     local alphabet = 'abcdefghijklmnopqrstuvwxyz'
     local s = string.rep(alphabet, math.floor(bytes / 26) + 1)
     return {s:sub(1, bytes)}
 end
 
-function push_then_fail(n)
-    check('push_then_fail', is_count(n), 'n')
+function push_then_fail(...)
+    local n = ...
+    check('push_then_fail', select('#', ...) == 1 and is_count(n, PUSH_MAX),
+          '(n)')
     for i = 1, n do
         box.session.push({i, 'push_then_fail'})
     end

@@ -46,6 +46,12 @@ Test(port, msgpack_over_arguments_in_place)
 	cr_assert_eq(n, (size_t)(p - args - 1), "the values, without the array");
 	cr_assert_eq(memcmp(flat, args + 1, n), 0);
 	obuf_destroy(&ob);
+	/* 1.6 format: the values as they are too (Tarantool has none). */
+	obuf_create(&ob, 16);
+	cr_assert_eq(port_dump_msgpack_16(&port, &ob), 3);
+	cr_assert_eq(obuf_flatten(&ob, flat), n);
+	cr_assert_eq(memcmp(flat, args + 1, n), 0);
+	obuf_destroy(&ob);
 	port_destroy(&port);
 	cr_assert_eq(mem_live(), live);
 }
@@ -99,26 +105,121 @@ Test(port, c_add_fails_cleanly_without_memory)
 	cr_assert_eq(mem_live(), live);
 }
 
-Test(port, dump_16_makes_every_value_a_tuple)
+/** Dump `port` in the 1.6 format; compare bytes and the returned count. */
+static void
+check_dump_16(struct port *port, int count, const char *expect, size_t len)
+{
+	struct obuf ob;
+	obuf_create(&ob, 16);
+	cr_assert_eq(port_dump_msgpack_16(port, &ob), count);
+	char flat[256];
+	size_t n = obuf_flatten(&ob, flat);
+	cr_assert_eq(n, len, "%zu bytes, expected %zu", n, len);
+	cr_assert_eq(memcmp(flat, expect, n), 0);
+	obuf_destroy(&ob);
+}
+
+/** A port of the given constructor over the values of `args` (an array). */
+static void
+fill(struct port *port, void (*create)(struct port *), const char *args)
+{
+	create(port);
+	const char *p = args;
+	uint32_t n = mp_decode_array(&p);
+	for (uint32_t i = 0; i < n; i++) {
+		const char *v = p;
+		mp_next(&p);
+		cr_assert_eq(port_c_add_mp(port, v, p), 0);
+	}
+}
+
+#define B(...) ((const char[]){ __VA_ARGS__ })
+#define CHECK_16(create, args, count, ...) do {				\
+	struct port port_;						\
+	fill(&port_, create, args);					\
+	check_dump_16(&port_, count, B(__VA_ARGS__),			\
+		      sizeof(B(__VA_ARGS__)));				\
+	port_destroy(&port_);						\
+} while (0)
+
+Test(port, c_dump_16_writes_entries_as_they_are)
+{
+	int64_t live = mem_live();
+	/* Tarantool's port_c_dump_msgpack_16: no wrapping, N entries. */
+	CHECK_16(port_c_create, B((char)0x92, 1, (char)0x91, 2), 2,
+		 1, (char)0x91, 2);
+	CHECK_16(port_c_create, B((char)0x92, (char)0xa1, 'x', (char)0xc0), 2,
+		 (char)0xa1, 'x', (char)0xc0);
+	struct port port;
+	port_c_create(&port);
+	struct obuf ob;
+	obuf_create(&ob, 16);
+	cr_assert_eq(port_dump_msgpack_16(&port, &ob), 0, "no entries");
+	cr_assert_eq(obuf_size(&ob), 0);
+	obuf_destroy(&ob);
+	port_destroy(&port);
+	cr_assert_eq(mem_live(), live);
+}
+
+Test(port, table_dump_16_follows_luamp_encode_call_16)
+{
+	int64_t live = mem_live();
+	/* `return {}` → one empty tuple. */
+	CHECK_16(port_table_create, B((char)0x90), 1, (char)0x90);
+	/* `return {1, 2}` → one tuple [1, 2]. */
+	CHECK_16(port_table_create, B((char)0x92, 1, 2), 1, (char)0x92, 1, 2);
+	/* `return {1, [2]}` → one tuple [1, [2]]: only v1 decides. */
+	CHECK_16(port_table_create, B((char)0x92, 1, (char)0x91, 2), 1,
+		 (char)0x92, 1, (char)0x91, 2);
+	/* `return {nil, 1}` → one tuple [nil, 1]: nil is not an array. */
+	CHECK_16(port_table_create, B((char)0x92, (char)0xc0, 1), 1,
+		 (char)0x92, (char)0xc0, 1);
+	/* `return {{a = 1}}` → one tuple [{a: 1}]: a map is not an array. */
+	CHECK_16(port_table_create, B((char)0x91, (char)0x81, (char)0xa1, 'a', 1),
+		 1, (char)0x91, (char)0x81, (char)0xa1, 'a', 1);
+	/* `return {[1], 2, {}}` → [1], [2], [{}]: a tuple each. */
+	CHECK_16(port_table_create,
+		 B((char)0x93, (char)0x91, 1, 2, (char)0x80), 3,
+		 (char)0x91, 1, (char)0x91, 2, (char)0x91, (char)0x80);
+	/* `return {[], []}` → two empty tuples. */
+	CHECK_16(port_table_create, B((char)0x92, (char)0x90, (char)0x90), 2,
+		 (char)0x90, (char)0x90);
+	/* 16 scalars: the one tuple's header is array16, as mp_encode_array. */
+	char args[32], expect[32];
+	char *p = mp_encode_array(args, 16);
+	char *q = mp_encode_array(expect, 16);
+	cr_assert_eq(q - expect, 3, "array16 header");
+	for (int i = 0; i < 16; i++) {
+		p = mp_encode_uint(p, (uint64_t)i);
+		q = mp_encode_uint(q, (uint64_t)i);
+	}
+	struct port port;
+	fill(&port, port_table_create, args);
+	check_dump_16(&port, 1, expect, (size_t)(q - expect));
+	/* CALL is port_c's: one array of the values. */
+	struct obuf ob;
+	obuf_create(&ob, 16);
+	cr_assert_eq(port_dump_msgpack(&port, &ob), 1);
+	char flat[64];
+	cr_assert_eq(obuf_flatten(&ob, flat), (size_t)(q - expect));
+	cr_assert_eq(memcmp(flat, expect, (size_t)(q - expect)), 0);
+	obuf_destroy(&ob);
+	port_destroy(&port);
+	cr_assert_eq(mem_live(), live);
+}
+
+Test(port, table_dump_16_fails_cleanly_without_memory)
 {
 	int64_t live = mem_live();
 	struct port port;
-	port_c_create(&port);
-	char v[16];
-	char *e = mp_encode_uint(v, 1);
-	port_c_add_mp(&port, v, e);
-	e = mp_encode_array(v, 1);
-	e = mp_encode_uint(e, 2);
-	port_c_add_mp(&port, v, e);
+	fill(&port, port_table_create, B((char)0x92, (char)0x91, 1, 2));
 	struct obuf ob;
 	obuf_create(&ob, 16);
-	cr_assert_eq(port_dump_msgpack_16(&port, &ob), 2, "two tuples");
-	char flat[16];
-	size_t n = obuf_flatten(&ob, flat);
-	/* [1] (wrapped) and [2] (already an array). */
-	const char expect[] = { (char)0x91, 1, (char)0x91, 2 };
-	cr_assert_eq(n, sizeof(expect));
-	cr_assert_eq(memcmp(flat, expect, n), 0);
+	/* The obuf's first chunk cannot be had: -1 with a diag. */
+	mem_fail_after(1, 1);
+	int rc = port_dump_msgpack_16(&port, &ob);
+	mem_fail_reset();
+	cr_assert_eq(rc, -1);
 	obuf_destroy(&ob);
 	port_destroy(&port);
 	cr_assert_eq(mem_live(), live);

@@ -445,6 +445,13 @@ Test(proto_xrow, client_requests_capture)
 			    "\x82\x22\xa9" "do_pushes\x21\x91\x03";
 	cr_assert_eq(n, sizeof(call) - 1);
 	cr_assert_eq(memcmp(out, call, n), 0);
+	/* CALL_16: the same bytes but the type, 0x06 (net.box call_16). */
+	n = xrow_encode_call_16(out, sizeof(out), 5, XROW_ENC_NETBOX,
+				"do_pushes", 9, args, args + 2);
+	cr_assert_eq(n, sizeof(call) - 1);
+	cr_assert_eq(out[9], 0x06);
+	cr_assert_eq(memcmp(out, call, 9), 0);
+	cr_assert_eq(memcmp(out + 10, call + 10, n - 10), 0);
 	const char key[] = "\x90";
 	n = xrow_encode_select(out, sizeof(out), 1, XROW_ENC_NETBOX, 281, 0,
 			       ITER_ALL, 0, UINT32_MAX, key, key + 1);

@@ -175,8 +175,9 @@ Test(scenario_load, example_every_field)
 	cr_assert_not(r->expect.has_pushes);
 
 	cr_assert_eq(st[4].action, SCENARIO_ACTION_PIPELINE);
-	cr_assert_eq(st[4].n_requests, 3);
+	cr_assert_eq(st[4].n_requests, 4);
 	cr_assert_eq(st[4].requests[0].type, SCENARIO_REQUEST_CALL);
+	cr_assert_not(st[4].requests[0].is_call_16, "CALL by default");
 	assert_mp(st[4].requests[0].expect.result,
 		  st[4].requests[0].expect.result_size, "[[\"a\"]]");
 	cr_assert_eq(st[4].requests[1].type, SCENARIO_REQUEST_PING);
@@ -187,6 +188,11 @@ Test(scenario_load, example_every_field)
 	cr_assert_eq(memcmp(r->raw, "\x06\x82\x00\xcc\x7f\x01\x64", 7), 0);
 	cr_assert_eq(r->expect.error_match, SCENARIO_ERROR_CONTAINS);
 	cr_assert_str_eq(r->expect.error, "Unknown request type");
+	r = &st[4].requests[3];
+	cr_assert_eq(r->type, SCENARIO_REQUEST_CALL);
+	cr_assert(r->is_call_16);
+	assert_mp(r->args, r->args_size, "[[1], 2]");
+	assert_mp(r->expect.result, r->expect.result_size, "[[1], [2]]");
 
 	cr_assert_eq(st[5].action, SCENARIO_ACTION_RAW);
 	cr_assert_eq(st[5].when, SCENARIO_WHEN_AFTER_SENT);

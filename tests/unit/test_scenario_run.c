@@ -164,17 +164,30 @@ Test(scenario_run, kharon_is_home_before_destroy_gh6520)
 	cr_assert_eq(mem_live(), live);
 }
 
-Test(scenario_run, call_16_answers_in_tuples)
+Test(scenario_run, call_16_answers_as_a_lua_table_would)
 {
 	int64_t live = mem_live();
 	struct scenario_run_result res;
 	char *report;
-	/* CALL_16 (type 6) of echo(1, [2]) by raw bytes, sync 100. */
+	/* CALL_16 (type 6) by raw bytes: echo(1, [2]) is one tuple, as
+	 * `return {1, {2}}` in Lua; echo([1], 2) is a tuple per value; then
+	 * a call step with call_16 (echo([1], 2): CALL would give [[[1], 2]]). */
 	int rc = run_text(HEAD "\"clients\": [{\"steps\": ["
 		"{\"raw\": \"11 82 00 06 01 64 82 22 a4 65 63 68 6f 21 92 01 91 02\","
-		" \"expect\": {\"result\": [[1], [2]]}}]}]}",
+		" \"expect\": {\"result\": [[1, [2]]]}},"
+		"{\"raw\": \"11 82 00 06 01 65 82 22 a4 65 63 68 6f 21 92 91 01 02\","
+		" \"expect\": {\"result\": [[1], [2]]}},"
+		"{\"raw\": \"11 82 00 06 01 66 82 22 a4 65 63 68 6f 21 92 91 01 02\","
+		" \"expect\": {\"result\": [[1, 2]]}},"
+		"{\"call\": {\"function\": \"echo\", \"args\": [[1], 2],"
+		" \"call_16\": true}, \"expect\": {\"result\": [[1], [2]]}}]}]}",
 		NULL, &res, &report);
-	cr_assert_eq(rc, 0, "%s", report);
+	cr_assert_eq(rc, 1, "the third expectation is wrong: %s", report);
+	cr_assert_eq(res.n_replies, 4);
+	cr_assert_null(strstr(report, "steps[3]"), "%s", report);
+	cr_assert_not_null(strstr(report, "steps[2]"), "%s", report);
+	cr_assert_null(strstr(report, "steps[0]"), "%s", report);
+	cr_assert_null(strstr(report, "steps[1]"), "%s", report);
 	free(report);
 	cr_assert_eq(mem_live(), live);
 }
