@@ -158,11 +158,12 @@ cli_serve(int argc, char **argv)
 	struct iproto_stats st;
 	iproto_server_stats(server, &st);
 	fprintf(stderr, "kharon serve: stopped: %llu connections, %llu "
-		"requests, %llu pushes, %llu push messages\n",
+		"requests, %llu pushes, %llu push messages, %llu writev\n",
 		(unsigned long long)st.n_connections,
 		(unsigned long long)st.n_requests,
 		(unsigned long long)st.n_pushes,
-		(unsigned long long)st.n_push_msgs);
+		(unsigned long long)st.n_push_msgs,
+		(unsigned long long)st.n_writev);
 	iproto_server_delete(server);
 	rt_delete(rt);
 	if (trace != NULL) {

@@ -224,11 +224,13 @@ net_connection_try_destroy(struct iproto_connection *con);
 
 /**
  * The input buffer to read the next bytes into, by the four rules of
- * net_input.c (may reserve, compact, grow or switch buffers); NULL: both
- * buffers hold requests in flight, stop reading.
+ * net_input.c (may reserve, compact, grow or switch buffers), in `*in`;
+ * `*in` NULL: both buffers hold requests in flight, stop reading. -1 + diag
+ * when memory ran out (Tarantool's iproto_connection_input_buffer raises
+ * then): the caller must answer with an error and close, never wait.
  */
-struct ibuf *
-net_input_buffer(struct iproto_connection *con);
+int
+net_input_buffer(struct iproto_connection *con, struct ibuf **in);
 
 /** Read and parse what the socket has (input side). */
 void

@@ -70,28 +70,31 @@ net_to_read(struct iproto_connection *con)
 	return 3;
 }
 
-struct ibuf *
-net_input_buffer(struct iproto_connection *con)
+int
+net_input_buffer(struct iproto_connection *con, struct ibuf **in)
 {
 	struct ibuf *cur = con->p_ibuf;
 	size_t to_read = net_to_read(con);
+	*in = cur;
 	if (ibuf_unused(cur) >= to_read) {
 		if (ibuf_used(cur) == 0)
 			ibuf_reset(cur);
-		return cur;
+		return 0;
 	}
 	if (ibuf_used(cur) == con->parse_size) {
 		if (ibuf_reserve(cur, to_read) == NULL)
-			return NULL;
+			return -1;
 		net_ibuf_trace("ibuf.reserve", con, cur, to_read);
-		return cur;
+		return 0;
 	}
 	struct ibuf *other = cur == &con->ibuf[0] ? &con->ibuf[1] : &con->ibuf[0];
-	if (ibuf_used(other) != 0)
-		return NULL;
+	if (ibuf_used(other) != 0) {
+		*in = NULL;
+		return 0;
+	}
 	net_reset_input(con, other);
 	if (ibuf_reserve(other, to_read + con->parse_size) == NULL)
-		return NULL;
+		return -1;
 	net_ibuf_trace("ibuf.reserve", con, other,
 		       to_read + con->parse_size);
 	memcpy(other->wpos, cur->wpos - con->parse_size, con->parse_size);
@@ -103,12 +106,18 @@ net_input_buffer(struct iproto_connection *con)
 	TRACE("ibuf.switch", TI("conn", con->id),
 	      TI("buf", iproto_ibuf_index(con, other)),
 	      TI("moved", con->parse_size));
-	return other;
+	*in = other;
+	return 0;
 }
 
-/** A framing error: best-effort error packet straight to the socket, close. */
+/**
+ * The connection cannot go on — a broken frame, or no memory for its input
+ * — (diag says why): a best-effort error packet straight to the socket,
+ * then close. Tarantool's iproto_connection_on_input does the same in its
+ * catch block (iproto_write_error, iproto_connection_close).
+ */
 static void
-net_framing_error(struct iproto_connection *con)
+net_input_error(struct iproto_connection *con, const char *ev)
 {
 	struct diag d = *diag_last();
 	char packet[512];
@@ -117,7 +126,7 @@ net_framing_error(struct iproto_connection *con)
 		struct iovec iov = { packet, (size_t)(end - packet) };
 		rt_sock_writev(con->sock, &iov, 1);
 	}
-	TRACE("req.bad_frame", TI("conn", con->id), TI("code", d.code));
+	TRACE(ev, TI("conn", con->id), TI("code", d.code));
 	net_connection_close(con);
 }
 
@@ -151,6 +160,27 @@ net_park_if_full(struct iproto_connection *con)
 }
 
 /**
+ * No memory for a request message (iproto_msg_new failed). Tarantool parks
+ * the connection as if net_msg_max were reached, to resume when a message
+ * is freed. kharon does too while this cord has messages in flight; with
+ * none, nothing would ever resume it, so it answers out of memory and
+ * closes instead of stalling forever.
+ */
+static void
+net_msg_oom(struct iproto_connection *con)
+{
+	struct iproto_thread *t = con->thread;
+	if (t->n_msg == 0) {
+		net_input_error(con, "input.no_memory");
+		return;
+	}
+	con->is_parked = true;
+	rlist_add_tail(&t->stopped, &con->in_stopped);
+	t->stats.n_net_msg_max_parks++;
+	TRACE("input.stop", TI("conn", con->id), TS("why", "no_memory"));
+}
+
+/**
  * Parse every complete request at the tail of `in`; one batch to TX.
  * Returns how many requests were parsed.
  */
@@ -170,12 +200,12 @@ net_enqueue_batch(struct iproto_connection *con, struct ibuf *in)
 		if (st == IPROTO_FRAME_NEED_MORE)
 			break;
 		if (st != IPROTO_FRAME_OK) {
-			net_framing_error(con);
+			net_input_error(con, "req.bad_frame");
 			break;
 		}
 		struct iproto_msg *msg = net_msg_new(con);
 		if (msg == NULL) {
-			net_framing_error(con);
+			net_msg_oom(con);
 			break;
 		}
 		msg->p_ibuf = in;
@@ -212,7 +242,12 @@ net_input(struct iproto_connection *con)
 			!con->is_parked && !t->is_shutting_down &&
 			/* Park before reading: nothing could be sent anyway. */
 			!net_park_if_full(con);
-	struct ibuf *in = can_read ? net_input_buffer(con) : NULL;
+	struct ibuf *in = NULL;
+	if (can_read && net_input_buffer(con, &in) != 0) {
+		/* No memory for input: say so and close (not a silent stall). */
+		net_input_error(con, "input.no_memory");
+		return;
+	}
 	if (can_read && in == NULL && !con->is_input_stopped) {
 		con->is_input_stopped = true;
 		t->stats.n_input_stops++;

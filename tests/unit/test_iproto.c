@@ -4,13 +4,21 @@
  * the middle of pushes, determinism.
  */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/mem.h"
 #include "iproto/iproto.h"
 #include "iproto/iproto_connection.h"
+#include "proto/errcode.h"
 #include "proto/iproto_constants.h"
+#include "proto/xrow.h"
 #include "proto/mp.h"
 #include "rt/rt.h"
 #include "sim_client.h"
@@ -419,11 +427,14 @@ Test(iproto_ibuf_rules, rule1_room_left_reads_in_place_and_restarts_empty)
 	rules_con_create(&con);
 	rules_read(&con, "0123456789", 10);
 	char *wpos = con.p_ibuf->wpos;
-	cr_assert_eq(net_input_buffer(&con), &con.ibuf[0]);
+	struct ibuf *in;
+	cr_assert_eq(net_input_buffer(&con, &in), 0);
+	cr_assert_eq(in, &con.ibuf[0]);
 	cr_assert_eq(con.p_ibuf->wpos, wpos, "nothing moved");
 	/* All released: the buffer restarts at its beginning. */
 	ibuf_consume(con.p_ibuf, 10);
-	cr_assert_eq(net_input_buffer(&con), &con.ibuf[0]);
+	cr_assert_eq(net_input_buffer(&con, &in), 0);
+	cr_assert_eq(in, &con.ibuf[0]);
 	cr_assert_eq(con.p_ibuf->wpos, con.p_ibuf->buf);
 	rules_con_destroy(&con);
 }
@@ -438,7 +449,8 @@ Test(iproto_ibuf_rules, rule2_full_with_only_the_tail_reserves_in_place)
 	/* 120 bytes answered already, 8 are an unparsed tail. */
 	ibuf_consume(con.p_ibuf, 120);
 	con.parse_size = 8;
-	struct ibuf *in = net_input_buffer(&con);
+	struct ibuf *in;
+	cr_assert_eq(net_input_buffer(&con, &in), 0);
 	cr_assert_eq(in, &con.ibuf[0], "no switch");
 	cr_assert_eq(ibuf_used(in), 8);
 	cr_assert_geq(ibuf_unused(in), 3);
@@ -456,7 +468,9 @@ Test(iproto_ibuf_rules, rule3_both_busy_stops_reading)
 	/* Requests in flight in ibuf[0] (no tail) and in ibuf[1]. */
 	memcpy(ibuf_reserve(&con.ibuf[1], 10), full, 10);
 	ibuf_advance(&con.ibuf[1], 10);
-	cr_assert_null(net_input_buffer(&con));
+	struct ibuf *in = &con.ibuf[0];
+	cr_assert_eq(net_input_buffer(&con, &in), 0);
+	cr_assert_null(in);
 	cr_assert_eq(ibuf_used(&con.ibuf[0]), 128, "nothing touched");
 	rules_con_destroy(&con);
 }
@@ -472,7 +486,8 @@ Test(iproto_ibuf_rules, rule4_switch_moves_the_partial_tail)
 	/* 100 bytes of requests in flight, a 28-byte partial request. */
 	con.parse_size = 28;
 	char *in_flight = con.ibuf[0].buf;
-	struct ibuf *in = net_input_buffer(&con);
+	struct ibuf *in;
+	cr_assert_eq(net_input_buffer(&con, &in), 0);
 	cr_assert_eq(in, &con.ibuf[1], "switched");
 	cr_assert_eq(con.p_ibuf, &con.ibuf[1]);
 	cr_assert_eq(ibuf_used(in), 28);
@@ -494,11 +509,144 @@ Test(iproto_ibuf_rules, idle_huge_buffer_is_freed)
 	rules_read(&con, full, sizeof(full));
 	con.parse_size = 0;
 	/* Switching to the idle huge buffer recreates it at readahead size. */
-	struct ibuf *in = net_input_buffer(&con);
+	struct ibuf *in;
+	cr_assert_eq(net_input_buffer(&con, &in), 0);
 	cr_assert_eq(in, &con.ibuf[1]);
 	cr_assert_lt(ibuf_capacity(in), 128 * 18, "capacity %zu",
 		     ibuf_capacity(in));
 	rules_con_destroy(&con);
+}
+
+/* ------------------------------------------------------- out of memory */
+
+/*
+ * Every allocation the server makes while serving one call is made to fail
+ * in turn (the Nth from the client's start, for every N up to where the
+ * call no longer allocates). Whatever failed, the client is never left
+ * hanging: it gets its reply, or an error packet and the end of the
+ * stream. Tarantool answers an input buffer it cannot allocate with an
+ * out-of-memory error and closes (iproto_connection_on_input); before
+ * net_input_buffer told "no memory" from "both buffers busy", kharon
+ * stopped reading instead and the connection stalled forever.
+ */
+Test(iproto, out_of_memory_answers_or_closes_never_stalls)
+{
+	int n_no_memory = 0, n_replied = 0, n_closed = 0;
+	for (int64_t nth = 1; nth <= 200; nth++) {
+		record_start();
+		server_up(NULL, 3);
+		struct sim_client c;
+		sim_client_create(&c, rt, "client0", addr);
+		char args[400];
+		char *p = mp_encode_array(args, 1);
+		char text[300];
+		memset(text, 'a', sizeof(text));
+		p = mp_encode_str(p, text, sizeof(text));
+		sim_client_call(&c, 1, "echo", args, p);
+		sim_client_start(&c);
+		/* Cords started (their own set-up may not fail), then count. */
+		rt_sim_run_until(rt, 1000);
+		mem_fail_after(nth, 0);
+		rt_run(rt);
+		bool failed_one = mem_fail_count() != 0;
+		mem_fail_reset();
+		struct sim_reply replies[4];
+		int n = sim_client_replies(&c, replies, 4);
+		bool replied = false, error = false;
+		for (int i = 0; i < n; i++) {
+			replied |= replies[i].sync == 1;
+			error |= replies[i].error != NULL;
+			sim_reply_destroy(&replies[i]);
+		}
+		cr_assert(replied || (c.is_eof && (error || n == 0)),
+			  "allocation %lld failed: %d replies, eof %d: the "
+			  "client is left waiting", (long long)nth, n,
+			  c.is_eof);
+		int no_memory = count_events("input.no_memory");
+		cr_assert(no_memory == 0 || (error && c.is_eof),
+			  "allocation %lld: out of memory for input is "
+			  "answered with an error, then the end", (long long)nth);
+		n_no_memory += no_memory;
+		n_replied += replied;
+		n_closed += !replied;
+		sim_client_destroy(&c);
+		server_down();
+		record_stop();
+		if (!failed_one)
+			break;
+	}
+	cr_assert_gt(n_no_memory, 0, "the input buffer's failure was reached");
+	cr_assert_gt(n_closed, 0);
+	cr_assert_gt(n_replied, 0);
+}
+
+/** Read from a blocking socket until EOF (or 5 s); returns bytes read. */
+static size_t
+read_to_eof(int fd, char *buf, size_t size, bool *eof)
+{
+	size_t got = 0;
+	*eof = false;
+	while (got < size) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 5000) != 1)
+			break;
+		ssize_t n = read(fd, buf + got, size - got);
+		if (n <= 0) {
+			*eof = n == 0 || errno == ECONNRESET;
+			break;
+		}
+		got += (size_t)n;
+	}
+	return got;
+}
+
+/* The same on real threads: the first allocation after the greeting is the
+ * input buffer's; it fails, the client reads an error packet, then EOF. */
+Test(iproto, out_of_memory_for_input_on_real_threads)
+{
+	int64_t start = mem_live();
+	struct rt *trt = rt_thread_new();
+	cr_assert_not_null(trt);
+	struct iproto_opts opts;
+	iproto_opts_default(&opts);
+	strcpy(opts.listen, "127.0.0.1:0");
+	struct iproto_server *srv = iproto_server_new(trt, &opts);
+	cr_assert_not_null(srv);
+	cr_assert_eq(iproto_server_start(srv), 0);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)iproto_server_port(srv)),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	char buf[4096];
+	bool eof;
+	size_t n = 0;
+	while (n < 128) {
+		ssize_t r = read(fd, buf + n, 128 - n);
+		cr_assert_gt(r, 0, "greeting");
+		n += (size_t)r;
+	}
+	mem_fail_after(1, 0);
+	char ping[32];
+	size_t len = xrow_encode_ping(ping, sizeof(ping), 9, XROW_ENC_NETBOX);
+	cr_assert_eq(write(fd, ping, len), (ssize_t)len);
+	n = read_to_eof(fd, buf, sizeof(buf), &eof);
+	cr_assert_eq(mem_fail_count(), 1, "the input buffer's allocation failed");
+	mem_fail_reset();
+	cr_assert(eof, "the connection is closed, not left stalled");
+	struct iproto_response resp;
+	size_t flen;
+	cr_assert_eq(iproto_frame(buf, buf + n, 1 << 20, &flen), IPROTO_FRAME_OK,
+		     "an error packet came first (%zu bytes)", n);
+	size_t prefix = mp_uint_len(*buf);
+	cr_assert_eq(xrow_decode_response(&resp, buf + prefix, buf + flen), 0);
+	cr_assert_eq(resp.code, IPROTO_TYPE_ERROR | ER_MEMORY_ISSUE);
+	close(fd);
+	iproto_server_shutdown(srv, 1000000000);
+	rt_run(trt);
+	iproto_server_delete(srv);
+	rt_delete(trt);
+	cr_assert_eq(mem_live(), start);
 }
 
 /* ------------------------------------------------------ limits */
