@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 static atomic_llong mem_live_count;
 /** Allocations left before the next failure; <= 0 means no injection. */
@@ -50,6 +51,21 @@ mem_zalloc(size_t size)
 	void *p = calloc(1, size == 0 ? 1 : size);
 	if (p != NULL)
 		atomic_fetch_add_explicit(&mem_live_count, 1, memory_order_relaxed);
+	return p;
+}
+
+void *
+mem_zalloc_aligned(size_t align, size_t size)
+{
+	if (mem_should_fail())
+		return NULL;
+	/* C11's aligned_alloc wants a size that is a multiple of align. */
+	size_t rounded = (size + align - 1) & ~(align - 1);
+	void *p = aligned_alloc(align, rounded == 0 ? align : rounded);
+	if (p == NULL)
+		return NULL;
+	memset(p, 0, rounded);
+	atomic_fetch_add_explicit(&mem_live_count, 1, memory_order_relaxed);
 	return p;
 }
 

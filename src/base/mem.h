@@ -23,6 +23,14 @@ mem_alloc(size_t size);
 void *
 mem_zalloc(size_t size);
 
+/**
+ * Like mem_zalloc, the block aligned to `align` (a power of two): for
+ * objects with a cache-line-aligned member (struct iproto_connection). Freed
+ * with mem_free.
+ */
+void *
+mem_zalloc_aligned(size_t align, size_t size);
+
 /** Like realloc; on failure the old block is untouched and still owned. */
 void *
 mem_realloc(void *ptr, size_t size);

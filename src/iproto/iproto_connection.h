@@ -19,6 +19,7 @@
 #ifndef KHARON_IPROTO_IPROTO_CONNECTION_H
 #define KHARON_IPROTO_IPROTO_CONNECTION_H
 
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -135,9 +136,17 @@ struct iproto_connection {
 	struct iproto_kharon kharon;
 	/* ---- both: written by TX, read by net only through messages ---- */
 	struct obuf obuf[2];
-	/* ---- tx ---- */
+	/*
+	 * ---- tx ----
+	 * On a cache line of its own, as in Tarantool: TX writes these on
+	 * every push (is_push_pending, p_obuf) while the network cord reads
+	 * and writes the fields above on every read and write. Sharing a line
+	 * would bounce it between the two cores at each of those writes (false
+	 * sharing). The connection is allocated cache-line aligned for this
+	 * (mem_zalloc_aligned in net_on_accept).
+	 */
 	struct {
-		struct obuf *p_obuf;
+		alignas(64) struct obuf *p_obuf;
 		bool is_push_sent;
 		bool is_push_pending;
 		struct session session;
@@ -170,8 +179,18 @@ struct iproto_thread {
 	/** Shutdown's grace period is over: TX cuts running calls short. */
 	struct cmsg_hop grace_route[1];
 	struct cmsg grace_msg;
-	/** Messages in flight (net_msg_max). */
+	/**
+	 * Messages in flight (net_msg_max): the count of the message pool,
+	 * Tarantool's mempool_count(&iproto_msg_pool).
+	 */
 	int n_msg;
+	/**
+	 * The pool's free messages, reused before allocating (Tarantool's
+	 * iproto_msg mempool): at most net_msg_max of them are kept, the most
+	 * that can ever be in flight at once. Freed with the server.
+	 */
+	struct stailq msg_free;
+	int n_msg_free;
 	struct rlist stopped;
 	struct rlist connections;
 	int n_connections;

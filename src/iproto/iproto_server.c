@@ -176,6 +176,7 @@ iproto_server_new(struct rt *rt, const struct iproto_opts *opts)
 		snprintf(t->name, sizeof(t->name), "net%d", i);
 		rlist_create(&t->stopped);
 		rlist_create(&t->connections);
+		stailq_create(&t->msg_free);
 		iproto_thread_init_routes(t);
 		t->cord = rt_cord_new(rt, t->name);
 		if (t->cord == NULL ||
@@ -259,6 +260,9 @@ iproto_server_delete(struct iproto_server *server)
 			cbus_endpoint_destroy(&t->endpoint);
 		rt_wakeup_delete(t->shutdown_wakeup);
 		rt_timer_delete(t->shutdown_timer);
+		struct stailq_entry *e;
+		while ((e = stailq_shift(&t->msg_free)) != NULL)
+			mem_free(container_of(e, struct iproto_msg, base.fifo));
 	}
 	if (server->tx_endpoint.mutex != NULL)
 		cbus_endpoint_destroy(&server->tx_endpoint);

@@ -16,6 +16,7 @@
  * net_finish_destroy (research §2.8). Lesson: lessons/en/10-limits.md.
  */
 #include <errno.h>
+#include <stdalign.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,25 +26,38 @@
 #include "rt/rt.h"
 #include "trace/trace.h"
 
+/** Tarantool's iproto_msg_new: from the cord's pool, else a new one. */
 struct iproto_msg *
 net_msg_new(struct iproto_connection *con)
 {
-	struct iproto_msg *msg = mem_zalloc(sizeof(*msg));
-	if (msg == NULL) {
+	struct iproto_thread *t = con->thread;
+	struct iproto_msg *msg;
+	if (!stailq_empty(&t->msg_free)) {
+		msg = container_of(stailq_shift(&t->msg_free),
+				   struct iproto_msg, base.fifo);
+		t->n_msg_free--;
+		memset(msg, 0, sizeof(*msg));
+	} else if ((msg = mem_zalloc(sizeof(*msg))) == NULL) {
 		diag_set_oom(sizeof(*msg), "iproto_msg");
 		return NULL;
 	}
 	msg->connection = con;
-	con->thread->n_msg++;
+	t->n_msg++;
 	return msg;
 }
 
+/** Tarantool's iproto_msg_delete: back to the pool, then iproto_resume. */
 void
 net_msg_delete(struct iproto_msg *msg)
 {
 	struct iproto_thread *t = msg->connection->thread;
 	mem_free(msg->call.payload);
-	mem_free(msg);
+	if (t->n_msg_free < (int)t->server->opts.net_msg_max) {
+		stailq_add_tail(&t->msg_free, &msg->base.fifo);
+		t->n_msg_free++;
+	} else {
+		mem_free(msg);
+	}
 	t->n_msg--;
 	/* Resume parked connections, oldest first, while there is room. */
 	while (!rlist_empty(&t->stopped) &&
@@ -67,7 +81,9 @@ net_on_accept(struct rt_sock *sock, void *arg)
 		rt_sock_close(sock, false);
 		return;
 	}
-	struct iproto_connection *con = mem_zalloc(sizeof(*con));
+	struct iproto_connection *con =
+		mem_zalloc_aligned(alignof(struct iproto_connection),
+				   sizeof(*con));
 	if (con == NULL) {
 		rt_sock_close(sock, false);
 		return;

@@ -683,6 +683,15 @@ Test(iproto, net_msg_max_parks_and_resumes)
 	iproto_server_stats(server, &st);
 	cr_assert_gt(st.n_net_msg_max_parks, 0, "connections were parked");
 	cr_assert_gt(count_events("input.resume"), 0);
+	/*
+	 * 50 requests went through a pool of messages: every one is back,
+	 * and the pool keeps no more than can ever be in flight (the
+	 * iproto_msg mempool: net_msg_max is its count).
+	 */
+	struct iproto_thread *t = &server->threads[0];
+	cr_assert_eq(t->n_msg, 0);
+	cr_assert_gt(t->n_msg_free, 0, "messages are reused");
+	cr_assert_leq(t->n_msg_free, 2);
 	server_down();
 	record_stop();
 }
