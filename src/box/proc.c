@@ -71,9 +71,27 @@ proc_result_uint(struct proc_call *call, uint64_t v)
 }
 
 /** Push [i, payload] with the call's sync. */
+/**
+ * The shutdown's grace period is over: a loop must stop now (the test a
+ * Lua loop makes with box.is_shutting_down). One relaxed load per turn.
+ */
+static bool
+proc_is_cut_short(struct proc_call *call)
+{
+	if (call->is_grace_over == NULL ||
+	    __atomic_load_n(call->is_grace_over, __ATOMIC_RELAXED) == 0)
+		return false;
+	diag_set(ER_PROC_C, "ClientError", "%s: cancelled, the server is "
+		 "shutting down", call->proc->name);
+	return true;
+}
+
+/** One push of [i, payload]; every pushing loop goes through here. */
 static int
 proc_push_one(struct proc_call *call, int64_t i)
 {
+	if (proc_is_cut_short(call))
+		return -1;
 	char stack[64];
 	size_t len = 1 + 9 + call->payload_len;
 	char *buf = len <= sizeof(stack) ? stack : mem_alloc(len);

@@ -40,9 +40,80 @@ tx_set_wpos(struct iproto_msg *msg, struct iproto_connection *con)
 	msg->wpos.svp = obuf_create_svp(con->tx.p_obuf);
 }
 
+/**
+ * Output the connection holds: written by TX and not yet reported flushed
+ * — the rest of the buffer net is flushing, plus all of the other one
+ * (which is either waiting to be flushed or already reset to empty).
+ */
+static size_t
+tx_output_held(const struct iproto_connection *con)
+{
+	const struct iproto_wpos *f = &con->tx.flushed;
+	const struct obuf *other = f->obuf == &con->obuf[0] ? &con->obuf[1] :
+							      &con->obuf[0];
+	return obuf_size(f->obuf) - f->svp.used + obuf_size(other);
+}
+
+/**
+ * Over a limit: no more output for this connection. Close its session
+ * (pushes now fail with "Session is closed"; gh-6520: no Kharon trip
+ * left pending) and have the network cord close the socket, with a
+ * message the connection carries, so this cannot fail for lack of memory.
+ */
+static void
+tx_output_cut(struct iproto_connection *con, size_t held, size_t limit,
+	      const char *kind)
+{
+	con->tx.is_output_cut = true;
+	con->thread->stats.n_obuf_limit_closes++;
+	TRACE("conn.obuf_limit", TI("conn", con->id), TI("unflushed", held),
+	      TI("limit", limit), TS("kind", kind));
+	if (con->tx.session.is_closed)
+		return; /* The client is gone already; so is the socket. */
+	session_close(&con->tx.session);
+	con->tx.is_push_pending = false;
+	cmsg_init(&con->close_msg, con->thread->close_route);
+	cpipe_push(&con->thread->net_pipe, &con->close_msg);
+}
+
+int
+tx_output_check(struct iproto_connection *con)
+{
+	const struct iproto_opts *opts = &con->thread->server->opts;
+	if (!con->tx.is_output_cut &&
+	    (opts->obuf_limit != 0 || opts->obuf_soft_limit != 0)) {
+		size_t held = tx_output_held(con);
+		if (opts->obuf_limit != 0 && held > opts->obuf_limit) {
+			tx_output_cut(con, held, opts->obuf_limit, "hard");
+		} else if (opts->obuf_soft_limit != 0 &&
+			   held > opts->obuf_soft_limit) {
+			uint64_t now = rt_now(con->thread->server->rt);
+			if (con->tx.soft_since == 0)
+				con->tx.soft_since = now != 0 ? now : 1;
+			else if (now - con->tx.soft_since >= opts->obuf_soft_ns)
+				tx_output_cut(con, held, opts->obuf_soft_limit,
+					      "soft");
+		} else {
+			con->tx.soft_since = 0;
+		}
+	}
+	if (!con->tx.is_output_cut)
+		return 0;
+	size_t limit = opts->obuf_limit != 0 ? opts->obuf_limit :
+					       opts->obuf_soft_limit;
+	diag_set(ER_PROC_C, "ClientError", "output limit of %zu bytes "
+		 "exceeded: the client does not read its output", limit);
+	return -1;
+}
+
 void
 tx_accept_wpos(struct iproto_connection *con, const struct iproto_wpos *wpos)
 {
+	con->tx.flushed = *wpos;
+	/* Back under the soft limit: its clock starts afresh (Redis). */
+	if (con->tx.soft_since != 0 &&
+	    tx_output_held(con) <= con->thread->server->opts.obuf_soft_limit)
+		con->tx.soft_since = 0;
 	struct obuf *cur = con->tx.p_obuf;
 	struct obuf *prev = cur == &con->obuf[0] ? &con->obuf[1] : &con->obuf[0];
 	/* Net is in the buffer TX writes: it has finished the other one. */
@@ -65,6 +136,9 @@ static int
 tx_reply_error(struct iproto_connection *con, uint64_t sync)
 {
 	struct diag d = *diag_last();
+	/* Over an output limit: not even an error reply (the socket closes). */
+	if (tx_output_check(con) != 0)
+		return -1;
 	struct obuf *out = con->tx.p_obuf;
 	size_t size = iproto_reply_error_size(&d);
 	char *p = obuf_alloc(out, size);
@@ -80,6 +154,8 @@ tx_reply_error(struct iproto_connection *con, uint64_t sync)
 static void
 tx_reply_ok(struct iproto_connection *con, uint64_t sync)
 {
+	if (tx_output_check(con) != 0)
+		return;
 	char *p = obuf_alloc(con->tx.p_obuf, IPROTO_OK_REPLY_LEN);
 	if (p == NULL) {
 		tx_reply_error(con, sync);
@@ -92,6 +168,8 @@ int
 tx_write_data_packet(struct iproto_connection *con, uint32_t code,
 		     uint64_t sync, struct port *port, bool is_16)
 {
+	if (tx_output_check(con) != 0)
+		return -1;
 	struct obuf *out = con->tx.p_obuf;
 	int buf = iproto_obuf_index(con, out);
 	/* Reserve first: then the savepoint points at 35 contiguous bytes. */
@@ -312,6 +390,7 @@ tx_process_call(struct iproto_msg *msg)
 	}
 	call->session = &con->tx.session;
 	call->sync = req->sync;
+	call->is_grace_over = &con->thread->server->is_grace_over;
 	port_msgpack_create_from_array(&call->args_port, req->tuple,
 				       req->tuple_end);
 	uint32_t size;

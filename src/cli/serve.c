@@ -19,7 +19,53 @@ static const char serve_usage[] =
 	"usage: kharon serve [--listen HOST:PORT] [--iproto-threads N]\n"
 	"                    [--push-mode kharon|per_push] [--readahead BYTES]\n"
 	"                    [--net-msg-max N] [--obuf-limit BYTES]\n"
+	"                    [--obuf-soft-limit BYTES:SECONDS] [--grace SECONDS]\n"
 	"                    [--max-packet BYTES] [--trace FILE]\n";
+
+static const char serve_help[] =
+	"\n"
+	"  --listen HOST:PORT      address to listen on (127.0.0.1:3301)\n"
+	"  --iproto-threads N      network cords net0..net{N-1} (1)\n"
+	"  --push-mode MODE        kharon: one ferry message per connection\n"
+	"                          (Tarantool); per_push: a message per push\n"
+	"  --readahead BYTES       start size of each input buffer (16320)\n"
+	"  --net-msg-max N         requests in flight per network cord before\n"
+	"                          reading pauses (768)\n"
+	"  --obuf-limit BYTES      hard bound on the output a connection holds\n"
+	"                          (written, not yet flushed to its socket):\n"
+	"                          output past it is refused at once (a push\n"
+	"                          fails: \"output limit of N bytes exceeded\")\n"
+	"                          and the connection is closed (0: none)\n"
+	"  --obuf-soft-limit BYTES:SECONDS\n"
+	"                          close only if the held output stays above\n"
+	"                          BYTES for SECONDS: a client that reads, but\n"
+	"                          slower than a burst, survives the burst\n"
+	"  --max-packet BYTES      largest request accepted (16 MiB)\n"
+	"  --grace SECONDS         on SIGINT/SIGTERM, how long calls in flight\n"
+	"                          may go on (5)\n"
+	"  --trace FILE            record every step into FILE (docs/trace.md)\n"
+	"\n"
+	"SIGINT or SIGTERM: stop accepting, let calls in flight finish for up\n"
+	"to the grace period, cut the rest short with an error reply that the\n"
+	"client can read (loops stop at their next turn), give those replies up\n"
+	"to 1 s more to leave, close what is left, then exit.\n";
+
+/** "BYTES:SECONDS" (seconds may have a fraction); 0 or -1. */
+static int
+serve_soft_limit(const char *s, struct iproto_opts *opts)
+{
+	char *end;
+	long long bytes = strtoll(s, &end, 10);
+	if (end == s || *end != ':' || bytes < 0 || bytes > (1LL << 40))
+		return -1;
+	const char *sec = end + 1;
+	double seconds = strtod(sec, &end);
+	if (end == sec || *end != '\0' || !(seconds >= 0) || seconds > 86400)
+		return -1;
+	opts->obuf_soft_limit = (size_t)bytes;
+	opts->obuf_soft_ns = (uint64_t)(seconds * 1e9);
+	return 0;
+}
 
 /** A whole number in [min, max], or -1. */
 static long long
@@ -38,10 +84,16 @@ cli_serve(int argc, char **argv)
 	struct iproto_opts opts;
 	iproto_opts_default(&opts);
 	const char *trace_path = NULL;
+	uint64_t grace_ns = 5ULL * 1000 * 1000 * 1000;
 	for (int i = 0; i < argc; i++) {
 		const char *opt = argv[i];
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
 		long long v = 0;
+		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
+			fputs(serve_usage, stdout);
+			fputs(serve_help, stdout);
+			return CLI_OK;
+		}
 		if (val == NULL)
 			goto usage;
 		i++;
@@ -78,6 +130,15 @@ cli_serve(int argc, char **argv)
 			if ((v = serve_number(val, 0, 1LL << 40)) < 0)
 				goto usage;
 			opts.obuf_limit = (size_t)v;
+		} else if (strcmp(opt, "--grace") == 0) {
+			char *end;
+			double s = strtod(val, &end);
+			if (end == val || *end != '\0' || !(s >= 0) || s > 3600)
+				goto usage;
+			grace_ns = (uint64_t)(s * 1e9);
+		} else if (strcmp(opt, "--obuf-soft-limit") == 0) {
+			if (serve_soft_limit(val, &opts) != 0)
+				goto usage;
 		} else if (strcmp(opt, "--trace") == 0) {
 			trace_path = val;
 		} else if (strcmp(opt, "--max-packet") == 0) {
@@ -153,7 +214,7 @@ cli_serve(int argc, char **argv)
 	sigwait(&set, &sig);
 	fprintf(stderr, "kharon serve: %s, finishing what is in flight\n",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");
-	iproto_server_shutdown(server, 5ULL * 1000 * 1000 * 1000);
+	iproto_server_shutdown(server, grace_ns);
 	rt_run(rt);
 	struct iproto_stats st;
 	iproto_server_stats(server, &st);

@@ -35,8 +35,18 @@ struct iproto_opts {
 	size_t readahead;
 	/** Messages in flight per network cord before input parks (768). */
 	int net_msg_max;
-	/** Close a connection whose unflushed output exceeds this; 0 = never. */
+	/**
+	 * Hard bound on the output a connection holds (written by TX, not yet
+	 * reported flushed): output that would go past it is refused and the
+	 * connection closed (Redis's client-output-buffer-limit); 0 = none.
+	 */
 	size_t obuf_limit;
+	/**
+	 * Soft bound: close only if the held output stays above
+	 * obuf_soft_limit for obuf_soft_ns (Redis's soft limit); 0 = none.
+	 */
+	size_t obuf_soft_limit;
+	uint64_t obuf_soft_ns;
 	/** Largest packet accepted, checked before allocating (16 MiB). */
 	size_t max_packet;
 	/** Start size of an output buffer chunk (default: readahead). */

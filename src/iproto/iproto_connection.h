@@ -68,6 +68,13 @@ struct proc_call {
 	struct session *session;
 	uint64_t sync;
 	/**
+	 * Nonzero once the shutdown's grace period is over (set by a network
+	 * cord, read with __atomic_load_n): a procedure that loops without
+	 * waiting tests it at every turn and stops, as a Lua loop would test
+	 * box.is_shutting_down (proc_is_cut_short).
+	 */
+	const int *is_grace_over;
+	/**
 	 * Arguments: a port_msgpack over the request's bytes in the input
 	 * buffer — valid only until the procedure first waits (the input is
 	 * then released); `args` is its MsgPack array.
@@ -133,6 +140,8 @@ struct iproto_connection {
 	/** Teardown messages, pre-allocated: closing cannot fail. */
 	struct cmsg disconnect_msg;
 	struct cmsg destroy_msg;
+	/** TX -> net: over obuf_limit, close the socket (tx_output_cut). */
+	struct cmsg close_msg;
 	struct iproto_kharon kharon;
 	/* ---- both: written by TX, read by net only through messages ---- */
 	struct obuf obuf[2];
@@ -149,6 +158,12 @@ struct iproto_connection {
 		alignas(64) struct obuf *p_obuf;
 		bool is_push_sent;
 		bool is_push_pending;
+		/** Net's flushed position as TX last heard it (tx_accept_wpos). */
+		struct iproto_wpos flushed;
+		/** Since when output has been over obuf_soft_limit; 0: it is not. */
+		uint64_t soft_since;
+		/** Over a limit: no more output, the socket is being closed. */
+		bool is_output_cut;
 		struct session session;
 		char salt[32];
 	} tx;
@@ -173,6 +188,7 @@ struct iproto_thread {
 	struct cmsg_hop destroy_route[2];
 	struct cmsg_hop push_route[2];
 	struct cmsg_hop per_push_route[2];
+	struct cmsg_hop close_route[1];
 	struct cmsg_hop discard_route[1];
 	struct cmsg_hop done_route[1];
 	struct cmsg done_msg;
@@ -195,6 +211,8 @@ struct iproto_thread {
 	struct rlist connections;
 	int n_connections;
 	bool is_shutting_down;
+	/** The grace period is over: now only waiting for replies to leave. */
+	bool is_grace_over;
 	struct rt_wakeup *shutdown_wakeup;
 	struct rt_timer *shutdown_timer;
 	struct iproto_stats stats;
@@ -212,6 +230,11 @@ struct iproto_server {
 	/** TX: network cords that finished shutting down. */
 	int n_threads_done;
 	uint64_t grace_ns;
+	/**
+	 * Set by the first network cord whose grace period ends, read by TX
+	 * in the middle of a procedure's loop (proc_call.is_grace_over).
+	 */
+	int is_grace_over;
 	uint32_t next_connection_id;
 	uint64_t next_session_id;
 	/** TX: pushes and push messages (summed into stats). */
@@ -292,9 +315,6 @@ net_msg_new(struct iproto_connection *con);
 void
 net_msg_delete(struct iproto_msg *msg);
 
-/** Apply obuf_limit after wend moved; closes the connection if over. */
-bool
-net_check_obuf_limit(struct iproto_connection *con);
 
 /* Hops that run on the network cord. */
 void net_send_greeting(struct cmsg *m);
@@ -304,6 +324,7 @@ void net_finish_destroy(struct cmsg *m);
 void net_discard_input(struct cmsg *m);
 void net_kharon_arrive(struct cmsg *m);
 void net_push_arrive(struct cmsg *m);
+void net_close_by_tx(struct cmsg *m);
 
 /* ---- tx half (box/tx.c, iproto/kharon.c) ---- */
 
@@ -341,6 +362,16 @@ tx_write_data_packet(struct iproto_connection *con, uint32_t code,
  */
 const char *
 tx_port_text(struct port *port);
+
+/**
+ * obuf_limit and obuf_soft_limit, checked where output is made: may TX
+ * write more output for this connection? -1 + diag ("output limit of N
+ * bytes exceeded") when not: the connection held more than a limit allows,
+ * its session is closed and its socket is being closed. At most one packet
+ * is ever written past a limit.
+ */
+int
+tx_output_check(struct iproto_connection *con);
 
 /** Recycle output buffers from net's flushed position (research §4.4). */
 void

@@ -25,6 +25,8 @@ iproto_opts_default(struct iproto_opts *opts)
 	opts->readahead = 16320;
 	opts->net_msg_max = 768;
 	opts->obuf_limit = 0;
+	opts->obuf_soft_limit = 0;
+	opts->obuf_soft_ns = 0;
 	opts->max_packet = IPROTO_PACKET_MAX_DEFAULT;
 	opts->obuf_chunk = 0;
 }
@@ -52,6 +54,7 @@ iproto_thread_init_routes(struct iproto_thread *t)
 	t->per_push_route[0] = (struct cmsg_hop)CMSG_HOP(net_push_arrive, tx);
 	t->per_push_route[1] = (struct cmsg_hop)CMSG_HOP(tx_push_msg_done, NULL);
 	t->discard_route[0] = (struct cmsg_hop)CMSG_HOP(net_discard_input, NULL);
+	t->close_route[0] = (struct cmsg_hop)CMSG_HOP(net_close_by_tx, NULL);
 	t->done_route[0] = (struct cmsg_hop)CMSG_HOP(tx_thread_done, NULL);
 	t->grace_route[0] = (struct cmsg_hop)CMSG_HOP(tx_cancel_waiting, NULL);
 }
@@ -68,23 +71,36 @@ net_shutdown_close_idle(struct iproto_thread *t)
 	}
 }
 
+/** Time the cut-short replies get to reach their clients (below). */
+enum { NET_SHUTDOWN_LINGER_NS = 1000 * 1000 * 1000 };
+
 /**
- * The grace period is over: close every connection, and have TX cut short
- * the calls still waiting (their replies can no longer be sent anyway), so
- * that every connection can be destroyed and the cord can finish.
+ * The shutdown timer, in two stages. First the grace period is over: tell
+ * the procedures still looping (is_grace_over) and have TX cut short the
+ * calls still waiting (tx_cancel_waiting). Their error replies come back
+ * like any reply, each connection closes itself once it has nothing in
+ * flight and all is written (net_output). Then, a second later, whatever
+ * is left — a client that does not read its replies — is closed anyway,
+ * so that every connection can be destroyed and the cord can finish.
  */
 static void
 net_on_shutdown_timer(void *arg)
 {
 	struct iproto_thread *t = arg;
+	if (!t->is_grace_over) {
+		t->is_grace_over = true;
+		__atomic_store_n(&t->server->is_grace_over, 1, __ATOMIC_RELAXED);
+		cmsg_init(&t->grace_msg, t->grace_route);
+		cpipe_push(&t->tx_pipe, &t->grace_msg);
+		rt_timer_start(t->shutdown_timer, NET_SHUTDOWN_LINGER_NS);
+		return;
+	}
 	struct rlist *item, *tmp;
 	rlist_foreach_safe(item, &t->connections, tmp) {
 		struct iproto_connection *con =
 			container_of(item, struct iproto_connection, in_thread);
 		net_connection_close(con);
 	}
-	cmsg_init(&t->grace_msg, t->grace_route);
-	cpipe_push(&t->tx_pipe, &t->grace_msg);
 }
 
 /** On the network cord: stop accepting and reading, drain, then say done. */

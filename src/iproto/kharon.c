@@ -133,7 +133,7 @@ net_output_more(struct iproto_connection *con, struct iproto_wpos *carried,
 	TRACE(ev, TI("conn", con->id), TI("msg", msg_id),
 	      TI("wend_buf", iproto_obuf_index(con, con->wend.obuf)),
 	      TI("wend", con->wend.svp.used), TI("wpos", con->wpos.svp.used));
-	if (con->state == IPROTO_CONNECTION_ALIVE && net_check_obuf_limit(con))
+	if (con->state == IPROTO_CONNECTION_ALIVE)
 		net_feed_output(con);
 }
 

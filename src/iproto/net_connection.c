@@ -102,6 +102,7 @@ net_on_accept(struct rt_sock *sock, void *arg)
 	obuf_create(&con->obuf[1], server->opts.obuf_chunk);
 	con->tx.p_obuf = &con->obuf[0];
 	con->wpos.obuf = con->wend.obuf = &con->obuf[0];
+	con->tx.flushed = con->wpos;
 	rlist_create(&con->in_stopped);
 	rlist_add_tail(&t->connections, &con->in_thread);
 	t->n_connections++;
@@ -152,36 +153,27 @@ net_send_msg(struct cmsg *m)
 	      TI("wend", con->wend.svp.used));
 	net_msg_delete(msg);
 	if (con->state == IPROTO_CONNECTION_ALIVE) {
-		if (net_check_obuf_limit(con))
-			net_feed_output(con);
+		net_feed_output(con);
 	} else {
 		net_connection_try_destroy(con);
 	}
 }
 
-bool
-net_check_obuf_limit(struct iproto_connection *con)
+/**
+ * TX found the connection over an output limit (tx_output_cut) and closed
+ * its session: close the socket. The output held is dropped with it.
+ */
+void
+net_close_by_tx(struct cmsg *m)
 {
-	size_t limit = con->thread->server->opts.obuf_limit;
-	if (limit == 0)
-		return true;
-	size_t unflushed;
-	if (con->wend.obuf == con->wpos.obuf)
-		unflushed = con->wend.svp.used - con->wpos.svp.used;
-	else
-		unflushed = obuf_size(con->wpos.obuf) - con->wpos.svp.used +
-			    con->wend.svp.used;
-	if (unflushed <= limit)
-		return true;
-	con->thread->stats.n_obuf_limit_closes++;
-	fprintf(stderr, "kharon: closing connection %u (%s): %zu bytes of "
-		"output not read by the client, obuf_limit is %zu\n", con->id,
-		con->sock != NULL ? rt_sock_peer(con->sock) : "?", unflushed,
-		limit);
-	TRACE("conn.obuf_limit", TI("conn", con->id), TI("unflushed", unflushed),
-	      TI("limit", limit));
+	struct iproto_connection *con =
+		container_of(m, struct iproto_connection, close_msg);
+	if (con->state != IPROTO_CONNECTION_ALIVE)
+		return;
+	fprintf(stderr, "kharon: closing connection %u (%s): it holds more "
+		"output than obuf_limit allows\n", con->id,
+		rt_sock_peer(con->sock));
 	net_connection_close(con);
-	return false;
 }
 
 void

@@ -206,6 +206,11 @@ struct scenario {
 	uint32_t n_events;
 	/** Check the invariants of DESIGN.md §9 on the trace (default). */
 	bool check_invariants;
+	/**
+	 * Why the scenario means something on the simulator only (NULL: it
+	 * runs anywhere): `kharon run --mode real` then says so and skips it.
+	 */
+	char *sim_only;
 };
 
 /**

@@ -53,20 +53,22 @@ enum { PATH_MAX_LEN = 200, TIME_MS_MAX = 86400000 };
  * in the same order.
  */
 enum { K_SCHEMA, K_NAME, K_TITLE, K_SUMMARY, K_MODE, K_SEED, K_SERVER,
-       K_NETWORK, K_CLIENTS, K_EXPECT };
+       K_NETWORK, K_CLIENTS, K_EXPECT, K_SIM_ONLY_WHY };
 static const char *const root_keys[] = {
 	"$schema", "name", "title", "summary", "mode", "seed", "server",
-	"network", "clients", "expect", NULL,
+	"network", "clients", "expect", "sim_only", NULL,
 };
 
 enum { K_RU, K_EN };
 static const char *const text_keys[] = {"ru", "en", NULL};
 
 enum { K_IPROTO_THREADS, K_READAHEAD, K_OBUF_CHUNK, K_PUSH_MODE,
-       K_NET_MSG_MAX, K_OBUF_LIMIT, K_MAX_PACKET };
+       K_NET_MSG_MAX, K_OBUF_LIMIT, K_OBUF_SOFT_LIMIT, K_OBUF_SOFT_MS,
+       K_MAX_PACKET };
 static const char *const server_keys[] = {
 	"iproto_threads", "readahead", "obuf_chunk", "push_mode",
-	"net_msg_max", "obuf_limit", "max_packet", NULL,
+	"net_msg_max", "obuf_limit", "obuf_soft_limit", "obuf_soft_ms",
+	"max_packet", NULL,
 };
 
 enum { K_LATENCY_US, K_BANDWIDTH, K_SNDBUF, K_RCVBUF, K_SEGMENT };
@@ -917,6 +919,14 @@ server_member(struct loader *l, const cJSON *c, int k, void *ctx)
 		rc = get_int(l, c, 0, 1099511627776.0, &v);
 		o->obuf_limit = (size_t)v;
 		break;
+	case K_OBUF_SOFT_LIMIT:
+		rc = get_int(l, c, 0, 1099511627776.0, &v);
+		o->obuf_soft_limit = (size_t)v;
+		break;
+	case K_OBUF_SOFT_MS:
+		rc = get_int(l, c, 0, 86400000, &v);
+		o->obuf_soft_ns = (uint64_t)v * 1000000;
+		break;
 	case K_MAX_PACKET:
 		rc = get_int(l, c, 16, 4294967295.0, &v);
 		o->max_packet = (size_t)v;
@@ -1507,6 +1517,8 @@ root_member(struct loader *l, const cJSON *c, int k, void *ctx)
 		rc = get_enum(l, c, mode_names, &mode);
 		s->mode = mode == 1 ? SCENARIO_MODE_REAL : SCENARIO_MODE_SIM;
 		return rc;
+	case K_SIM_ONLY_WHY:
+		return get_nonempty_str(l, c, &s->sim_only);
 	case K_SEED:
 		rc = get_int(l, c, 0, EXACT_MAX, &v);
 		s->seed = (uint64_t)v;
@@ -1802,5 +1814,6 @@ scenario_destroy(struct scenario *s)
 	mem_free(s->title.en);
 	mem_free(s->summary.ru);
 	mem_free(s->summary.en);
+	mem_free(s->sim_only);
 	memset(s, 0, sizeof(*s));
 }

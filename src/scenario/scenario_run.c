@@ -879,6 +879,13 @@ scenario_run(const struct scenario *s, const struct scenario_run_opts *opts,
 	run.mode = opts->has_mode ? opts->mode : s->mode;
 	if (opts->target != NULL)
 		run.mode = SCENARIO_MODE_REAL;
+	if (run.mode == SCENARIO_MODE_REAL && s->sim_only != NULL) {
+		if (opts->out != NULL)
+			fprintf(opts->out, "%s: skipped on real threads (it "
+				"means something on the simulator only: %s)\n"
+				"result: skipped\n", s->name, s->sim_only);
+		return 0;
+	}
 	if (run_setup(&run) != 0) {
 		struct diag err = *diag_last();
 		if (run.writer != NULL)

@@ -863,6 +863,16 @@ Test(iproto, grace_period_cuts_long_calls_short)
 	cr_assert_eq(count_events("task.cancel"), 1);
 	cr_assert_eq(server->threads[0].n_connections, 0);
 	cr_assert_eq(server->tasks.n_busy, 0);
+	/* The cut-short call's error reply reached the client before EOF. */
+	struct sim_reply replies[2];
+	int n = sim_client_replies(&c, replies, 2);
+	cr_assert_eq(n, 1, "replies: %d", n);
+	cr_assert_eq(replies[0].sync, 1);
+	cr_assert_not_null(replies[0].error);
+	cr_assert_not_null(strstr(replies[0].error, "shutting down"), "%s",
+			   replies[0].error);
+	cr_assert(c.is_eof);
+	sim_reply_destroy(&replies[0]);
 	sim_client_destroy(&c);
 	rt_timer_delete(t);
 	iproto_server_delete(server);

@@ -197,11 +197,14 @@ Test(scenario_run, a_closed_connection_is_not_a_reply)
 	int64_t live = mem_live();
 	struct scenario_run_result res;
 	char *report;
-	/* obuf_limit closes the client on its 5 000-byte reply: the call
-	 * has no reply and the next step never runs — both are failures. */
+	/* obuf_limit closes the client when its pushes (50 x 100 bytes in
+	 * one TX iteration) go past 4 096 held bytes: the call has no reply
+	 * and the next step never runs — both are failures. */
 	int rc = run_text(HEAD "\"server\": {\"obuf_limit\": 4096},"
 		"\"clients\": [{\"steps\": ["
-		"{\"call\": {\"function\": \"big\", \"args\": [5000]},"
+		"{\"call\": {\"function\": \"push\", \"args\": [50, "
+		"\"0123456789012345678901234567890123456789012345678901234567"
+		"890123456789012345678901234567890123456789\"]},"
 		" \"expect\": {\"pushes\": 0}},"
 		"{\"ping\": {}, \"expect\": {\"closed\": false}}]}]}",
 		NULL, &res, &report);
@@ -211,6 +214,32 @@ Test(scenario_run, a_closed_connection_is_not_a_reply)
 				  "closed before the reply"), "%s", report);
 	cr_assert_not_null(strstr(report, "steps[1]: never ran (the "
 				  "connection was closed)"), "%s", report);
+	free(report);
+	cr_assert_eq(mem_live(), live);
+}
+
+Test(scenario_run, sim_only_scenario_is_skipped_on_real_threads)
+{
+	int64_t live = mem_live();
+	struct scenario_run_result res;
+	char *report;
+	/* A step that would fail: on real threads nothing runs at all. */
+	const char *json = HEAD "\"sim_only\": \"needs tiny socket buffers\","
+		"\"clients\": [{\"steps\": [{\"call\": {\"function\": \"echo\","
+		" \"args\": [1]}, \"expect\": {\"result\": [[2]]}}]}]}";
+	struct scenario_run_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	opts.has_mode = true;
+	opts.mode = SCENARIO_MODE_REAL;
+	int rc = run_text(json, &opts, &res, &report);
+	cr_assert_eq(rc, 0, "%s", report);
+	cr_assert_not_null(strstr(report, "skipped on real threads"), "%s",
+			   report);
+	cr_assert_not_null(strstr(report, "needs tiny socket buffers"));
+	free(report);
+	/* On the simulator it runs, and its wrong expectation fails. */
+	rc = run_text(json, NULL, &res, &report);
+	cr_assert_eq(rc, 1, "%s", report);
 	free(report);
 	cr_assert_eq(mem_live(), live);
 }
