@@ -5,6 +5,7 @@
 #   make asan       the unit tests under ASan + UBSan (LSan on)
 #   make tsan       the threaded stress tests under TSan
 #   make bench      the benchmarks (figures, not pass/fail)
+#   make soak       mixed load for SECONDS (600) on real threads, one table
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each (clang)
 #   make fuzz-smoke replay the fuzz seed corpora only (seconds)
 #   make deps       install the Debian packages the project needs
@@ -108,6 +109,12 @@ tsan:
 # Every benchmark into bench/results.md (figures, never pass/fail).
 bench: deps $(KHARON)
 	@B=$(B) bash bench/run.sh
+
+# Mixed load on real threads for SECONDS (default 600): bench/soak.sh.
+SECONDS ?= 600
+.PHONY: soak
+soak: deps unit
+	@B=$(B) SOAK_SECONDS=$(SECONDS) bash bench/soak.sh
 
 # Rewrite tests/golden/*.jsonl from the scenarios (review the diff!).
 golden: $(KHARON)
