@@ -145,18 +145,23 @@ def main():
                             '--trace', tr], check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
             data = open(tr, 'rb').read()
+            # Format 2 frames: marker, len, writer, crc, hcrc (20 bytes).
             records = []
             p = 12
-            while p + 8 <= len(data):
-                n = struct.unpack('<I', data[p:p + 4])[0]
-                records.append(data[p + 8:p + 8 + n])
-                p += 8 + n
+            while p + 20 <= len(data):
+                n = struct.unpack('<I', data[p + 4:p + 8])[0]
+                records.append(data[p + 20:p + 20 + n])
+                p += 20 + n
             put('fuzz_trace_reader', sc + '-raw', b'\x01\x80' + data)
             put('fuzz_trace_reader', sc + '-raw-torn', b'\x01\xf0' + data[:len(data) - 3])
-            meta_end = 12 + 8 + len(records[0])
-            put('fuzz_trace_reader', sc + '-after-header', b'\x00\x40' + data[meta_end:])
-            framed = b''.join(struct.pack('<H', len(r)) + r for r in records[1:4])
+            # The target's header is META and WRITER: the body follows them.
+            header_end = 12 + 20 + len(records[0]) + 20 + len(records[1])
+            put('fuzz_trace_reader', sc + '-after-header', b'\x00\x40' + data[header_end:])
+            # [u16 n][u8 writer][u8 cut]: writer 1 then 2; the second torn.
+            framed = b''.join(struct.pack('<HBB', len(r), 1 + i % 2, 0x80 * (i == 1)) + r
+                              for i, r in enumerate(records[2:5]))
             put('fuzz_trace_reader', sc + '-framed', b'\x02\x00' + framed)
+            put('fuzz_trace_reader', sc + '-framed-torn', b'\x06\x00' + framed)
     finally:
         shutil.rmtree(tmp)
 
