@@ -1,6 +1,7 @@
 # kharon — GNU make, pkg-config only, one build tree per flavour.
 #
-#   make            build build/kharon (flavour "default": -O2 -g)
+#   make            build build/kharon (flavour "default": -O2 -g; build/kharon
+#                   always links to build/default/kharon, whatever FLAVOUR)
 #   make test       install what is missing (make deps), build, run every test
 #   make asan       the unit tests under ASan + UBSan (LSan on)
 #   make tsan       the threaded stress tests under TSan
@@ -17,7 +18,7 @@ FLAVOUR ?= default
 B       := build/$(FLAVOUR)
 CC      ?= gcc
 
-PKGS      := msgpack libcjson zlib
+PKGS      := msgpack libcjson zlib nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
@@ -53,11 +54,16 @@ UNIT     := $(B)/tests/unit_tests
 TSAN_BIN := $(TSAN_SRC:tests/tsan/%.c=$(B)/tests/tsan/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 
-.PHONY: all test unit asan tsan bench deps clean golden
-all: $(KHARON) build/kharon
+.PHONY: all test unit asan tsan bench deps clean golden build/kharon
+# build/kharon (the README's commands) is always the default build: other
+# flavours never touch it. Phony, so a link left pointing elsewhere is fixed.
+ifeq ($(FLAVOUR),default)
+LINK := build/kharon
+endif
+all: $(KHARON) $(LINK)
 
-build/kharon: $(KHARON)
-	@ln -sf $(FLAVOUR)/kharon $@
+build/kharon: build/default/kharon
+	@ln -sfn default/kharon $@
 
 $(B)/src/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -88,7 +94,7 @@ $(B)/tests/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB) $(PKG_LIBS)
 
-unit: $(UNIT) $(KHARON) $(TSAN_BIN) $(TOOL_BIN)
+unit: $(UNIT) $(KHARON) $(LINK) $(TSAN_BIN) $(TOOL_BIN)
 
 # The test command of the README. Ends with "N passed, N failed".
 test: deps
