@@ -18,10 +18,13 @@ FLAVOUR ?= default
 B       := build/$(FLAVOUR)
 CC      ?= gcc
 
-PKGS      := msgpack libcjson zlib nettle
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS      := libcjson zlib nettle
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) msgpack 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
+# msgpack-c: the independent oracle of our MsgPack codec, linked only into
+# the unit tests and the fuzz targets (tests/fuzz/mp_oracle.h).
+ORACLE_LIBS := $(shell pkg-config --libs msgpack 2>/dev/null)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wold-style-definition -Wwrite-strings
@@ -83,7 +86,7 @@ $(KHARON): $(CLI_OBJ) $(LIB)
 
 $(UNIT): $(UNIT_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(CRIT_LIBS) $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(CRIT_LIBS) $(PKG_LIBS) $(ORACLE_LIBS)
 
 $(B)/tests/tsan/%: tests/tsan/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -136,9 +139,9 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: fuzz fuzz-build fuzz-smoke
 
-$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
+$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h tests/fuzz/mp_oracle.h $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS) $(ORACLE_LIBS)
 
 fuzz-build:
 	@test -n "$(FUZZ_CC)" || { echo "fuzz: clang not found (make deps)" >&2; exit 1; }

@@ -121,11 +121,23 @@ def main():
         'maps-reordered': b'\x82\x01\x02\x03\x04\x82\x03\x04\x01\x02',
         'c1': b'\x91\xc1',
     }
+    # fuzz_mp_oracle (msgpack-c as the judge) takes the same seeds, plus
+    # the cases where the two codecs could part: nesting at msgpack-c's
+    # limit of 32 and past it, an invalid byte behind a too-large count,
+    # a signed encoding of a positive number.
+    oracle = {
+        'depth-32': b'\x91' * 32 + b'\x01', 'depth-33': b'\x91' * 33 + b'\x01',
+        'count-then-c1': b'\x93\x01\xc1', 'signed-positive': b'\x92\xd0\x05\xd3' + b'\x00' * 7 + b'\x05',
+        'float-snan': b'\xca\x7f\x83\x54\x22',
+    }
+    for k, v in list(extra.items()) + list(oracle.items()):
+        put('fuzz_mp_oracle', k, v)
     for k, v in extra.items():
         put('fuzz_mp', k, v)
     # Not a seed: finding 1 of tests/fuzz/README.md (crashes/ is kept).
     for pkt, name in list(mp_seeds.items())[:20]:
         put('fuzz_mp', name, pkt)
+        put('fuzz_mp_oracle', name, pkt)
 
     # fuzz_scenario: the lesson scenarios and the small bad ones.
     for path in sorted(glob.glob(os.path.join(ROOT, 'scenarios', '[0-9]*.json'))):
