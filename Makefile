@@ -1,6 +1,7 @@
 # kharon — GNU make, pkg-config only, one build tree per flavour.
 #
-#   make            build build/kharon (flavour "default": -O2 -g)
+#   make            build build/kharon (flavour "default": -O2 -g; build/kharon
+#                   always links to build/default/kharon, whatever FLAVOUR)
 #   make test       install what is missing (make deps), build, run every test
 #   make asan       the unit tests under ASan + UBSan (LSan on)
 #   make tsan       the threaded stress tests under TSan
@@ -18,10 +19,13 @@ FLAVOUR ?= default
 B       := build/$(FLAVOUR)
 CC      ?= gcc
 
-PKGS      := msgpack libcjson zlib
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKGS      := libcjson zlib nettle
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) msgpack 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
+# msgpack-c: the independent oracle of our MsgPack codec, linked only into
+# the unit tests and the fuzz targets (tests/fuzz/mp_oracle.h).
+ORACLE_LIBS := $(shell pkg-config --libs msgpack 2>/dev/null)
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wold-style-definition -Wwrite-strings
@@ -54,11 +58,16 @@ UNIT     := $(B)/tests/unit_tests
 TSAN_BIN := $(TSAN_SRC:tests/tsan/%.c=$(B)/tests/tsan/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 
-.PHONY: all test unit asan tsan bench deps clean golden
-all: $(KHARON) build/kharon
+.PHONY: all test unit asan tsan bench deps clean golden build/kharon
+# build/kharon (the README's commands) is always the default build: other
+# flavours never touch it. Phony, so a link left pointing elsewhere is fixed.
+ifeq ($(FLAVOUR),default)
+LINK := build/kharon
+endif
+all: $(KHARON) $(LINK)
 
-build/kharon: $(KHARON)
-	@ln -sf $(FLAVOUR)/kharon $@
+build/kharon: build/default/kharon
+	@ln -sfn default/kharon $@
 
 $(B)/src/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -78,7 +87,7 @@ $(KHARON): $(CLI_OBJ) $(LIB)
 
 $(UNIT): $(UNIT_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(CRIT_LIBS) $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(CRIT_LIBS) $(PKG_LIBS) $(ORACLE_LIBS)
 
 $(B)/tests/tsan/%: tests/tsan/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -89,7 +98,7 @@ $(B)/tests/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB) $(PKG_LIBS)
 
-unit: $(UNIT) $(KHARON) $(TSAN_BIN) $(TOOL_BIN)
+unit: $(UNIT) $(KHARON) $(LINK) $(TSAN_BIN) $(TOOL_BIN)
 
 # The test command of the README. Ends with "N passed, N failed".
 test: deps
@@ -137,9 +146,9 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: fuzz fuzz-build fuzz-smoke
 
-$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
+$(B)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h tests/fuzz/mp_oracle.h $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fsanitize=fuzzer -o $@ $< $(LIB) $(PKG_LIBS) $(ORACLE_LIBS)
 
 fuzz-build:
 	@test -n "$(FUZZ_CC)" || { echo "fuzz: clang not found (make deps)" >&2; exit 1; }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "base/mem.h"
+#include "box/auth.h"
 #include "box/proc.h"
 #include "iproto/iproto_connection.h"
 #include "proto/errcode.h"
@@ -436,15 +437,11 @@ tx_process_auth(struct iproto_msg *msg)
 {
 	struct iproto_connection *con = msg->connection;
 	const struct iproto_request *req = &msg->req;
-	if (req->user_name_len == 5 && memcmp(req->user_name, "guest", 5) == 0) {
+	if (auth_check(req->user_name, req->user_name_len, req->tuple,
+		       con->tx.salt) == 0)
 		tx_reply_ok(con, req->sync);
-		return;
-	}
-	char user[64];
-	snprintf(user, sizeof(user), "%.*s", (int)req->user_name_len,
-		 req->user_name);
-	diag_set_client(ER_NO_SUCH_USER, user);
-	tx_reply_error(con, req->sync);
+	else
+		tx_reply_error(con, req->sync);
 }
 
 void

@@ -8,6 +8,11 @@
  * dump = text to stdout unless --format says otherwise; export = --format
  * (default jsonl) to stdout; check = validate and print the record count
  * and the first problem with its offset (exit 0 ok, 1 a problem, 2 usage).
+ * Records torn by a writer killed mid-write() are skipped and their bytes
+ * reported (check: on its line; dump/export: on stderr): that alone is
+ * no problem. A problem is corruption, a torn record whose writer wrote
+ * again after it, a file ending in a torn or bad record, or no END — all
+ * three commands say it (dump/export on stderr) and exit 1.
  * A FILE that cannot be opened or is not a kharon trace at all (its first
  * bytes are not the magic) is bad input: exit 2 with one line, for all
  * three; a trace that is damaged further on is a problem: exit 1.
@@ -205,6 +210,34 @@ trace_check_input(const char *cmd, const char *path, bool follow)
 	return 0;
 }
 
+/*
+ * What is wrong with a file read to its end (`rc` from trace_export_file):
+ * an error, a torn record whose writer went on writing (something other
+ * than its death cut it), bytes at the end that are no whole record, no
+ * END. One line into `buf`; false when nothing is.
+ */
+static bool
+trace_problem(const struct trace_export_stats *st, int rc, char *buf,
+	      size_t size)
+{
+	if (rc != 0)
+		snprintf(buf, size, "error: %s", diag_msg());
+	else if (st->skips.n_torn_alive > 0)
+		snprintf(buf, size, "%" PRIu64 " torn record%s of writers "
+			 "that wrote again after (not a killed writer)",
+			 st->skips.n_torn_alive,
+			 st->skips.n_torn_alive == 1 ? "" : "s");
+	else if (st->tail > 0)
+		snprintf(buf, size, "ends in a torn or bad record: %" PRIu64
+			 " bytes at offset %" PRIu64 " are no whole record",
+			 st->tail, st->tail_off);
+	else if (!st->has_end)
+		snprintf(buf, size, "incomplete: no END record");
+	else
+		return false;
+	return true;
+}
+
 int
 cli_trace(int argc, char **argv)
 {
@@ -246,25 +279,30 @@ cli_trace(int argc, char **argv)
 	struct trace_export_stats st;
 	int rc = trace_export_file(path, is_check ? NULL : stdout, format,
 				   follow, &st);
+	char problem[DIAG_MSG_MAX + 128];
+	bool is_bad = trace_problem(&st, rc, problem, sizeof(problem));
+	char skipped[128] = "";
+	if (st.skips.n_torn > 0)
+		snprintf(skipped, sizeof(skipped), "; skipped %" PRIu64
+			 " bytes: %" PRIu64 " record%s torn by killed writers",
+			 st.skips.torn_bytes, st.skips.n_torn,
+			 st.skips.n_torn == 1 ? "" : "s");
 	if (is_check) {
-		if (rc != 0) {
+		if (is_bad)
 			printf("%s: %" PRIu64 " records, %" PRIu64
-			       " events read; error: %s\n", path,
-			       st.n_records, st.n_events, diag_msg());
-			return CLI_FAILED;
-		}
-		if (!st.has_end) {
-			printf("%s: %" PRIu64 " records, %" PRIu64
-			       " events; incomplete: no END record\n", path,
-			       st.n_records, st.n_events);
-			return CLI_FAILED;
-		}
-		printf("%s: ok, %" PRIu64 " records, %" PRIu64 " events, "
-		       "END\n", path, st.n_records, st.n_events);
-		return CLI_OK;
+			       " events%s; %s\n", path, st.n_records,
+			       st.n_events, skipped, problem);
+		else
+			printf("%s: ok, %" PRIu64 " records, %" PRIu64
+			       " events, END%s\n", path, st.n_records,
+			       st.n_events, skipped);
+		return is_bad ? CLI_FAILED : CLI_OK;
 	}
-	if (rc != 0) {
-		fprintf(stderr, "kharon trace %s: %s\n", cmd, diag_msg());
+	if (skipped[0] != '\0')
+		fprintf(stderr, "kharon trace %s: %s: %s\n", cmd, path,
+			skipped + 2);
+	if (is_bad) {
+		fprintf(stderr, "kharon trace %s: %s: %s\n", cmd, path, problem);
 		return CLI_FAILED;
 	}
 	return CLI_OK;

@@ -20,6 +20,7 @@
 #include "client/iproto_client.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/diag.h"
@@ -467,6 +468,30 @@ client_find(struct iproto_client *c, uint64_t sync)
 	return NULL;
 }
 
+/*
+ * Words for an error reply that carries no message string: its code and
+ * name, and what stands where the message should (IPROTO_ERROR_24 absent,
+ * or a value of another type, shown as text). Returns the length.
+ */
+static uint32_t
+client_error_text(const struct iproto_response *resp, char *buf, size_t size)
+{
+	int code = (int)(resp->code & ~(uint32_t)IPROTO_TYPE_ERROR);
+	int n = snprintf(buf, size, "error %d (%s) ", code, errcode_name(code));
+	if (n < 0 || (size_t)n >= size)
+		return (uint32_t)strlen(buf);
+	if (resp->error_field == NULL) {
+		snprintf(buf + n, size - (size_t)n, "with no message");
+	} else {
+		int m = snprintf(buf + n, size - (size_t)n,
+				 "whose message is not a string: ");
+		if (m > 0 && (size_t)(n + m) < size)
+			mp_format(buf + n + m, size - (size_t)(n + m),
+				  resp->error_field, resp->error_field_end);
+	}
+	return (uint32_t)strlen(buf);
+}
+
 /** Route one decoded packet of `bytes` bytes. Cost O(pending). */
 static void
 client_dispatch(struct iproto_client *c, const struct iproto_response *resp,
@@ -477,9 +502,13 @@ client_dispatch(struct iproto_client *c, const struct iproto_response *resp,
 	struct client_req *r = client_find(c, resp->sync);
 	const char *err = NULL;
 	uint32_t err_len = 0;
-	if ((resp->code & IPROTO_TYPE_ERROR) != 0) {
-		err = resp->error_msg != NULL ? resp->error_msg : "";
+	char text[256];
+	if ((resp->code & IPROTO_TYPE_ERROR) != 0 && resp->error_msg != NULL) {
+		err = resp->error_msg;
 		err_len = resp->error_msg_len;
+	} else if ((resp->code & IPROTO_TYPE_ERROR) != 0) {
+		err = text;
+		err_len = client_error_text(resp, text, sizeof(text));
 	}
 	if (r == NULL) {
 		c->stats.n_orphans++;

@@ -133,8 +133,14 @@ mp_uint_len(char c)
 
 /* ---- validation ---- */
 
-int
-mp_check(const char **p, const char *end)
+/*
+ * The one validator behind mp_check() and mp_check_why(): 0, or
+ * MP_CHECK_TRUNCATED (the bytes end before the value does: more may
+ * come), or MP_CHECK_INVALID (no continuation makes it a value we accept).
+ * Inlined into both, so mp_check()'s hot loop is unchanged.
+ */
+static inline int
+mp_check_impl(const char **p, const char *end)
 {
 	/*
 	 * `left` counts the values still to read in the innermost open
@@ -158,7 +164,7 @@ mp_check(const char **p, const char *end)
 		}
 		left--;
 		if (cur >= end)
-			return -1;
+			return MP_CHECK_TRUNCATED;
 		unsigned char b = (unsigned char)*cur++;
 		size_t avail = (size_t)(end - cur);
 		uint64_t skip = 0;	/* payload bytes after the header */
@@ -176,7 +182,7 @@ mp_check(const char **p, const char *end)
 		} else {
 			switch (b) {
 			case 0xc1:
-				return -1;
+				return MP_CHECK_INVALID;
 			case 0xcc: case 0xd0: skip = 1; break;
 			case 0xcd: case 0xd1: skip = 2; break;
 			case 0xce: case 0xd2: case 0xca: skip = 4; break;
@@ -191,11 +197,11 @@ mp_check(const char **p, const char *end)
 			case 0xc6: case 0xdb: case 0xc9: hdr = 4; break;
 			case 0xdc: case 0xde: hdr = 2; break;
 			case 0xdd: case 0xdf: hdr = 4; break;
-			default: return -1;
+			default: return MP_CHECK_INVALID;
 			}
 			if (hdr != 0) {
 				if (avail < hdr)
-					return -1;
+					return MP_CHECK_TRUNCATED;
 				uint64_t v = hdr == 1 ? (unsigned char)*cur :
 					     hdr == 2 ? load_u16(cur) :
 					     load_u32(cur);
@@ -212,17 +218,36 @@ mp_check(const char **p, const char *end)
 			}
 		}
 		if (skip > avail)
-			return -1;
+			return MP_CHECK_TRUNCATED;
 		cur += skip;
 		if (n_values > 0) {
-			/* Each element needs at least one byte. */
-			if (n_values > (uint64_t)(end - cur) ||
-			    depth >= MP_CHECK_DEPTH_MAX)
-				return -1;
+			/* Nesting past the limit: refused whatever follows. */
+			if (depth >= MP_CHECK_DEPTH_MAX)
+				return MP_CHECK_INVALID;
+			/*
+			 * A count larger than the bytes left is not refused
+			 * here: each element takes at least one byte, so the
+			 * walk runs out of bytes (TRUNCATED) within the
+			 * buffer anyway — unless an invalid byte comes first
+			 * (`92 c1` is INVALID, as msgpack-c says), which an
+			 * early "too many" would have hidden.
+			 */
 			parent[depth++] = left;
 			left = n_values;
 		}
 	}
+}
+
+int
+mp_check(const char **p, const char *end)
+{
+	return mp_check_impl(p, end) == 0 ? 0 : -1;
+}
+
+int
+mp_check_why(const char **p, const char *end)
+{
+	return mp_check_impl(p, end);
 }
 
 void

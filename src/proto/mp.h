@@ -58,13 +58,34 @@ mp_type_name(enum mp_type type);
 
 /**
  * Validate exactly one complete MsgPack value starting at *p.
- * Returns 0 and advances *p past the value, or -1 (truncated, 0xc1, nesting
- * deeper than MP_CHECK_DEPTH_MAX, a container announcing more elements than
- * bytes remain) leaving *p unspecified. Never reads at or past `end`; does
+ * Returns 0 and advances *p past the value, or -1 (truncated — a container
+ * announcing more elements than bytes remain included — 0xc1, nesting
+ * deeper than MP_CHECK_DEPTH_MAX) leaving *p unspecified. Never reads at or past `end`; does
  * not set diag (callers know what they were reading). Cost O(bytes).
  */
 int
 mp_check(const char **p, const char *end);
+
+/** mp_check_why() results. */
+enum {
+	MP_CHECK_OK = 0,
+	/** The bytes end first: a longer buffer may hold the value. */
+	MP_CHECK_TRUNCATED = -1,
+	/** 0xc1, or nesting past MP_CHECK_DEPTH_MAX: no more bytes help. */
+	MP_CHECK_INVALID = -2,
+};
+
+/**
+ * mp_check() that says why it refused: MP_CHECK_OK (and *p advanced),
+ * MP_CHECK_TRUNCATED or MP_CHECK_INVALID, the verdicts of msgpack-c's
+ * unpacker (checked by tests/unit/test_mp_oracle.c and fuzz_mp_oracle).
+ * A container announcing more elements than bytes remain is TRUNCATED,
+ * unless an invalid byte comes first (msgpuck 1.0.3's mp_check, whose
+ * counter overflows, calls `df ffffffff` complete). The same walk as
+ * mp_check(), the same cost.
+ */
+int
+mp_check_why(const char **p, const char *end);
 
 /**
  * Length of a uint whose first byte is `c` (1, 2, 3, 5 or 9), or 0 when `c`

@@ -291,8 +291,14 @@ xrow_decode_request(struct iproto_request *req, const char *p,
 	}
 	uint64_t required;
 	if (request_required_keys(req->type, &required) != 0) {
-		diag_set_client(ER_UNKNOWN_REQUEST_TYPE,
-				(unsigned)req->type);
+		/*
+		 * The whole 64-bit value, compared and printed: 2^32 + 64 is
+		 * no PING. (Tarantool 2.6 stores the type in a uint32_t and
+		 * answers it as a PING; errcode's template says %u.)
+		 */
+		diag_set(ER_UNKNOWN_REQUEST_TYPE, "ClientError",
+			 "Unknown request type %llu",
+			 (unsigned long long)req->type);
 		return -1;
 	}
 	uint64_t seen = 0;
@@ -707,10 +713,15 @@ xrow_decode_response(struct iproto_response *resp, const char *p,
 		if (key == IPROTO_ERROR_24 && mp_typeof(*p) == MP_STR) {
 			resp->error_msg = mp_decode_str(&p,
 							&resp->error_msg_len);
+			resp->error_field = value;
+			resp->error_field_end = p;
 			continue;
 		}
 		mp_next(&p);
-		if (key == IPROTO_DATA) {
+		if (key == IPROTO_ERROR_24) {
+			resp->error_field = value;
+			resp->error_field_end = p;
+		} else if (key == IPROTO_DATA) {
 			resp->data = value;
 			resp->data_end = p;
 		}

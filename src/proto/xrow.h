@@ -226,6 +226,8 @@ struct iproto_response {
 	/** IPROTO_ERROR_24 string, or NULL. */
 	const char *error_msg;
 	uint32_t error_msg_len;
+	/** The IPROTO_ERROR_24 value whatever its type, or NULL. */
+	const char *error_field, *error_field_end;
 };
 
 /**

@@ -49,6 +49,12 @@ struct trace_event {
 	const char *ev;
 	const struct trace_field *fields;
 	int n_fields;
+	/**
+	 * Which writer process of a shared file wrote it: 1, 2, ... in the
+	 * order the reader met them (trace_file.h). Set by the reader; an
+	 * emitted event leaves it 0.
+	 */
+	int writer;
 };
 
 /** Receives every event. Called on the emitting thread. */

@@ -25,11 +25,12 @@ struct export_cord {
 
 /** A cbus message by id (chrome). */
 struct export_msg {
-	uint32_t id;
+	/** The message id; for writer N > 1 of a shared file, N << 32 | id. */
+	uint64_t id;
 	/** The flow of its last cpipe.push, not yet delivered (0: none). */
 	uint64_t flow;
 	/** Where that push went (a cord name), to close it if undelivered. */
-	char to[EXPORT_NAME_MAX];
+	char to[EXPORT_NAME_MAX + 16];
 	bool is_open;
 	int tid;
 };
@@ -180,11 +181,27 @@ json_fields(FILE *out, const struct trace_event *e, bool comma)
 	}
 }
 
+/*
+ * A cord's name in the text and chrome exports: as emitted for the first
+ * writer of a file, "tx@2" for the second writer's cord "tx" (two server
+ * processes sharing one trace both have a "tx"). Into `buf` when renamed.
+ */
+static const char *
+export_cord_name(const char *cord, int writer, char *buf, size_t size)
+{
+	if (writer <= 1)
+		return cord;
+	snprintf(buf, size, "%s@%d", cord, writer);
+	return buf;
+}
+
 static void
 export_jsonl(struct trace_export *x, const struct trace_event *e)
 {
-	fprintf(x->out, "{\"seq\":%" PRIu64 ",\"t\":%" PRIu64 ",\"cord\":",
-		e->seq, e->t);
+	fprintf(x->out, "{\"seq\":%" PRIu64 ",\"t\":%" PRIu64, e->seq, e->t);
+	if (e->writer > 1)
+		fprintf(x->out, ",\"writer\":%d", e->writer);
+	fputs(",\"cord\":", x->out);
 	json_string(x->out, e->cord);
 	fputs(",\"ev\":", x->out);
 	json_string(x->out, e->ev);
@@ -195,8 +212,11 @@ export_jsonl(struct trace_export *x, const struct trace_event *e)
 static void
 export_text(struct trace_export *x, const struct trace_event *e)
 {
+	char cord_buf[EXPORT_NAME_MAX + 16];
 	fprintf(x->out, "%8" PRIu64 " %6" PRIu64 ".%09" PRIu64 " %-8s %-16s",
-		e->seq, e->t / 1000000000, e->t % 1000000000, e->cord, e->ev);
+		e->seq, e->t / 1000000000, e->t % 1000000000,
+		export_cord_name(e->cord, e->writer, cord_buf,
+				 sizeof(cord_buf)), e->ev);
 	for (int i = 0; i < e->n_fields; i++) {
 		const struct trace_field *f = &e->fields[i];
 		if (f->s == NULL)
@@ -284,7 +304,7 @@ chrome_tid(struct trace_export *x, const char *cord)
  * call.
  */
 static struct export_msg *
-chrome_msg(struct trace_export *x, uint32_t id)
+chrome_msg(struct trace_export *x, uint64_t id)
 {
 	struct intmap_slot *slot = intmap_find(&x->msg_index, id, false);
 	if (slot != NULL)
@@ -342,12 +362,12 @@ chrome_slice(struct trace_export *x, int tid, uint64_t t, const char *name,
 }
 
 static void
-chrome_async(struct trace_export *x, int tid, uint64_t t, uint32_t id,
+chrome_async(struct trace_export *x, int tid, uint64_t t, uint64_t id,
 	     bool is_begin)
 {
 	chrome_begin(x);
 	fprintf(x->out, "{\"ph\":\"%s\",\"cat\":\"cbus\",\"name\":\"cmsg\","
-		"\"id\":\"0x%" PRIx32 "\",\"pid\":1,\"tid\":%d,",
+		"\"id\":\"0x%" PRIx64 "\",\"pid\":1,\"tid\":%d,",
 		is_begin ? "b" : "e", id, tid);
 	chrome_ts(x->out, t);
 	fputs("}", x->out);
@@ -355,11 +375,15 @@ chrome_async(struct trace_export *x, int tid, uint64_t t, uint32_t id,
 
 static void
 chrome_counter(struct trace_export *x, uint64_t t, const char *what,
-	       int64_t conn, int64_t buf, const char *key, int64_t value)
+	       int64_t conn, int64_t buf, const char *key, int64_t value,
+	       int writer)
 {
+	char who[16] = "";
+	if (writer > 1)
+		snprintf(who, sizeof(who), "@%d", writer);
 	chrome_begin(x);
 	fprintf(x->out, "{\"ph\":\"C\",\"pid\":1,\"name\":\"%s conn %" PRId64
-		" buf %" PRId64 "\",", what, conn, buf);
+		"%s buf %" PRId64 "\",", what, conn, who, buf);
 	chrome_ts(x->out, t);
 	fprintf(x->out, ",\"args\":{\"%s\":%" PRId64 "}}", key, value);
 }
@@ -379,16 +403,20 @@ chrome_undelivered(struct trace_export *x, struct export_msg *m, uint64_t t)
 static int
 export_chrome(struct trace_export *x, const struct trace_event *e)
 {
-	int tid = chrome_tid(x, e->cord);
+	char cord_buf[EXPORT_NAME_MAX + 16];
+	const char *cord = export_cord_name(e->cord, e->writer, cord_buf,
+					    sizeof(cord_buf));
+	int tid = chrome_tid(x, cord);
 	if (tid < 0)
 		return -1;
+	uint64_t msg_hi = e->writer > 1 ? (uint64_t)e->writer << 32 : 0;
 	const struct trace_field *msg_f = event_field(e, "msg");
 	struct export_msg *m = NULL;
 	if (msg_f != NULL && msg_f->s == NULL && msg_f->i > 0 &&
 	    msg_f->i < INT32_MAX &&
 	    (strcmp(e->ev, "cpipe.push") == 0 ||
 	     strcmp(e->ev, "cmsg.hop") == 0)) {
-		m = chrome_msg(x, (uint32_t)msg_f->i);
+		m = chrome_msg(x, msg_hi | (uint64_t)msg_f->i);
 		if (m == NULL)
 			return -1;
 	}
@@ -398,13 +426,16 @@ export_chrome(struct trace_export *x, const struct trace_event *e)
 		if (m->flow != 0 && chrome_undelivered(x, m, e->t) != 0)
 			return -1;
 		if (!m->is_open) {
-			chrome_async(x, tid, e->t, (uint32_t)msg_f->i, true);
+			chrome_async(x, tid, e->t, m->id, true);
 			m->is_open = true;
 			m->tid = tid;
 		}
 		const struct trace_field *to = event_field(e, "to");
+		char to_buf[EXPORT_NAME_MAX];
 		snprintf(m->to, sizeof(m->to), "%s",
-			 to != NULL && to->s != NULL ? to->s : e->cord);
+			 to != NULL && to->s != NULL ?
+			 export_cord_name(to->s, e->writer, to_buf,
+					  sizeof(to_buf)) : cord);
 		flow = m->flow = ++x->next_flow;
 		is_out = true;
 	} else if (m != NULL && m->flow != 0) {
@@ -415,7 +446,7 @@ export_chrome(struct trace_export *x, const struct trace_event *e)
 	if (m != NULL && strcmp(e->ev, "cmsg.hop") == 0 && m->is_open) {
 		const struct trace_field *last = event_field(e, "last");
 		if (last != NULL && last->s == NULL && last->i != 0) {
-			chrome_async(x, m->tid, e->t, (uint32_t)msg_f->i, false);
+			chrome_async(x, m->tid, e->t, m->id, false);
 			m->is_open = false;
 		}
 	}
@@ -428,14 +459,16 @@ export_chrome(struct trace_export *x, const struct trace_event *e)
 		const struct trace_field *wpos = event_field(e, "wpos");
 		if (rpos != NULL && wpos != NULL)
 			chrome_counter(x, e->t, "ibuf", conn->i, buf->i,
-				       "unparsed", wpos->i - rpos->i);
+				       "unparsed", wpos->i - rpos->i,
+				       e->writer);
 	} else if (strcmp(e->ev, "obuf.reset") == 0) {
-		chrome_counter(x, e->t, "obuf", conn->i, buf->i, "end", 0);
+		chrome_counter(x, e->t, "obuf", conn->i, buf->i, "end", 0,
+			       e->writer);
 	} else {
 		const struct trace_field *end = event_field(e, "end");
 		if (end != NULL && end->s == NULL)
 			chrome_counter(x, e->t, "obuf", conn->i, buf->i,
-				       "end", end->i);
+				       "end", end->i, e->writer);
 	}
 	return 0;
 }
@@ -486,8 +519,8 @@ trace_export_event(struct trace_export *x, const struct trace_event *e)
 static int
 export_msg_cmp(const void *a, const void *b)
 {
-	uint32_t x = ((const struct export_msg *)a)->id;
-	uint32_t y = ((const struct export_msg *)b)->id;
+	uint64_t x = ((const struct export_msg *)a)->id;
+	uint64_t y = ((const struct export_msg *)b)->id;
 	return x < y ? -1 : x > y;
 }
 
@@ -566,6 +599,10 @@ trace_export_file(const char *path, FILE *out, enum trace_format format,
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
+	stats->skips = *trace_reader_skips(r);
+	stats->tail = stats->has_end ? 0 : trace_reader_tail(r);
+	stats->tail_off = trace_reader_offset(r);
+	stats->n_writers = trace_reader_n_writers(r);
 	if (x != NULL) {
 		if (trace_export_finish(x) != 0 && rc == 0)
 			rc = -1;

@@ -34,6 +34,7 @@
 #include <stdio.h>
 
 #include "trace/trace.h"
+#include "trace/trace_file.h"
 #include "trace/trace_record.h"
 
 enum trace_format {
@@ -89,15 +90,24 @@ struct trace_export_stats {
 	uint64_t n_records;
 	uint64_t n_events;
 	bool has_end;
+	/** Records torn by killed writers, skipped (trace_reader_skips). */
+	struct trace_reader_skips skips;
+	/** Bytes at the end that are no whole record (trace_reader_tail). */
+	uint64_t tail;
+	/** Where they begin (the last good offset). */
+	uint64_t tail_off;
+	/** Writer processes seen (format 2). */
+	int n_writers;
 };
 
 /**
  * Read the trace file `path` and export it to `out` (out NULL: only
  * check). With `follow`, wait (polling every 10 ms) while the file grows
  * until its END record; without, stop at the current end. Returns 0 when
- * the file read cleanly (has_end tells whether it was complete), -1 on the
- * first problem (diag set: corruption with its offset, I/O, OOM); stats
- * are filled in both cases.
+ * the file read cleanly (has_end tells whether it was complete, tail
+ * whether it ends in a torn or bad record, skips what torn records of
+ * killed writers were passed over), -1 on the first problem (diag set:
+ * corruption with its offset, I/O, OOM); stats are filled in both cases.
  */
 int
 trace_export_file(const char *path, FILE *out, enum trace_format format,

@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -52,6 +54,17 @@ path_dup(const char *path, const char *suffix)
 
 /* ------------------------------------------------------------- reader */
 
+/** A writer process met in the file (format version 2). */
+struct reader_writer {
+	/** The id in its records' frames. */
+	uint32_t id;
+	/** From its WRITER record; 0 while none was read. */
+	uint32_t pid;
+	uint64_t start;
+	/** A record of it was torn and nothing of it has been read since. */
+	bool is_torn;
+};
+
 struct trace_reader {
 	int fd;
 	char *path;
@@ -78,6 +91,18 @@ struct trace_reader {
 	/** The events of the last EVENTS record, handed out one by one. */
 	struct trace_record_batch batch;
 	int next_event;
+	/** The format version from the header (0 until read). */
+	uint32_t version;
+	/** The writer id of the record reader_record() returned last. */
+	uint32_t record_writer;
+	/** The number (1, 2, ...) of the writer of `batch`. */
+	int batch_writer;
+	/** Writers met, in order: their number is their index + 1. */
+	struct reader_writer *writers;
+	int n_writers, cap_writers;
+	struct trace_reader_skips skips;
+	/** Bytes past `off` at the last look that were no whole record. */
+	uint64_t tail;
 };
 
 struct trace_reader *
@@ -111,6 +136,7 @@ trace_reader_delete(struct trace_reader *r)
 	close(r->fd);
 	trace_record_batch_destroy(&r->batch);
 	mem_free(r->meta);
+	mem_free(r->writers);
 	mem_free(r->buf);
 	mem_free(r->path);
 	mem_free(r);
@@ -132,6 +158,71 @@ uint64_t
 trace_reader_n_records(const struct trace_reader *r)
 {
 	return r->n_records;
+}
+
+const struct trace_reader_skips *
+trace_reader_skips(const struct trace_reader *r)
+{
+	return &r->skips;
+}
+
+uint64_t
+trace_reader_tail(const struct trace_reader *r)
+{
+	return r->tail;
+}
+
+int
+trace_reader_n_writers(const struct trace_reader *r)
+{
+	return r->n_writers;
+}
+
+int
+trace_reader_writer(const struct trace_reader *r, int n, uint32_t *pid,
+		    uint64_t *start)
+{
+	if (n < 1 || n > r->n_writers)
+		return -1;
+	*pid = r->writers[n - 1].pid;
+	*start = r->writers[n - 1].start;
+	return 0;
+}
+
+/*
+ * The writer with frame id `id`, added at the end when new (its number is
+ * its index + 1). NULL on OOM (diag set).
+ */
+static struct reader_writer *
+reader_writer_find(struct trace_reader *r, uint32_t id)
+{
+	for (int i = 0; i < r->n_writers; i++) {
+		if (r->writers[i].id == id)
+			return &r->writers[i];
+	}
+	if (r->n_writers == r->cap_writers) {
+		int cap = r->cap_writers == 0 ? 4 : r->cap_writers * 2;
+		struct reader_writer *ws =
+			mem_realloc(r->writers, (size_t)cap * sizeof(*ws));
+		if (ws == NULL) {
+			diag_set_oom((size_t)cap * sizeof(*ws),
+				     "trace reader writers");
+			return NULL;
+		}
+		r->writers = ws;
+		r->cap_writers = cap;
+	}
+	struct reader_writer *w = &r->writers[r->n_writers++];
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	return w;
+}
+
+/* The frame in front of each payload in this file's format version. */
+static uint64_t
+reader_frame(const struct trace_reader *r)
+{
+	return r->version == 1 ? TRACE_RECORD_FRAME_V1 : TRACE_RECORD_FRAME;
 }
 
 /* The file's real size, or -1 (diag set). */
@@ -190,12 +281,18 @@ reader_fail(struct trace_reader *r)
 	return reader_break(r);
 }
 
+/*
+ * `what` may be diag_msg() itself (a decoder's reason): it is copied
+ * first, since diag_set() formats into that very buffer.
+ */
 static int
 reader_corrupt(struct trace_reader *r, uint64_t off, const char *what)
 {
+	char why[DIAG_MSG_MAX];
+	snprintf(why, sizeof(why), "%s", what);
 	diag_set(DIAG_ER_UNKNOWN, "TraceError",
 		 "trace file %s: corrupt record at offset %" PRIu64 ": %s",
-		 r->path, off, what);
+		 r->path, off, why);
 	return reader_break(r);
 }
 
@@ -270,18 +367,19 @@ reader_tail_is_zero(struct trace_reader *r, uint64_t off, uint64_t end)
 }
 
 /*
- * Read the record at r->off, the file ending at `end`. On TRACE_READ_EVENT
- * (here: "got a record") *payload / *len hold it; r->off is not moved.
+ * Format version 1: [len][crc] frames, no resynchronisation (a bad record
+ * mid-file stops the reader). Same contract as reader_record().
  */
 static int
-reader_record(struct trace_reader *r, uint64_t end, const char **payload,
-	      uint32_t *len)
+reader_record_v1(struct trace_reader *r, uint64_t end, const char **payload,
+		 uint32_t *len)
 {
 	uint64_t off = r->off;
 	int rc = TRACE_READ_AGAIN;
-	if (end < off || end - off < TRACE_RECORD_FRAME)
+	r->tail = end > off ? end - off : 0;
+	if (end < off || end - off < TRACE_RECORD_FRAME_V1)
 		return TRACE_READ_AGAIN;
-	const char *p = reader_window(r, off, TRACE_RECORD_FRAME, end, &rc);
+	const char *p = reader_window(r, off, TRACE_RECORD_FRAME_V1, end, &rc);
 	if (p == NULL)
 		return rc == TRACE_READ_ERROR ? reader_fail(r) : rc;
 	uint32_t n = trace_record_load_u32(p);
@@ -291,21 +389,189 @@ reader_record(struct trace_reader *r, uint64_t end, const char **payload,
 			return TRACE_READ_AGAIN;
 		return reader_corrupt(r, off, "bad length");
 	}
-	uint64_t rec_end = off + TRACE_RECORD_FRAME + n;
+	uint64_t rec_end = off + TRACE_RECORD_FRAME_V1 + n;
 	if (rec_end > end)
 		return TRACE_READ_AGAIN;
-	p = reader_window(r, off, TRACE_RECORD_FRAME + (size_t)n, end, &rc);
+	p = reader_window(r, off, TRACE_RECORD_FRAME_V1 + (size_t)n, end, &rc);
 	if (p == NULL)
 		return rc == TRACE_READ_ERROR ? reader_fail(r) : rc;
-	if (trace_record_crc(n, p + TRACE_RECORD_FRAME) != crc) {
+	if (trace_record_crc(n, p + TRACE_RECORD_FRAME_V1) != crc) {
 		/* Ends exactly at the end: maybe still being written. */
 		if (rec_end == end)
 			return TRACE_READ_AGAIN;
 		return reader_corrupt(r, off, "checksum mismatch");
 	}
-	*payload = p + TRACE_RECORD_FRAME;
+	*payload = p + TRACE_RECORD_FRAME_V1;
 	*len = n;
+	r->record_writer = 0;
+	r->tail = 0;
 	return TRACE_READ_EVENT;
+}
+
+/*
+ * Whether the 20 bytes at `p` are a record header written at file offset
+ * `off`: the marker, a length in range and hcrc over both and the offset.
+ */
+static bool
+frame_is_valid(const char *p, uint64_t off, uint32_t *len)
+{
+	if (memcmp(p, trace_record_marker, sizeof(trace_record_marker)) != 0)
+		return false;
+	uint32_t n = trace_record_load_u32(p + 4);
+	if (n == 0 || n > TRACE_RECORD_MAX)
+		return false;
+	if (trace_record_load_u32(p + 16) != trace_record_head_crc(p, off))
+		return false;
+	*len = n;
+	return true;
+}
+
+/* reader_scan() results. */
+enum { SCAN_NONE, SCAN_FOUND, SCAN_PENDING };
+
+/*
+ * The first whole, valid record (header and payload checksums pass)
+ * starting in [from, end), in *at: SCAN_FOUND. SCAN_PENDING when a valid
+ * header comes first whose payload is not all there yet (a writer is
+ * appending it: wait rather than skip past it), SCAN_NONE when there is
+ * neither, -1 on an I/O error or OOM (diag set). A valid header whose
+ * payload fails its checksum is passed over. Cost: O(end - from), a
+ * memchr for the marker's first byte.
+ */
+static int
+reader_scan(struct trace_reader *r, uint64_t from, uint64_t end, uint64_t *at)
+{
+	uint64_t pos = from;
+	while (pos < end && end - pos >= TRACE_RECORD_FRAME) {
+		int rc = TRACE_READ_AGAIN;
+		uint64_t left = end - pos;
+		size_t n = left < TRACE_READ_CHUNK ? (size_t)left :
+			   TRACE_READ_CHUNK;
+		const char *p = reader_window(r, pos, n, end, &rc);
+		if (p == NULL)
+			return rc == TRACE_READ_ERROR ? -1 : SCAN_NONE;
+		/* Candidates: every marker whose whole header is in view. */
+		size_t last = n - TRACE_RECORD_FRAME;
+		const char *c = p;
+		uint64_t next = pos + last + 1;
+		while ((c = memchr(c, trace_record_marker[0],
+				   (size_t)(p + last + 1 - c))) != NULL) {
+			uint64_t q = pos + (uint64_t)(c - p);
+			uint32_t len;
+			if (!frame_is_valid(c, q, &len)) {
+				c++;
+				continue;
+			}
+			if (q + TRACE_RECORD_FRAME + len > end) {
+				*at = q;
+				return SCAN_PENDING;
+			}
+			uint32_t crc = trace_record_load_u32(c + 12);
+			const char *rec = reader_window(r, q, TRACE_RECORD_FRAME +
+							(size_t)len, end, &rc);
+			if (rec == NULL)
+				return rc == TRACE_READ_ERROR ? -1 : SCAN_PENDING;
+			if (trace_record_crc(len, rec + TRACE_RECORD_FRAME) ==
+			    crc) {
+				*at = q;
+				return SCAN_FOUND;
+			}
+			/* The window moved: go on from the byte after q. */
+			next = q + 1;
+			break;
+		}
+		pos = next;
+	}
+	return SCAN_NONE;
+}
+
+/*
+ * Read the record at r->off, the file ending at `end`. On TRACE_READ_EVENT
+ * (here: "got a record") *payload / *len hold it, r->record_writer its
+ * writer id, and r->off is its start: moved past records torn by a killed
+ * writer (counted in r->skips), never past anything else.
+ *
+ * A torn record: its writer's write() was cut short (SIGKILL), and
+ * another writer appended after the cut. So the next valid record starts
+ * inside the span the torn header claims (or the header itself was cut:
+ * fewer than 20 bytes that begin like a marker). A bad region that is not
+ * that — a damaged header or payload followed by a record where the
+ * damaged one claimed to end — is corruption, reported as before.
+ */
+static int
+reader_record(struct trace_reader *r, uint64_t end, const char **payload,
+	      uint32_t *len)
+{
+	if (r->version == 1)
+		return reader_record_v1(r, end, payload, len);
+	for (;;) {
+		uint64_t off = r->off;
+		int rc = TRACE_READ_AGAIN;
+		r->tail = end > off ? end - off : 0;
+		if (end < off || end - off < TRACE_RECORD_FRAME)
+			return TRACE_READ_AGAIN;
+		const char *p = reader_window(r, off, TRACE_RECORD_FRAME, end,
+					      &rc);
+		if (p == NULL)
+			return rc == TRACE_READ_ERROR ? reader_fail(r) : rc;
+		uint32_t n = 0;
+		bool is_head = frame_is_valid(p, off, &n);
+		uint32_t writer = trace_record_load_u32(p + 8);
+		uint64_t rec_end = off + TRACE_RECORD_FRAME + n;
+		const char *why = "bad header";
+		if (is_head && rec_end <= end) {
+			uint32_t crc = trace_record_load_u32(p + 12);
+			p = reader_window(r, off, TRACE_RECORD_FRAME + (size_t)n,
+					  end, &rc);
+			if (p == NULL)
+				return rc == TRACE_READ_ERROR ?
+				       reader_fail(r) : rc;
+			if (trace_record_crc(n, p + TRACE_RECORD_FRAME) == crc) {
+				*payload = p + TRACE_RECORD_FRAME;
+				*len = n;
+				r->record_writer = writer;
+				r->tail = 0;
+				return TRACE_READ_EVENT;
+			}
+			/*
+			 * Ending exactly at the end it may still be being
+			 * written: then the scan finds nothing and we wait.
+			 */
+			why = "checksum mismatch";
+		}
+		uint64_t at;
+		int found = reader_scan(r, off + 1, end, &at);
+		if (found < 0)
+			return reader_fail(r);
+		if (found != SCAN_FOUND)
+			return TRACE_READ_AGAIN;
+		bool is_torn;
+		if (is_head) {
+			is_torn = at < rec_end;
+		} else {
+			size_t m = at - off < sizeof(trace_record_marker) ?
+				   (size_t)(at - off) :
+				   sizeof(trace_record_marker);
+			p = reader_window(r, off, m, end, &rc);
+			if (p == NULL)
+				return rc == TRACE_READ_ERROR ?
+				       reader_fail(r) : rc;
+			is_torn = at - off < TRACE_RECORD_FRAME &&
+				  memcmp(p, trace_record_marker, m) == 0;
+		}
+		if (!is_torn)
+			return reader_corrupt(r, off, why);
+		if (is_head) {
+			struct reader_writer *w = reader_writer_find(r, writer);
+			if (w == NULL)
+				return reader_fail(r);
+			w->is_torn = true;
+		}
+		r->skips.n_torn++;
+		r->skips.torn_bytes += at - off;
+		r->skips.last_off = off;
+		r->off = at;
+	}
 }
 
 /*
@@ -368,33 +634,38 @@ reader_header(struct trace_reader *r, uint64_t end)
 	if (have < TRACE_FILE_PREFIX)
 		return TRACE_READ_AGAIN;
 	uint32_t version = trace_record_load_u32(p + 8);
-	if (version != TRACE_FILE_VERSION) {
+	if (version != 1 && version != TRACE_FILE_VERSION) {
 		diag_set(DIAG_ER_UNKNOWN, "TraceError",
-			 "trace file %s: format version %u, expected %d",
+			 "trace file %s: format version %u, expected 1 or %d",
 			 r->path, version, TRACE_FILE_VERSION);
 		return reader_break(r);
 	}
+	r->version = version;
 	r->off = TRACE_FILE_PREFIX;
 	const char *payload;
 	uint32_t len;
+	struct trace_reader_skips skips = r->skips;
 	rc = reader_record(r, end, &payload, &len);
 	if (rc != TRACE_READ_EVENT) {
 		/* No record read yet: the offset says so. */
-		if (!r->is_broken)
+		if (!r->is_broken) {
 			r->off = 0;
+			r->skips = skips;
+		}
 		return rc;
 	}
 	enum trace_record_type type;
 	const char *rest;
-	if (trace_record_type(payload, payload + len, &type, &rest) != 0 ||
+	if (r->off != TRACE_FILE_PREFIX ||
+	    trace_record_type(payload, payload + len, &type, &rest) != 0 ||
 	    type != TRACE_RECORD_META)
-		return reader_corrupt(r, r->off, "no header record");
+		return reader_corrupt(r, TRACE_FILE_PREFIX, "no header record");
 	r->meta = trace_meta_decode(rest, payload + len);
 	if (r->meta == NULL && diag_last()->code == DIAG_ER_MEMORY_ISSUE)
 		return reader_fail(r);
 	if (r->meta == NULL)
 		return reader_corrupt(r, r->off, diag_msg());
-	r->off += TRACE_RECORD_FRAME + len;
+	r->off += reader_frame(r) + len;
 	r->n_records++;
 	return TRACE_READ_EVENT;
 }
@@ -408,6 +679,7 @@ trace_reader_next(struct trace_reader *r, struct trace_event *out)
 	}
 	if (r->next_event < r->batch.n_events) {
 		*out = r->batch.events[r->next_event++];
+		out->writer = r->batch_writer;
 		return TRACE_READ_EVENT;
 	}
 	uint64_t end = 0;
@@ -438,27 +710,53 @@ trace_reader_next(struct trace_reader *r, struct trace_event *out)
 		if (trace_record_type(payload, payload + len, &type,
 				      &rest) != 0)
 			return reader_corrupt(r, r->off, "unknown type");
+		/* Format 1 knows one writer; format 2 names it in the frame. */
+		struct reader_writer *w = NULL;
+		if (r->version != 1) {
+			w = reader_writer_find(r, r->record_writer);
+			if (w == NULL)
+				return reader_fail(r);
+			if (w->is_torn) {
+				/* It wrote after its torn record: not a death. */
+				w->is_torn = false;
+				r->skips.n_torn_alive++;
+			}
+		}
+		int writer = w != NULL ? (int)(w - r->writers) + 1 : 1;
 		if (type == TRACE_RECORD_END) {
 			if (rest != payload + len)
 				return reader_corrupt(r, r->off, "bad END");
-			r->off += TRACE_RECORD_FRAME + len;
+			r->off += reader_frame(r) + len;
 			r->n_records++;
 			r->is_end = true;
 			return trace_reader_next(r, out);
 		}
+		if (type == TRACE_RECORD_WRITER && w != NULL) {
+			if (trace_record_writer_decode(rest, payload + len,
+						       &w->pid,
+						       &w->start) != 0)
+				return reader_corrupt(r, r->off, diag_msg());
+			r->off += reader_frame(r) + len;
+			r->n_records++;
+			continue;
+		}
 		if (type != TRACE_RECORD_EVENTS)
-			return reader_corrupt(r, r->off, "header mid-file");
+			return reader_corrupt(r, r->off, type == TRACE_RECORD_META ?
+					      "header mid-file" :
+					      "WRITER in a version 1 file");
 		if (trace_record_batch_decode(&r->batch, rest,
 					      payload + len) != 0) {
 			if (diag_last()->code == DIAG_ER_MEMORY_ISSUE)
 				return reader_fail(r);
 			return reader_corrupt(r, r->off, diag_msg());
 		}
-		r->off += TRACE_RECORD_FRAME + len;
+		r->off += reader_frame(r) + len;
 		r->n_records++;
 		r->next_event = 0;
+		r->batch_writer = writer;
 		if (r->batch.n_events > 0) {
 			*out = r->batch.events[r->next_event++];
+			out->writer = writer;
 			return TRACE_READ_EVENT;
 		}
 	}
@@ -493,6 +791,8 @@ enum {
 struct trace_writer {
 	/** Tells a stale thread-local cache from this writer. */
 	uint64_t gen;
+	/** This writer's id in the frame of every record it writes. */
+	uint32_t id;
 	/** Every cord batch ever made; reused once released. */
 	struct trace_cord_batch *cord_batches;
 	/** Bytes of frame + tag at the start of a begun EVENTS record. */
@@ -563,10 +863,13 @@ writer_lock(struct trace_writer *w, int op)
  * back to where it was. The split hook applies here.
  */
 static int
-writer_append_locked(struct trace_writer *w, const struct trace_record_buf *b)
+writer_append_locked(struct trace_writer *w, struct trace_record_buf *b)
 {
 	int rc = 0;
+	/* O_APPEND and the lock: the record lands exactly here. */
 	off_t start = lseek(w->fd, 0, SEEK_END);
+	if (start >= 0)
+		trace_record_seal(b->data, w->id, (uint64_t)start);
 	size_t first = b->used;
 	if (w->split_f != NULL)
 		first = b->used / 2;
@@ -588,7 +891,7 @@ writer_append_locked(struct trace_writer *w, const struct trace_record_buf *b)
 }
 
 static int
-writer_append(struct trace_writer *w, const struct trace_record_buf *b)
+writer_append(struct trace_writer *w, struct trace_record_buf *b)
 {
 	if (writer_lock(w, LOCK_EX) != 0)
 		return -1;
@@ -612,7 +915,25 @@ writer_flush_locked(struct trace_writer *w)
 }
 
 /*
- * Write the file's header (magic, version, META record) to `fd`, an empty
+ * The WRITER record that says who this writer is (pid, start time): the
+ * first record of each writer, so readers can tell writers apart.
+ */
+static int
+writer_who(struct trace_record_buf *b)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t start = (uint64_t)ts.tv_sec * 1000000000ULL +
+			 (uint64_t)ts.tv_nsec;
+	if (trace_record_begin(b, TRACE_RECORD_WRITER) != 0 ||
+	    trace_record_add_writer(b, (uint32_t)getpid(), start) != 0)
+		return -1;
+	return trace_record_finish(b);
+}
+
+/*
+ * Write the file's header (magic, version, META record, this writer's
+ * WRITER record) to `fd`, an empty
  * file, in one write() (a reader never sees magic alone for long).
  * On failure the file is cut back to empty.
  */
@@ -626,22 +947,28 @@ writer_write_header(struct trace_writer *w, int fd,
 		.cords = no_cords, .n_cords = 0,
 		.created_by = "kharon",
 	};
-	struct trace_record_buf b;
+	struct trace_record_buf b, who;
 	trace_record_buf_create(&b);
+	trace_record_buf_create(&who);
 	int rc = -1;
 	if (trace_record_begin(&b, TRACE_RECORD_META) != 0 ||
 	    trace_record_add_meta(&b, meta != NULL ? meta : &defaults) != 0 ||
-	    trace_record_finish(&b) != 0)
+	    trace_record_finish(&b) != 0 || writer_who(&who) != 0)
 		goto out;
-	char *all = mem_alloc(TRACE_FILE_PREFIX + b.used);
+	size_t size = TRACE_FILE_PREFIX + b.used + who.used;
+	char *all = mem_alloc(size);
 	if (all == NULL) {
-		diag_set_oom(TRACE_FILE_PREFIX + b.used, "trace header");
+		diag_set_oom(size, "trace header");
 		goto out;
 	}
 	memcpy(all, trace_file_magic, 8);
 	trace_record_store_u32(all + 8, TRACE_FILE_VERSION);
 	memcpy(all + TRACE_FILE_PREFIX, b.data, b.used);
-	rc = write_all(fd, all, TRACE_FILE_PREFIX + b.used);
+	trace_record_seal(all + TRACE_FILE_PREFIX, w->id, TRACE_FILE_PREFIX);
+	memcpy(all + TRACE_FILE_PREFIX + b.used, who.data, who.used);
+	trace_record_seal(all + TRACE_FILE_PREFIX + b.used, w->id,
+			  TRACE_FILE_PREFIX + b.used);
+	rc = write_all(fd, all, size);
 	if (rc != 0) {
 		sys_error("cannot write", w->path);
 		if (ftruncate(fd, 0) != 0) {
@@ -650,6 +977,7 @@ writer_write_header(struct trace_writer *w, int fd,
 	}
 	mem_free(all);
 out:
+	trace_record_buf_destroy(&who);
 	trace_record_buf_destroy(&b);
 	return rc;
 }
@@ -752,9 +1080,43 @@ writer_init_file(struct trace_writer *w, const struct trace_meta *meta)
 	if (rc == TRACE_READ_AGAIN)
 		diag_set(DIAG_ER_UNKNOWN, "TraceError",
 			 "trace file %s: torn header", w->path);
+	if (rc == TRACE_READ_EVENT && r->version != TRACE_FILE_VERSION) {
+		diag_set(DIAG_ER_UNKNOWN, "TraceError",
+			 "trace file %s: format version %u is being written by "
+			 "an older kharon; this one writes version %d",
+			 w->path, r->version, TRACE_FILE_VERSION);
+		rc = TRACE_READ_ERROR;
+	}
+	if (rc == TRACE_READ_EVENT) {
+		/* Joining: say who is writing from now on. */
+		struct trace_record_buf who;
+		trace_record_buf_create(&who);
+		if (writer_who(&who) != 0 ||
+		    writer_append_locked(w, &who) != 0)
+			rc = TRACE_READ_ERROR;
+		trace_record_buf_destroy(&who);
+	}
 out:
 	trace_reader_delete(r);
 	return rc == TRACE_READ_EVENT ? 0 : -1;
+}
+
+/*
+ * A writer id: random (getrandom), so two processes — or a process and
+ * the one that had its pid before — never look like one writer. Without
+ * entropy, the pid, the clock and `gen` mixed by crc32.
+ */
+static uint32_t
+writer_new_id(uint64_t gen)
+{
+	uint32_t id;
+	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) == (ssize_t)sizeof(id))
+		return id;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t mix[3] = {(uint64_t)getpid(), (uint64_t)ts.tv_nsec ^
+			   ((uint64_t)ts.tv_sec << 30), gen};
+	return trace_record_crc(sizeof(mix), (const char *)mix);
 }
 
 static int
@@ -780,6 +1142,7 @@ trace_writer_new(const char *path, const struct trace_meta *meta)
 	}
 	w->flush_size = TRACE_WRITER_FLUSH_SIZE;
 	w->gen = atomic_fetch_add(&trace_writer_gen, 1) + 1;
+	w->id = writer_new_id(w->gen);
 	trace_record_buf_create(&w->batch);
 	atomic_flag_clear(&w->mutex);
 	w->path = path_dup(path, "");

@@ -7,11 +7,18 @@
  * trace_record.h):
  *
  *   offset 0   "KHARONTR"                 8 bytes of magic
- *   offset 8   u32 LE format version      TRACE_FILE_VERSION
+ *   offset 8   u32 LE format version      TRACE_FILE_VERSION (2; 1 is read)
  *   offset 12  record META                scenario, seed, mode, cords, creator
+ *              record WRITER              the creator's pid and start time
  *              record EVENTS              one batch = one writer's flush
+ *              record WRITER              another process joined
  *              record EVENTS ...
  *              record END                 written once, on a clean close
+ *
+ * Every record's frame names its writer (a random 32-bit id per
+ * trace_writer_new), so events of two processes sharing a file — both with
+ * cords "tx", "net0" and their own seq — are told apart: the reader numbers
+ * writers 1, 2, ... in the order it meets them (trace_event.writer).
  *
  * The header map is itself a checksummed record, so a torn header is seen
  * as "not written yet" and a damaged one as corruption.
@@ -48,24 +55,55 @@
  * to FILE.new-XXXXXX and renamed over FILE (a new inode), so a reader still
  * following the old run sees "replaced", never a mix of both.
  *
+ * A writer killed in the middle of write() (SIGKILL; the kernel stops
+ * copying at a page boundary) leaves a torn record: the first k bytes of
+ * it, then — the lock released by its death — whatever the next writer
+ * appends. Readers resynchronise past it, as LevelDB's log reader does
+ * past a bad block, but on a per-record marker (trace_record.h):
+ *
+ *   ... | A rec | B rec, cut at k bytes | A rec | A rec | END
+ *                 ^ header ok, claims n > k bytes
+ *                                       ^ first valid record (marker +
+ *                                         hcrc for this offset + crc)
+ *                 '---- skipped: one torn record, k bytes, writer B ----'
+ *
+ * A torn record is recognised, not guessed: the next whole valid record
+ * starts inside the span its valid header claims (or its header itself was
+ * cut: fewer than 20 bytes that begin like a marker). A writer holds the
+ * lock for its whole write, so another writer's record inside that span
+ * means the first write stopped there. Anything else that fails is
+ * corruption and stops the reader as before. The reader counts what it
+ * skipped (trace_reader_skips), and flags a torn record whose writer
+ * writes again later — then it did not die, and `kharon trace check`
+ * fails. The alternative, writers repairing a torn tail under the lock
+ * before appending, needs a surviving writer, rewrites bytes a reader may
+ * have cached, and cannot know how long the cut record meant to be; the
+ * marker needs nothing but the bytes.
+ *
  * Reader rules (the LevelDB log reader's, §3.2):
  *  - a short tail (header or payload past the end) is "not yet", never an
  *    error; a tail of zero bytes is not a record;
- *  - a record that fails its checksum while the file goes on past it is
- *    corruption: reported with its offset, never returned; the reader stops
- *    there (everything after a hole is untrusted). A complete-looking bad
- *    record that ends exactly at the end of the file is taken as still being
- *    written until more bytes arrive;
+ *  - a torn record followed by a whole valid record is skipped (above);
+ *  - a record that fails its checksum while a valid record follows where
+ *    it claims to end is corruption: reported with its offset, never
+ *    returned; the reader stops there (everything after a hole is
+ *    untrusted). A bad record with no valid record after it yet is taken
+ *    as still being written until more bytes arrive (trace_reader_tail()
+ *    says how many bytes wait so);
  *  - after END nothing may follow; bytes after it are an error;
  *  - the file shrinking (any shrink: it only grows when written by the
  *    rules), or the path naming another file (a new run replaced it), is
  *    reported, sticky, and the cached bytes are dropped: no event of the
  *    old file is returned after that (the caller reopens, like `tail -F`).
  *    Events of a record decoded before are still handed out.
- * Known limits: a corrupted length that points past the end of the file
- * looks like a torn tail and is waited on, not reported; a file rewritten
- * in place that grows past its old size between two looks is not noticed
- * (kharon's writers never rewrite in place).
+ * Format 1 (no marker, no writer) is read with the old rules: no
+ * resynchronisation, one unnamed writer. Writers write format 2 only, and
+ * refuse to join a format 1 file another (older) writer is still writing.
+ * Known limits: damage at the very end of the file, with nothing valid
+ * after it, looks like a torn tail and is waited on (`check` reports it as
+ * the file ending in a bad record); a file rewritten in place that grows
+ * past its old size between two looks is not noticed (kharon's writers
+ * never rewrite in place).
  *
  * Lesson: lessons/en/00-scenarios.md.
  */
@@ -80,7 +118,8 @@
 #include "trace/trace_record.h"
 
 enum {
-	TRACE_FILE_VERSION = 1,
+	/** 2: records carry a marker, the writer and a header checksum. */
+	TRACE_FILE_VERSION = 2,
 	/** Magic (8) + version (4): where the META record starts. */
 	TRACE_FILE_PREFIX = 12,
 	/** A batch is flushed once its record reaches this many bytes. */
@@ -242,8 +281,11 @@ trace_reader_delete(struct trace_reader *r);
  * after END). Corruption, truncation and replacement are sticky:
  * every later call fails the same way; reopen to start over. OOM and I/O
  * errors are not: the offset stays and the next call tries again.
+ * Records torn by killed writers are skipped on the way (counted in
+ * trace_reader_skips()); `out->writer` says which writer the event is of.
  * Thread: the reader's owner only. Cost: amortized O(record); a pread of
- * at least 64 KiB when the buffered window runs out.
+ * at least 64 KiB when the buffered window runs out; while a bad record
+ * waits for what follows it, a scan of the bytes after it per call.
  */
 int
 trace_reader_next(struct trace_reader *r, struct trace_event *out);
@@ -254,6 +296,46 @@ trace_reader_next(struct trace_reader *r, struct trace_event *out);
  */
 uint64_t
 trace_reader_n_records(const struct trace_reader *r);
+
+/** What the reader skipped: records torn by writers killed mid-write(). */
+struct trace_reader_skips {
+	/** Torn records skipped, and their bytes. */
+	uint64_t n_torn;
+	uint64_t torn_bytes;
+	/**
+	 * Of those, records whose writer wrote again after them: that writer
+	 * did not die in write(), so something else cut its record.
+	 */
+	uint64_t n_torn_alive;
+	/** Where the last torn record skipped began. */
+	uint64_t last_off;
+};
+
+/** The reader's skip counters (owned by `r`, updated by every call). */
+const struct trace_reader_skips *
+trace_reader_skips(const struct trace_reader *r);
+
+/**
+ * Bytes between the last good offset and the end of the file at the last
+ * look that are no whole record: 0 when the file ended on a record
+ * boundary. At the end of a finished file, non-zero means it ends in a
+ * torn or bad record.
+ */
+uint64_t
+trace_reader_tail(const struct trace_reader *r);
+
+/** Writers met so far (format 2; 0 for format 1: one writer, unnamed). */
+int
+trace_reader_n_writers(const struct trace_reader *r);
+
+/**
+ * The pid and start time (CLOCK_REALTIME ns) of writer number `n` (1...),
+ * both 0 while its WRITER record has not been read. Returns 0, or -1 when
+ * there is no such writer.
+ */
+int
+trace_reader_writer(const struct trace_reader *r, int n, uint32_t *pid,
+		    uint64_t *start);
 
 /** The file's header, or NULL until it has been read. Owned by `r`. */
 const struct trace_meta *

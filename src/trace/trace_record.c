@@ -44,6 +44,28 @@ trace_record_crc(uint32_t len, const char *payload)
 	return (uint32_t)crc;
 }
 
+const char trace_record_marker[4] = {(char)0xc1, 'K', 'H', 'R'};
+
+uint32_t
+trace_record_head_crc(const char *frame, uint64_t offset)
+{
+	unsigned char off_le[8];
+	for (int i = 0; i < 8; i++)
+		off_le[i] = (unsigned char)(offset >> (8 * i));
+	uLong crc = crc32(0L, Z_NULL, 0);
+	crc = crc32(crc, (const Bytef *)frame, 16);
+	crc = crc32(crc, off_le, 8);
+	return (uint32_t)crc;
+}
+
+void
+trace_record_seal(char *frame, uint32_t writer, uint64_t offset)
+{
+	trace_record_store_u32(frame + 8, writer);
+	trace_record_store_u32(frame + 16,
+			       trace_record_head_crc(frame, offset));
+}
+
 static void
 corrupt(const char *what)
 {
@@ -434,6 +456,33 @@ trace_record_add_meta(struct trace_record_buf *b, const struct trace_meta *m)
 }
 
 int
+trace_record_add_writer(struct trace_record_buf *b, uint32_t pid,
+			uint64_t start)
+{
+	char *start_p = trace_record_buf_reserve(b, 9 + 9);
+	if (start_p == NULL)
+		return -1;
+	char *p = mp_put_uint(start_p, pid);
+	p = mp_put_uint(p, start);
+	b->used += (size_t)(p - start_p);
+	return 0;
+}
+
+int
+trace_record_writer_decode(const char *p, const char *end, uint32_t *pid,
+			   uint64_t *start)
+{
+	uint64_t v;
+	if (!mp_get_uint(&p, end, &v) || v > UINT32_MAX ||
+	    !mp_get_uint(&p, end, start) || p != end) {
+		corrupt("bad WRITER record");
+		return -1;
+	}
+	*pid = (uint32_t)v;
+	return 0;
+}
+
+int
 trace_record_finish(struct trace_record_buf *b)
 {
 	size_t len = b->used - TRACE_RECORD_FRAME;
@@ -444,9 +493,12 @@ trace_record_finish(struct trace_record_buf *b)
 		return -1;
 	}
 	const char *payload = b->data + TRACE_RECORD_FRAME;
-	trace_record_store_u32(b->data, (uint32_t)len);
-	trace_record_store_u32(b->data + 4,
+	memcpy(b->data, trace_record_marker, 4);
+	trace_record_store_u32(b->data + 4, (uint32_t)len);
+	trace_record_store_u32(b->data + 8, 0);
+	trace_record_store_u32(b->data + 12,
 			       trace_record_crc((uint32_t)len, payload));
+	trace_record_store_u32(b->data + 16, 0);
 	return 0;
 }
 
@@ -457,7 +509,7 @@ trace_record_type(const char *payload, const char *end,
 	uint64_t tag;
 	const char *p = payload;
 	if (!mp_get_uint(&p, end, &tag) || tag < TRACE_RECORD_META ||
-	    tag > TRACE_RECORD_END) {
+	    tag > TRACE_RECORD_WRITER) {
 		corrupt("unknown record type");
 		return -1;
 	}

@@ -5,14 +5,26 @@
  * The trace file (trace_file.h) is a header followed by records. This layer
  * knows how one record looks on disk and nothing about files:
  *
- *   +-----------+-----------+----------------------------------------+
- *   | u32 len LE| u32 crc LE| payload: `len` bytes of MsgPack values |
- *   +-----------+-----------+----------------------------------------+
- *   crc = zlib crc32 over the 4 length bytes, then the payload.
+ *   +--------+-----------+-----------+-----------+-----------+---------+
+ *   | marker | u32 len LE| u32 writer| u32 crc LE| u32 hcrc  | payload |
+ *   +--------+-----------+-----------+-----------+-----------+---------+
+ *   marker = c1 'K' 'H' 'R' (0xc1 is the one byte MsgPack never uses)
+ *   crc    = zlib crc32 over the 4 length bytes, then the payload
+ *   hcrc   = crc32 over the first 16 bytes, then the record's own file
+ *            offset as a u64 LE (the writer knows it under the file lock)
+ *   writer = the id of the process that wrote the record (trace_file.h)
  *
- * Checksumming the length too means a record of zeros never validates
- * (crc32 of "" is 0, crc32 of four zero bytes is not), so a zero-filled tail
- * cannot pass for an empty record.
+ * The marker and hcrc are what a reader resynchronises on after a record
+ * torn by a killed writer (trace_file.h; LevelDB's log has the same need
+ * and solves it with fixed blocks instead): a header that passes hcrc at
+ * the offset where it lies was written there by a writer, and a record
+ * copied into a payload (a string of an event) cannot pass it anywhere
+ * but at the offset its maker guessed. Checksumming the length too means
+ * a record of zeros never validates (crc32 of "" is 0, crc32 of four zero
+ * bytes is not), so a zero-filled tail cannot pass for an empty record.
+ *
+ * Format version 1 (trace_file.h) framed records with len and crc only
+ * (TRACE_RECORD_FRAME_V1 bytes); readers still read it.
  *
  * The payload is a *stream* of MsgPack values (no outer array, so a batch
  * can grow without patching a count):
@@ -22,6 +34,9 @@
  *   EVENTS  2, ev, ev, ...      each ev = [seq, t, cord, ev, k1, v1, k2, v2...]
  *                               v = int (any MsgPack int) or str
  *   END     3
+ *   WRITER  4, pid, start       a writer joined: its pid and its start
+ *                               (CLOCK_REALTIME ns); the frame's writer id
+ *                               names it in every record it writes
  *
  * One EVENTS record is one *batch*: every event a writer collected between
  * two flushes. Keys and values keep their order, so decoding gives back
@@ -43,8 +58,10 @@
 #include "trace/trace.h"
 
 enum {
-	/** Length + crc in front of every payload. */
-	TRACE_RECORD_FRAME = 8,
+	/** Marker, length, writer, crc, hcrc in front of every payload. */
+	TRACE_RECORD_FRAME = 20,
+	/** Length + crc: the frame of format version 1. */
+	TRACE_RECORD_FRAME_V1 = 8,
 	/** Largest payload accepted by the writer and the reader. */
 	TRACE_RECORD_MAX = 64 << 20,
 };
@@ -53,7 +70,11 @@ enum trace_record_type {
 	TRACE_RECORD_META = 1,
 	TRACE_RECORD_EVENTS = 2,
 	TRACE_RECORD_END = 3,
+	TRACE_RECORD_WRITER = 4,
 };
+
+/** The 4 bytes every record starts with (format version 2). */
+extern const char trace_record_marker[4];
 
 /** The file header's contents (scenario, seed, mode, cords, creator). */
 struct trace_meta {
@@ -105,12 +126,43 @@ int
 trace_record_add_meta(struct trace_record_buf *b, const struct trace_meta *m);
 
 /**
- * Fill the frame (length, crc) of the record in `b`; b->data[0..used) is
- * then ready to be written. Returns 0, or -1 when the payload exceeds
- * TRACE_RECORD_MAX (diag set). Cost: O(size) for the checksum.
+ * Append the pid and start time of a WRITER record begun in `b`.
+ * Returns 0 or -1 (OOM; diag set) with `b` unchanged.
+ */
+int
+trace_record_add_writer(struct trace_record_buf *b, uint32_t pid,
+			uint64_t start);
+
+/**
+ * Decode a WRITER payload [p, end) (after the tag). Returns 0, or -1 when
+ * the bytes are not one (diag set).
+ */
+int
+trace_record_writer_decode(const char *p, const char *end, uint32_t *pid,
+			   uint64_t *start);
+
+/**
+ * Fill the marker, length and crc of the record in `b`. The writer id and
+ * hcrc are sealed by trace_record_seal() once the offset is known.
+ * Returns 0, or -1 when the payload exceeds TRACE_RECORD_MAX (diag set).
+ * Cost: O(size) for the checksum.
  */
 int
 trace_record_finish(struct trace_record_buf *b);
+
+/**
+ * Put `writer` into the finished record at `frame` and seal its header
+ * for the file offset `offset` where it is about to be written. O(1).
+ */
+void
+trace_record_seal(char *frame, uint32_t writer, uint64_t offset);
+
+/**
+ * The hcrc a frame (its first 16 bytes at `frame`) must carry when it
+ * lies at `offset`. O(1).
+ */
+uint32_t
+trace_record_head_crc(const char *frame, uint64_t offset);
 
 /**
  * The checksum a frame must carry for `len` payload bytes at `payload`.

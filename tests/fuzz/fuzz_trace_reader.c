@@ -3,13 +3,17 @@
  * file it did not write: the viewer must survive any bytes it finds there.
  *
  *   input: [flags][split][body ...............................]
- *     flags bit 0: 0 = body follows a valid header (magic, version and a
- *                  META record written by trace_writer_new), 1 = body is
+ *     flags bit 0: 0 = body follows a valid header (magic, version, META
+ *                  and WRITER records written by trace_writer_new), 1 = body is
  *                  the whole file (raw)
- *     flags bit 1: 1 = body is a list of [u16 LE n][n payload bytes]; the
- *                  target frames each payload as a record with the right
- *                  length and CRC, so the fuzzer reaches the MsgPack
- *                  payload decoder instead of stopping at the checksum
+ *     flags bit 1: 1 = body is a list of [u16 LE n][u8 writer][u8 cut]
+ *                  [n payload bytes]; the target frames each payload as a
+ *                  record (format 2) with the right length, checksums and
+ *                  offset, so the fuzzer reaches the MsgPack payload
+ *                  decoder instead of stopping at the checksum
+ *     flags bit 2: with bit 1, cut each record whose cut byte is not 0 to
+ *                  cut/256 of its bytes (a writer killed mid-write): the
+ *                  resynchronisation past torn records runs
  *     split:       the file is written in two appends, the first one
  *                  split/256 of it, so the "torn tail, read again later"
  *                  path runs too
@@ -18,6 +22,7 @@
  *   append part 2 ─► trace_reader_next() until not EVENT; once more: same
  *                    answer (END and ERROR are sticky, AGAIN stays AGAIN
  *                    on an unchanged file)
+ *   skipped bytes ≤ the file's size; torn-but-alive ≤ torn
  *   trace_reader_delete ──► mem_live() as before (no leak, per input)
  *
  * The file lives in /dev/shm (else $TMPDIR or /tmp), one per process.
@@ -92,31 +97,41 @@ trace_init(void)
 	close(fd);
 }
 
-/** Frame [u16 n][payload]... into records with good length and CRC. */
+/*
+ * Frame [u16 n][u8 writer][u8 cut][payload]... into records with good
+ * checksums, each sealed for the offset it lands at (`base` + where it is
+ * in the body). With `is_torn`, a record whose cut byte is not 0 is cut to
+ * cut/256 of its bytes (a writer killed mid-write), the next records
+ * still sealed where they land: the reader's resynchronisation runs.
+ */
 static char *
-trace_frame_records(const uint8_t *p, size_t n, size_t *out_size)
+trace_frame_records(const uint8_t *p, size_t n, size_t base, bool is_torn,
+		    size_t *out_size)
 {
-	/* Each 2-byte size grows into an 8-byte frame: at most 4x + 8. */
-	char *out = malloc(n * 4 + 8);
+	/* Each 4-byte prefix grows into a 20-byte frame: at most 5x + 20. */
+	char *out = malloc(n * 5 + TRACE_RECORD_FRAME);
 	FUZZ_CHECK(out != NULL);
 	size_t used = 0;
 	while (n > 0) {
-		size_t len = p[0] | (n > 1 ? (size_t)p[1] << 8 : 0);
-		size_t hdr = n > 1 ? 2 : 1;
+		size_t hdr = n < 4 ? n : 4;
+		size_t len = p[0] | (hdr > 1 ? (size_t)p[1] << 8 : 0);
+		uint32_t writer = hdr > 2 ? p[2] : 0;
+		uint8_t cut = hdr > 3 ? p[3] : 0;
 		p += hdr;
 		n -= hdr;
 		if (len > n)
 			len = n;
-		unsigned char len_le[4] = {
-			(unsigned char)len, (unsigned char)(len >> 8), 0, 0,
-		};
-		uLong crc = crc32(0L, len_le, 4);
-		crc = crc32(crc, p, (uInt)len);
-		memcpy(out + used, len_le, 4);
-		for (int i = 0; i < 4; i++)
-			out[used + 4 + i] = (char)(crc >> (8 * i));
-		memcpy(out + used + 8, p, len);
-		used += 8 + len;
+		char *f = out + used;
+		memcpy(f, trace_record_marker, 4);
+		trace_record_store_u32(f + 4, (uint32_t)len);
+		trace_record_store_u32(f + 12, trace_record_crc(
+			(uint32_t)len, (const char *)p));
+		trace_record_seal(f, writer, base + used);
+		memcpy(f + TRACE_RECORD_FRAME, p, len);
+		size_t rec = TRACE_RECORD_FRAME + len;
+		if (is_torn && cut != 0)
+			rec = rec * cut / 256;
+		used += rec;
 		p += len;
 		n -= len;
 	}
@@ -170,10 +185,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += 2;
 	size -= 2;
 
-	size_t body_size = size;
-	char *body = is_framed ? trace_frame_records(data, size, &body_size) :
-				 fuzz_dup(data, size);
+	bool is_torn = data[-2] & 4;
 	size_t head = is_raw ? 0 : trace_header_size;
+	size_t body_size = size;
+	char *body = is_framed ?
+		     trace_frame_records(data, size, head, is_torn, &body_size) :
+		     fuzz_dup(data, size);
 	size_t file_size = head + body_size;
 	char *file = malloc(file_size > 0 ? file_size : 1);
 	FUZZ_CHECK(file != NULL);
@@ -195,6 +212,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Nothing changed since: the same answer again. */
 		FUZZ_CHECK(trace_read_all(r) == rc);
 	}
+	/* Skipped bytes are bytes of the file, never more. */
+	const struct trace_reader_skips *sk = trace_reader_skips(r);
+	FUZZ_CHECK(sk->torn_bytes <= file_size);
+	FUZZ_CHECK(sk->n_torn_alive <= sk->n_torn);
 	trace_reader_delete(r);
 	FUZZ_CHECK(mem_live() == live);
 	free(file);

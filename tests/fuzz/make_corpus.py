@@ -121,11 +121,23 @@ def main():
         'maps-reordered': b'\x82\x01\x02\x03\x04\x82\x03\x04\x01\x02',
         'c1': b'\x91\xc1',
     }
+    # fuzz_mp_oracle (msgpack-c as the judge) takes the same seeds, plus
+    # the cases where the two codecs could part: nesting at msgpack-c's
+    # limit of 32 and past it, an invalid byte behind a too-large count,
+    # a signed encoding of a positive number.
+    oracle = {
+        'depth-32': b'\x91' * 32 + b'\x01', 'depth-33': b'\x91' * 33 + b'\x01',
+        'count-then-c1': b'\x93\x01\xc1', 'signed-positive': b'\x92\xd0\x05\xd3' + b'\x00' * 7 + b'\x05',
+        'float-snan': b'\xca\x7f\x83\x54\x22',
+    }
+    for k, v in list(extra.items()) + list(oracle.items()):
+        put('fuzz_mp_oracle', k, v)
     for k, v in extra.items():
         put('fuzz_mp', k, v)
     # Not a seed: finding 1 of tests/fuzz/README.md (crashes/ is kept).
     for pkt, name in list(mp_seeds.items())[:20]:
         put('fuzz_mp', name, pkt)
+        put('fuzz_mp_oracle', name, pkt)
 
     # fuzz_scenario: the lesson scenarios and the small bad ones.
     for path in sorted(glob.glob(os.path.join(ROOT, 'scenarios', '[0-9]*.json'))):
@@ -145,18 +157,23 @@ def main():
                             '--trace', tr], check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
             data = open(tr, 'rb').read()
+            # Format 2 frames: marker, len, writer, crc, hcrc (20 bytes).
             records = []
             p = 12
-            while p + 8 <= len(data):
-                n = struct.unpack('<I', data[p:p + 4])[0]
-                records.append(data[p + 8:p + 8 + n])
-                p += 8 + n
+            while p + 20 <= len(data):
+                n = struct.unpack('<I', data[p + 4:p + 8])[0]
+                records.append(data[p + 20:p + 20 + n])
+                p += 20 + n
             put('fuzz_trace_reader', sc + '-raw', b'\x01\x80' + data)
             put('fuzz_trace_reader', sc + '-raw-torn', b'\x01\xf0' + data[:len(data) - 3])
-            meta_end = 12 + 8 + len(records[0])
-            put('fuzz_trace_reader', sc + '-after-header', b'\x00\x40' + data[meta_end:])
-            framed = b''.join(struct.pack('<H', len(r)) + r for r in records[1:4])
+            # The target's header is META and WRITER: the body follows them.
+            header_end = 12 + 20 + len(records[0]) + 20 + len(records[1])
+            put('fuzz_trace_reader', sc + '-after-header', b'\x00\x40' + data[header_end:])
+            # [u16 n][u8 writer][u8 cut]: writer 1 then 2; the second torn.
+            framed = b''.join(struct.pack('<HBB', len(r), 1 + i % 2, 0x80 * (i == 1)) + r
+                              for i, r in enumerate(records[2:5]))
             put('fuzz_trace_reader', sc + '-framed', b'\x02\x00' + framed)
+            put('fuzz_trace_reader', sc + '-framed-torn', b'\x06\x00' + framed)
     finally:
         shutil.rmtree(tmp)
 

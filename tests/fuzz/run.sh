@@ -16,7 +16,7 @@ clean=0 failed=0
 # -max_len per target: packets and MsgPack values are small; files less so.
 max_len() {
 	case $1 in
-	fuzz_request|fuzz_mp) echo 4096 ;;
+	fuzz_request|fuzz_mp|fuzz_mp_oracle) echo 4096 ;;
 	*) echo 65536 ;;
 	esac
 }

@@ -6,7 +6,9 @@
 #    then the result), fail (exit 1, message on stderr), bad JSON and bad
 #    usage (exit 2), a refused connection (exit 1), --timeout (a call that
 #    outlives it exits 1; a silent listener that never sends a greeting
-#    makes the connect time out, exit 1; a bad value exits 2).
+#    makes the connect time out, exit 1; a bad value exits 2); a fake server
+#    whose error replies carry a message that is not a string, or none:
+#    the call says so (exit 1).
 # 2. Starts `tarantool` with an inline script defining the same echo, push
 #    and fail in Lua, and requires byte-identical stdout for echo and push
 #    (both servers print the same pushes and result) and exit 1 for fail.
@@ -87,6 +89,47 @@ while True:
 	grep -q 'Timeout exceeded' "$TMP/stderr" || fail "connect-timeout: unclear message: $(cat "$TMP/stderr")"
 	kh_stop_server "$SILENT"
 	echo "call: a silent listener times out"
+	# A server whose error replies carry a message that is not a string
+	# (0x31: 42), or none at all: `kharon call` still says what came.
+	KH_LOG=$TMP/odd.log kh_start_server python3 -c '
+import socket, struct, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+n = 0
+while True:
+    c, _ = s.accept()
+    try:
+        c.sendall(b"Tarantool 2.6.0 (Binary) 00000000-0000-0000-0000-000000000000".ljust(63) + b"\n" +
+                  b"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".ljust(63) + b"\n")
+        head = c.recv(5)
+        if len(head) < 5:  # the start-up probe, or a client gone
+            continue
+        (size,) = struct.unpack(">I", head[1:5])
+        req = b""
+        while len(req) < size:
+            req += c.recv(size - len(req))
+        # {0x00: type, 0x01: sync}, both fixints, in either order.
+        sync = req[2] if req[1] == 1 else req[4]
+        body = b"\x81\x31\x2a" if n % 2 == 0 else b"\x80"
+        n += 1
+        pkt = b"\x83\x00\xce\x00\x00\x80\x20\x01" + bytes([sync]) + b"\x05\x00" + body
+        c.sendall(b"\xce" + struct.pack(">I", len(pkt)) + pkt)
+    except OSError:
+        pass
+    finally:
+        c.close()
+' @PORT@ || fail "the odd server did not start: $(cat "$TMP/odd.log")"
+	ODD=$PID
+	expect odd-message 1 '' -- "127.0.0.1:$PORT" echo
+	grep -q 'error 32 (ER_PROC_LUA) whose message is not a string: 42' "$TMP/stderr" ||
+		fail "odd-message: unclear message: $(cat "$TMP/stderr")"
+	expect no-message 1 '' -- "127.0.0.1:$PORT" echo
+	grep -q 'error 32 (ER_PROC_LUA) with no message' "$TMP/stderr" ||
+		fail "no-message: unclear message: $(cat "$TMP/stderr")"
+	kh_stop_server "$ODD"
+	echo "call: error replies without a message string are described"
 else
 	echo "call: python3 not installed, the silent-listener case is skipped"
 fi

@@ -20,7 +20,7 @@ static void
 feed(struct invariants *inv, const char *ev, const char *cord,
      const struct trace_field *f, int n)
 {
-	struct trace_event e = { ++seq, 0, cord, ev, f, n };
+	struct trace_event e = { ++seq, 0, cord, ev, f, n, 0 };
 	invariants_feed(inv, &e);
 }
 

@@ -238,6 +238,67 @@ Test(proto_xrow, unknown_and_reply_types_as_requests)
 	expect_decode_error(B("\x82\x01\x01\x00\x49"),
 			    ER_UNKNOWN_REQUEST_TYPE, 1,
 			    "Unknown request type 73");
+	/* The whole 64 bits: 2^32 + 64 is not PING (64), nor 2^32 + 7 AUTH. */
+	expect_decode_error(B("\x82\x01\x09\x00\xcf\0\0\0\x01\0\0\0\x40"),
+			    ER_UNKNOWN_REQUEST_TYPE, 9,
+			    "Unknown request type 4294967360");
+	expect_decode_error(B("\x82\x01\x0a\x00\xcf\0\0\0\x01\0\0\0\x07"),
+			    ER_UNKNOWN_REQUEST_TYPE, 10,
+			    "Unknown request type 4294967303");
+	expect_decode_error(B("\x82\x01\x0b\x00\xcf\xff\xff\xff\xff"
+			      "\xff\xff\xff\xff"),
+			    ER_UNKNOWN_REQUEST_TYPE, 11,
+			    "Unknown request type 18446744073709551615");
+}
+
+/*
+ * Every other uint the server reads from the wire, at 2^32 + a small
+ * value: header and body keys match only by all 64 bits (skipped as
+ * unknown), u32 body fields and SCHEMA_VERSION are refused, not cut.
+ */
+Test(proto_xrow, wide_uints_are_not_truncated)
+{
+	struct iproto_request req;
+	/* Header key 2^32 + 1 (not SYNC): skipped, sync stays 0. */
+	cr_assert_eq(decode_payload(&req, B("\x82\x00\x40\xcf\0\0\0\x01"
+					    "\0\0\0\x01\x05")), 0, "%s",
+		     diag_msg());
+	cr_assert_not(req.has_sync);
+	/* SCHEMA_VERSION 2^32 + 1: a bad header, not version 1. */
+	cr_assert_eq(decode_payload(&req, B("\x82\x00\x40\x05\xcf\0\0\0\x01"
+					    "\0\0\0\x01")), -1);
+	/* Body key 2^32 + 0x10 (not SPACE_ID): skipped; SPACE_ID missing. */
+	cr_assert_eq(decode_payload(&req, B("\x82\x00\x01\x01\x03"
+					    "\x83\xcf\0\0\0\x01\0\0\0\x10\x05"
+					    "\x12\x01\x20\x90")), -1);
+	cr_assert_str_eq(diag_msg(),
+			 "Missing mandatory field 'space id' in request");
+	/* SPACE_ID 2^32 + 5: refused, not space 5. */
+	cr_assert_eq(decode_payload(&req, B("\x82\x00\x01\x01\x03"
+					    "\x83\x10\xcf\0\0\0\x01\0\0\0\x05"
+					    "\x12\x01\x20\x90")), -1);
+	cr_assert(strstr(diag_msg(), "space id is not a 32-bit unsigned") !=
+		  NULL, "%s", diag_msg());
+}
+
+/* An error reply's 0x31 of another type is kept raw for the client. */
+Test(proto_xrow, response_error_field_of_any_type)
+{
+	struct iproto_response resp;
+	const char pkt[] = "\x83\x00\xce\x00\x00\x80\x20\x01\x07\x05\x00"
+			   "\x81\x31\x2a";
+	cr_assert_eq(xrow_decode_response(&resp, pkt, pkt + sizeof(pkt) - 1),
+		     0);
+	cr_assert_null(resp.error_msg);
+	cr_assert_not_null(resp.error_field);
+	cr_assert_eq(resp.error_field_end - resp.error_field, 1);
+	cr_assert_eq(*resp.error_field, 0x2a);
+	const char str[] = "\x83\x00\xce\x00\x00\x80\x20\x01\x07\x05\x00"
+			   "\x81\x31\xa2hi";
+	cr_assert_eq(xrow_decode_response(&resp, str, str + sizeof(str) - 1),
+		     0);
+	cr_assert_eq(resp.error_msg_len, 2);
+	cr_assert_eq(resp.error_field_end - resp.error_field, 3);
 }
 
 #define MISSING(f) "Missing mandatory field '" f "' in request"
