@@ -19,7 +19,7 @@ FLAVOUR ?= default
 B       := build/$(FLAVOUR)
 CC      ?= gcc
 
-PKGS      := libcjson zlib nettle
+PKGS      := libcjson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) msgpack 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)

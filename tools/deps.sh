@@ -3,7 +3,7 @@
 # As root: apt-get directly; otherwise through sudo; otherwise print the line
 # to run and fail.
 set -euo pipefail
-pkgs=(pkg-config libev-dev libmsgpack-dev libcjson-dev zlib1g-dev nettle-dev
+pkgs=(pkg-config libev-dev libmsgpack-dev libcjson-dev zlib1g-dev
       libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libgif-dev libcriterion-dev
       tarantool gnuplot-nox clang libclang-rt-14-dev xvfb)
 missing=()

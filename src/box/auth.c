@@ -3,10 +3,10 @@
  */
 #include "box/auth.h"
 
-#include <nettle/sha1.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/sha1.h"
 #include "proto/errcode.h"
 #include "proto/mp.h"
 
@@ -14,12 +14,12 @@ static void
 sha1_of(uint8_t out[SHA1_DIGEST_SIZE], const void *a, size_t a_len,
 	const void *b, size_t b_len)
 {
-	struct sha1_ctx ctx;
+	struct sha1 ctx;
 	sha1_init(&ctx);
-	sha1_update(&ctx, a_len, a);
+	sha1_update(&ctx, a, a_len);
 	if (b_len > 0)
-		sha1_update(&ctx, b_len, b);
-	sha1_digest(&ctx, SHA1_DIGEST_SIZE, out);
+		sha1_update(&ctx, b, b_len);
+	sha1_final(&ctx, out);
 }
 
 /* guest's hash2: sha1(sha1("")), its password being empty. */

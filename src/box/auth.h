@@ -18,7 +18,7 @@
  * neither str nor bin → "authentication scramble"; not 20 bytes →
  * "invalid scramble size"; a wrong scramble → ER_PASSWORD_MISMATCH
  * "Incorrect password supplied for user 'guest'". The mechanism name is not
- * checked (Tarantool skips it). SHA-1 comes from nettle.
+ * checked (Tarantool skips it). SHA-1 is base/sha1.c.
  */
 #ifndef KHARON_BOX_AUTH_H
 #define KHARON_BOX_AUTH_H
