@@ -141,8 +141,25 @@ net_route(struct iproto_thread *t, struct iproto_msg *msg, int rc)
 }
 
 /**
- * Too many messages in flight on this cord (net_msg_max): park the
- * connection on the cord's FIFO list until one comes back. True if parked.
+ * Park the connection on the cord's FIFO list of stopped connections until
+ * a message of the cord is freed (net_msg_delete resumes the oldest first):
+ * Tarantool's iproto_connection_stop_msg_max_limit.
+ */
+static void
+net_park(struct iproto_connection *con, const char *why)
+{
+	struct iproto_thread *t = con->thread;
+	if (con->is_parked)
+		return;
+	con->is_parked = true;
+	rlist_add_tail(&t->stopped, &con->in_stopped);
+	t->stats.n_net_msg_max_parks++;
+	TRACE("input.stop", TI("conn", con->id), TS("why", why));
+}
+
+/**
+ * Too many messages in flight on this cord (net_msg_max,
+ * iproto_check_msg_max): park the connection. True if parked.
  */
 static bool
 net_park_if_full(struct iproto_connection *con)
@@ -150,12 +167,7 @@ net_park_if_full(struct iproto_connection *con)
 	struct iproto_thread *t = con->thread;
 	if (t->n_msg < t->server->opts.net_msg_max)
 		return false;
-	if (!con->is_parked) {
-		con->is_parked = true;
-		rlist_add_tail(&t->stopped, &con->in_stopped);
-		t->stats.n_net_msg_max_parks++;
-		TRACE("input.stop", TI("conn", con->id), TS("why", "net_msg_max"));
-	}
+	net_park(con, "net_msg_max");
 	return true;
 }
 
@@ -169,15 +181,10 @@ net_park_if_full(struct iproto_connection *con)
 static void
 net_msg_oom(struct iproto_connection *con)
 {
-	struct iproto_thread *t = con->thread;
-	if (t->n_msg == 0) {
+	if (con->thread->n_msg == 0)
 		net_input_error(con, "input.no_memory");
-		return;
-	}
-	con->is_parked = true;
-	rlist_add_tail(&t->stopped, &con->in_stopped);
-	t->stats.n_net_msg_max_parks++;
-	TRACE("input.stop", TI("conn", con->id), TS("why", "no_memory"));
+	else
+		net_park(con, "no_memory");
 }
 
 /**
