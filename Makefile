@@ -9,6 +9,8 @@
 #   make soak       mixed load for SECONDS (600) on real threads, one table
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each (clang)
 #   make fuzz-smoke replay the fuzz seed corpora only (seconds)
+#   make lesson-images  redraw every picture and GIF of the lessons and
+#                   READMEs (lessons/images.txt) with the headless viewer
 #   make deps       install the Debian packages the project needs
 #   make clean
 #
@@ -131,6 +133,13 @@ golden: $(KHARON)
 
 deps:
 	@bash tools/deps.sh
+
+# The lessons' pictures and GIFs (lessons/images.txt) into lessons/img/,
+# drawn from the scenarios by the headless viewer; the same bytes every run.
+LESSON_VIEW ?= build/kharon-view
+.PHONY: lesson-images
+lesson-images: all
+	@VIEW=$(LESSON_VIEW) bash lessons/make-images.sh
 
 clean:
 	rm -rf build

@@ -23,7 +23,7 @@
  * (TX may read bytes of a parsed request, but never reserves, allocates or
  * frees).
  *
- * Lesson: the buffers lesson (lessons/en/, "ibuf and obuf").
+ * Lesson: lessons/en/04-ibuf-double.md.
  */
 #ifndef KHARON_BUF_IBUF_H
 #define KHARON_BUF_IBUF_H

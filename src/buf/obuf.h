@@ -40,8 +40,8 @@
  * small keeps iproto's wpos/wend inside struct obuf; kharon keeps them in
  * the connection, where they belong to the reader.
  *
- * Lesson: the buffers lesson (lessons/en/, "ibuf and obuf", size
- * reservation).
+ * Lesson: lessons/en/05-obuf-reserve.md (size reservation, savepoints,
+ * the two obufs).
  */
 #ifndef KHARON_BUF_OBUF_H
 #define KHARON_BUF_OBUF_H

@@ -6,6 +6,8 @@
  * Set-up order matters for cbus: every endpoint exists before any cord
  * starts, then each cord creates the pipes it produces into (TX: one
  * net_pipe per network cord; each network cord: its tx_pipe).
+ * Lessons: lessons/en/01-two-worlds.md, lessons/en/09-iproto-threads.md
+ * (several network cords, Tarantool 2.8's iproto_threads).
  */
 #include <stdio.h>
 #include <string.h>

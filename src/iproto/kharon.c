@@ -22,7 +22,8 @@
  * connection that is being freed).
  *
  * --push-mode per_push replaces Kharon with a fresh message per push, for
- * the benchmark's and the lesson's contrast. Lesson: lessons/en/06-kharon.md.
+ * the benchmark's and the lesson's contrast. Lessons: lessons/en/06-kharon.md,
+ * lessons/en/07-batching.md.
  */
 #include "base/mem.h"
 #include "iproto/iproto_connection.h"

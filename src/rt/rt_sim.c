@@ -6,8 +6,8 @@
  * here nothing ever happens by chance: the only source of nondeterminism is
  * a PRNG seeded from rt_sim_opts.seed, so the same program with the same
  * seed executes the same events in the same order, byte for byte. Lessons
- * and golden traces rely on that (DESIGN.md §3; the lesson on cords and
- * their loops in lessons/en/ explains it). The model is Tarantool's
+ * and golden traces rely on that (DESIGN.md §3; lessons/en/00-scenarios.md
+ * explains it to students). The model is Tarantool's
  * test/unit/fakeev.h (a virtual clock and a heap of timers) and fakenet.h
  * (in-memory byte pipes with delay knobs), written anew.
  *

@@ -36,8 +36,8 @@
  * Sockets never raise SIGPIPE: writes go through sendmsg(MSG_NOSIGNAL), so a
  * write to a closed peer is -1/EPIPE like any other error.
  *
- * Lesson: lessons/en/ — "cords and event loops" (why a flush happens once
- * per loop iteration).
+ * Lesson: lessons/en/02-cbus-batching.md (cords and their loops: why a
+ * flush happens once per loop iteration).
  */
 #include "rt/rt.h"
 #include "rt/rt_private.h"
