@@ -5,14 +5,14 @@
  * A parsed request is NOT copied: its message points into the ibuf, so a
  * buffer with requests in flight must never move (and any ibuf_reserve may
  * move it). Hence two buffers, and these rules, in this order (Tarantool
- * 2.6's iproto_connection_input_buffer, research §3.3):
+ * 2.6's iproto_connection_input_buffer; docs/tarantool-map.md §2.3):
  *
  *   1. the current buffer has room for the next request: read into it
  *      (if it holds nothing at all, restart it from the beginning);
  *   2. it is full but holds only the unparsed tail: reserve in it (it may
  *      compact or grow — safe, nothing points into it);
  *   3. the other buffer still has requests in flight: stop reading until
- *      replies come back ("readahead limit is reached");
+ *      the replies are written out ("readahead limit is reached");
  *   4. otherwise switch: reserve in the other buffer, move the partial
  *      tail request across, and make it current.
  *
@@ -31,7 +31,10 @@
 #include "rt/rt.h"
 #include "trace/trace.h"
 
-/** An idle buffer bigger than this many readaheads is freed (research §3.3). */
+/**
+ * An idle buffer bigger than this many readaheads is freed (Tarantool's
+ * iproto_max_input_size; docs/tarantool-map.md §2.3).
+ */
 enum { IBUF_SHRINK_FACTOR = 18 };
 
 static void
@@ -45,7 +48,10 @@ net_ibuf_trace(const char *ev, struct iproto_connection *con, struct ibuf *b,
 	      TS("move", ibuf_move_name(b->last_move)));
 }
 
-/** Reset an empty buffer, or free it if one huge request made it huge. */
+/**
+ * Reset an empty buffer, or free it if one huge request made it huge
+ * (Tarantool's iproto_reset_input).
+ */
 static void
 net_reset_input(struct iproto_connection *con, struct ibuf *b)
 {
@@ -56,7 +62,11 @@ net_reset_input(struct iproto_connection *con, struct ibuf *b)
 		ibuf_reset(b);
 }
 
-/** Bytes to make room for: the partial request's length if known, else 3. */
+/**
+ * Bytes to make room for: the partial request's length if known, else 3
+ * (the `to_read` of Tarantool's iproto_connection_input_buffer, which
+ * leaves the length prefix out; kharon counts it too).
+ */
 static size_t
 net_to_read(struct iproto_connection *con)
 {
@@ -130,6 +140,11 @@ net_input_error(struct iproto_connection *con, const char *ev)
 	net_connection_close(con);
 }
 
+/**
+ * The route of a parsed request: the choice Tarantool's iproto_msg_decode
+ * makes, with one route for every request type (Tarantool has one per
+ * kind: dml, call, misc, sql) and error_route for a bad one.
+ */
 static const struct cmsg_hop *
 net_route(struct iproto_thread *t, struct iproto_msg *msg, int rc)
 {
@@ -143,6 +158,10 @@ net_route(struct iproto_thread *t, struct iproto_msg *msg, int rc)
 /**
  * Too many messages in flight on this cord (net_msg_max): park the
  * connection on the cord's FIFO list until one comes back. True if parked.
+ * Tarantool's iproto_check_msg_max + iproto_connection_stop_msg_max_limit,
+ * with one difference: 2.6 tests `mempool_count > net_msg_max` before
+ * allocating, so it lets net_msg_max + 1 messages fly; kharon parks at
+ * `n_msg >= net_msg_max`, a true bound (docs/tarantool-map.md §2.1).
  */
 static bool
 net_park_if_full(struct iproto_connection *con)
@@ -161,7 +180,8 @@ net_park_if_full(struct iproto_connection *con)
 
 /**
  * No memory for a request message (iproto_msg_new failed). Tarantool parks
- * the connection as if net_msg_max were reached, to resume when a message
+ * the connection as if net_msg_max were reached
+ * (iproto_connection_stop_msg_max_limit), to resume when a message
  * is freed. kharon does too while this cord has messages in flight; with
  * none, nothing would ever resume it, so it answers out of memory and
  * closes instead of stalling forever.
@@ -181,8 +201,9 @@ net_msg_oom(struct iproto_connection *con)
 }
 
 /**
- * Parse every complete request at the tail of `in`; one batch to TX.
- * Returns how many requests were parsed.
+ * Parse every complete request at the tail of `in`; one batch to TX
+ * (Tarantool's iproto_enqueue_batch: cpipe_push_input each, one
+ * cpipe_flush_input). Returns how many requests were parsed.
  */
 static int
 net_enqueue_batch(struct iproto_connection *con, struct ibuf *in)
@@ -233,7 +254,8 @@ void
 net_input(struct iproto_connection *con)
 {
 	/*
-	 * One read per readiness callback, as Tarantool's on_input: the
+	 * One read per readiness callback, as Tarantool's
+	 * iproto_connection_on_input: the
 	 * watcher is level-triggered, so a socket with more to read calls
 	 * again, and other connections of this cord get their turn.
 	 */
