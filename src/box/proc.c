@@ -1,14 +1,11 @@
 /*
  * proc.c — the built-in procedures: echo, push, push_every, sleep, fail,
- * big, push_then_fail. See proc.h and docs/procedures.md.
+ * big, push_then_fail (a push: box_session_push). proc.h, docs/procedures.md.
  *
  * Results go into a port_table: a port_c (Tarantool's box_return_mp) that
  * answers CALL_16 as a Lua function returning them as one table, which is
  * what tests/interop/procs.lua does — so both servers put the same bytes
  * on the wire for CALL and CALL_16 (port.h, port_dump_table_16).
- *
- * A push (proc_push_one) is what Tarantool's C API box_session_push does:
- * a port_msgpack over raw MsgPack, handed to session_push.
  */
 #include "box/proc.h"
 

@@ -178,8 +178,9 @@ tx_process_disconnect(struct cmsg *m)
 		container_of(m, struct iproto_connection, disconnect_msg);
 	session_close(&con->tx.session);
 	/*
-	 * Tarantool gh-6520: no push can happen after session_close, so a
-	 * raised flag would only send Kharon towards a dying connection.
+	 * Tarantool gh-6520 (the fix is in 2.8.3, newer than 2.6): no push
+	 * can happen after session_close, so a raised flag would only send
+	 * Kharon towards a dying connection (docs/tarantool-map.md §2.5).
 	 */
 	con->tx.is_push_pending = false;
 	TRACE("tx.disconnect", TI("conn", con->id),
