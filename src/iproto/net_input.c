@@ -18,6 +18,13 @@
  *
  * A buffer's rpos is only a byte counter of requests in flight: each
  * returning message consumes its `len`; nothing ever reads at rpos.
+ *
+ * net_msg_max: net_park_if_full is Tarantool's iproto_check_msg_max with
+ * iproto_connection_stop_msg_max_limit, but a true bound — it parks at
+ * `n_msg >= net_msg_max`, where 2.6 tests `mempool_count > net_msg_max`
+ * before allocating and so lets net_msg_max + 1 messages fly
+ * (docs/tarantool-map.md §2.1).
+ *
  * Lesson: lessons/en/04-ibuf-double.md.
  */
 #include <errno.h>
@@ -158,10 +165,6 @@ net_route(struct iproto_thread *t, struct iproto_msg *msg, int rc)
 /**
  * Too many messages in flight on this cord (net_msg_max): park the
  * connection on the cord's FIFO list until one comes back. True if parked.
- * Tarantool's iproto_check_msg_max + iproto_connection_stop_msg_max_limit,
- * with one difference: 2.6 tests `mempool_count > net_msg_max` before
- * allocating, so it lets net_msg_max + 1 messages fly; kharon parks at
- * `n_msg >= net_msg_max`, a true bound (docs/tarantool-map.md §2.1).
  */
 static bool
 net_park_if_full(struct iproto_connection *con)
@@ -180,8 +183,7 @@ net_park_if_full(struct iproto_connection *con)
 
 /**
  * No memory for a request message (iproto_msg_new failed). Tarantool parks
- * the connection as if net_msg_max were reached
- * (iproto_connection_stop_msg_max_limit), to resume when a message
+ * the connection as if net_msg_max were reached, to resume when a message
  * is freed. kharon does too while this cord has messages in flight; with
  * none, nothing would ever resume it, so it answers out of memory and
  * closes instead of stalling forever.
