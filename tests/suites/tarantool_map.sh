@@ -9,7 +9,7 @@
 #      file or in a header of src/ declaring that function — the comment a
 #      reader looks for ("tx_kharon_depart — Tarantool's tx_begin_push");
 #   3. every hop of the server's routes (CMSG_HOP in iproto_server.c) is a
-#      row of the map;
+#      row of the map, and so is each Tarantool function of issue 8's list;
 #   4. no file under src/ or tests/ (but this one) points at the research
 #      notes outside the repository, and every "docs/NAME.md §N" they cite
 #      exists with that numbered section;
@@ -127,6 +127,26 @@ END {
 counts=$(tail -n 1 <<<"$out")
 while IFS= read -r l; do problem "$l"; done < <(sed '$d' <<<"$out")
 read -r _ n_rows n_kharon n_named <<<"$counts"
+
+# The Tarantool functions a reader of iproto.cc looks for first (issue 8's
+# list) each have a row.
+for t in tx_begin_push iproto_process_push tx_end_push iproto_session_push \
+	 iproto_enqueue_batch iproto_connection_on_input \
+	 iproto_connection_input_buffer iproto_flush \
+	 iproto_connection_on_output iproto_prepare_select iproto_reply_select \
+	 iproto_reply_chunk iproto_check_msg_max \
+	 iproto_connection_stop_msg_max_limit iproto_resume \
+	 iproto_connection_is_idle iproto_connection_try_to_start_destroy \
+	 iproto_connection_close net_send_msg net_send_greeting \
+	 net_finish_destroy net_discard_input tx_process_connect \
+	 tx_process_call tx_accept_wpos tx_reply_error cpipe_push \
+	 cpipe_flush_input cbus_endpoint_fetch cmsg_deliver \
+	 xrow_header_decode xrow_decode_call iproto_reply_error \
+	 port_c_dump_msgpack port_c_dump_msgpack_16 port_lua_dump_16 \
+	 luamp_encode_call_16 ibuf_reserve obuf_reserve; do
+	grep -qE "^\\| \`[^|]*\\| [^|]*:${t}\`" "$map" ||
+		problem "Tarantool's $t has no row in $map"
+done
 
 # References resolve inside the repository.
 self=tests/suites/tarantool_map.sh
