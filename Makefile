@@ -21,6 +21,10 @@ PKGS      := msgpack libcjson zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lpthread -lm
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
+# The viewer only: SDL is linked into kharon-view, never into libkharon.
+SDL_PKGS   := sdl2 SDL2_ttf SDL2_image
+SDL_CFLAGS := $(shell pkg-config --cflags $(SDL_PKGS) 2>/dev/null)
+SDL_LIBS   := $(shell pkg-config --libs $(SDL_PKGS) 2>/dev/null) -lgif
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wold-style-definition -Wwrite-strings
@@ -34,7 +38,7 @@ OPT_tsan    := -O1 -g -fsanitize=thread
 OPT_fuzz    := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT         := $(OPT_$(FLAVOUR))
 
-CPPFLAGS += -D_GNU_SOURCE -Isrc -MMD -MP
+CPPFLAGS += -D_GNU_SOURCE -Isrc -I. -MMD -MP
 CFLAGS   += -std=c11 $(OPT) $(PKG_CFLAGS)
 LDFLAGS  += $(OPT)
 
@@ -43,21 +47,44 @@ CLI_SRC  := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TSAN_SRC := $(wildcard tests/tsan/*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
+# viz/: the pure part (model .. display list) is unit-tested without SDL;
+# gif.c (giflib), draw_*.c (SDL, the only files including it) and main.c
+# make the kharon-view binary.
+VIZ_APP_SRC  := viz/main.c viz/gif.c $(wildcard viz/draw*.c)
+VIZ_CORE_SRC := $(filter-out $(VIZ_APP_SRC),$(wildcard viz/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
+VIZ_CORE_OBJ := $(VIZ_CORE_SRC:%.c=$(B)/%.o)
+VIZ_APP_OBJ  := $(filter %.o,$(VIZ_APP_SRC:%.c=$(B)/%.o))
 LIB      := $(B)/libkharon.a
 KHARON   := $(B)/kharon
+VIEW     := $(B)/kharon-view
 UNIT     := $(B)/tests/unit_tests
 TSAN_BIN := $(TSAN_SRC:tests/tsan/%.c=$(B)/tests/tsan/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 
 .PHONY: all test unit asan tsan bench deps clean golden
-all: $(KHARON) build/kharon
+VIEW_ALL := $(if $(wildcard viz/main.c),$(VIEW) build/kharon-view)
+all: $(KHARON) build/kharon $(VIEW_ALL)
 
 build/kharon: $(KHARON)
 	@ln -sf $(FLAVOUR)/kharon $@
+
+build/kharon-view: $(VIEW)
+	@ln -sf $(FLAVOUR)/kharon-view $@
+
+$(B)/viz/draw%.o: viz/draw%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SDL_CFLAGS) $(WARN) -c $< -o $@
+
+$(B)/viz/%.o: viz/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
+
+$(VIEW): $(VIZ_APP_OBJ) $(VIZ_CORE_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(VIZ_APP_OBJ) $(VIZ_CORE_OBJ) $(LIB) $(SDL_LIBS) $(PKG_LIBS)
 
 $(B)/src/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -75,9 +102,9 @@ $(LIB): $(LIB_OBJ)
 $(KHARON): $(CLI_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS)
 
-$(UNIT): $(UNIT_OBJ) $(LIB)
+$(UNIT): $(UNIT_OBJ) $(VIZ_CORE_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(CRIT_LIBS) $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(VIZ_CORE_OBJ) $(LIB) $(CRIT_LIBS) $(PKG_LIBS)
 
 $(B)/tests/tsan/%: tests/tsan/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -88,7 +115,7 @@ $(B)/tests/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(LIB) $(PKG_LIBS)
 
-unit: $(UNIT) $(KHARON) $(TSAN_BIN) $(TOOL_BIN)
+unit: $(UNIT) $(KHARON) $(VIEW_ALL) $(TSAN_BIN) $(TOOL_BIN)
 
 # The test command of the README. Ends with "N passed, N failed".
 test: deps
@@ -147,4 +174,4 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	@bash tests/fuzz/run.sh smoke
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(VIZ_CORE_OBJ:.o=.d) $(VIZ_APP_OBJ:.o=.d)
