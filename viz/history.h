@@ -27,7 +27,7 @@ struct trace_event;
 struct invariants;
 
 enum {
-	VIZ_SNAP_EVERY = 512,
+	VIZ_SNAP_EVERY = 1024,
 	/** Room for the rules of invariants.h. */
 	VIZ_MAX_RULES = 16,
 };
