@@ -149,7 +149,7 @@ bench: deps $(KHARON)
 	@B=$(B) bash bench/run.sh
 
 # Rewrite tests/golden/*.jsonl from the scenarios (review the diff!).
-golden: $(KHARON)
+golden: $(KHARON) $(VIEW)
 	@B=$(B) bash tests/golden/make.sh
 
 deps:

@@ -546,3 +546,45 @@ viz_sdl_seconds(void)
 	return (double)SDL_GetPerformanceCounter() /
 	       (double)SDL_GetPerformanceFrequency();
 }
+
+int64_t
+viz_sdl_png_diff(const char *a, const char *b, int tol, int64_t *total)
+{
+	SDL_Surface *sa = IMG_Load(a), *sb = IMG_Load(b);
+	SDL_Surface *ca = sa != NULL ? SDL_ConvertSurfaceFormat(
+		sa, SDL_PIXELFORMAT_ARGB8888, 0) : NULL;
+	SDL_Surface *cb = sb != NULL ? SDL_ConvertSurfaceFormat(
+		sb, SDL_PIXELFORMAT_ARGB8888, 0) : NULL;
+	int64_t diff = -1;
+	if (ca == NULL || cb == NULL) {
+		diag_set(DIAG_ER_SYSTEM, "SystemError", "cannot read %s: %s",
+			 ca == NULL ? a : b, IMG_GetError());
+	} else if (ca->w != cb->w || ca->h != cb->h) {
+		diag_set(DIAG_ER_UNKNOWN, "PngError", "%s is %dx%d, %s is %dx%d",
+			 a, ca->w, ca->h, b, cb->w, cb->h);
+	} else {
+		diff = 0;
+		*total = (int64_t)ca->w * ca->h;
+		for (int y = 0; y < ca->h; y++) {
+			const uint32_t *ra = (const uint32_t *)((const uint8_t *)
+				ca->pixels + (size_t)y * (size_t)ca->pitch);
+			const uint32_t *rb = (const uint32_t *)((const uint8_t *)
+				cb->pixels + (size_t)y * (size_t)cb->pitch);
+			for (int x = 0; x < ca->w; x++) {
+				for (int sh = 0; sh < 24; sh += 8) {
+					int da = (int)((ra[x] >> sh) & 0xFF) -
+						 (int)((rb[x] >> sh) & 0xFF);
+					if (da > tol || da < -tol) {
+						diff++;
+						break;
+					}
+				}
+			}
+		}
+	}
+	SDL_FreeSurface(ca);
+	SDL_FreeSurface(cb);
+	SDL_FreeSurface(sa);
+	SDL_FreeSurface(sb);
+	return diff;
+}

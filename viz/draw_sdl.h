@@ -66,6 +66,15 @@ viz_sdl_set_fullscreen(struct viz_sdl *g, bool on);
 int
 viz_sdl_push(struct viz_sdl *g, const struct viz_input *in);
 
+/**
+ * Compare two PNG files: the number of pixels whose colour differs by more
+ * than `tol` in some channel, and in *total the pixel count. -1 (diag set)
+ * when a file cannot be read or the sizes differ. (Tests: PNG goldens
+ * with a tolerance, since FreeType may change a glyph's pixels.)
+ */
+int64_t
+viz_sdl_png_diff(const char *a, const char *b, int tol, int64_t *total);
+
 /** Seconds since an arbitrary start (SDL's performance counter). */
 double
 viz_sdl_seconds(void);

@@ -3,17 +3,26 @@
  */
 #include "viz/gif.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <gif_lib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/diag.h"
 #include "base/mem.h"
 #include "viz/palette.h"
 
+/** Unused by the palette: "keep the pixel below" in frames after the first. */
+enum { GIF_KEEP = 63 };
+_Static_assert((int)VIZ_C_MAX <= (int)GIF_KEEP, "the palette must leave GIF_KEEP free");
+
 struct viz_gif {
 	GifFileType *file;
 	int width, height;
 	uint8_t *prev;
+	/** One line of the frame being written. */
+	GifPixelType *line;
 	int n_frames;
 };
 
@@ -37,14 +46,26 @@ viz_gif_open(const char *path, int width, int height)
 	g->width = width;
 	g->height = height;
 	g->prev = mem_alloc((size_t)width * (size_t)height);
-	if (g->prev == NULL) {
+	g->line = mem_alloc((size_t)width);
+	if (g->prev == NULL || g->line == NULL) {
+		mem_free(g->line);
 		diag_set_oom((size_t)width * (size_t)height, "gif frame");
 		mem_free(g);
 		return NULL;
 	}
 	int err = 0;
-	g->file = EGifOpenFileName(path, false, &err);
+	/* Our own open(): giflib's would create the file 0600. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0) {
+		diag_set(DIAG_ER_SYSTEM, "SystemError", "cannot write %s: %s",
+			 path, strerror(errno));
+		mem_free(g->prev);
+		mem_free(g);
+		return NULL;
+	}
+	g->file = EGifOpenFileHandle(fd, &err);
 	if (g->file == NULL) {
+		close(fd);
 		gif_error(path, err);
 		mem_free(g->prev);
 		mem_free(g);
@@ -115,7 +136,7 @@ viz_gif_frame(struct viz_gif *g, const uint8_t *px, int delay_cs)
 	memset(&gcb, 0, sizeof(gcb));
 	gcb.DisposalMode = DISPOSE_DO_NOT;
 	gcb.DelayTime = delay_cs;
-	gcb.TransparentColor = NO_TRANSPARENT_COLOR;
+	gcb.TransparentColor = g->n_frames > 0 ? GIF_KEEP : NO_TRANSPARENT_COLOR;
 	GifByteType ext[4];
 	EGifGCBToExtension(&gcb, ext);
 	int w = x1 - x0 + 1, h = y1 - y0 + 1;
@@ -123,9 +144,17 @@ viz_gif_frame(struct viz_gif *g, const uint8_t *px, int delay_cs)
 	    EGifPutImageDesc(g->file, x0, y0, w, h, false, NULL) != GIF_OK)
 		return gif_error("gif frame", g->file->Error);
 	for (int y = y0; y <= y1; y++) {
-		GifPixelType *line = (GifPixelType *)(px + (size_t)y *
-			(size_t)g->width + (size_t)x0);
-		if (EGifPutLine(g->file, line, w) != GIF_OK)
+		const uint8_t *a = px + (size_t)y * (size_t)g->width + (size_t)x0;
+		const uint8_t *b = g->prev + (size_t)y * (size_t)g->width +
+				   (size_t)x0;
+		/*
+		 * Unchanged pixels become the transparent index: the frame
+		 * below shows through, and long runs of it cost LZW little.
+		 */
+		for (int x = 0; x < w; x++)
+			g->line[x] = g->n_frames > 0 && a[x] == b[x] ?
+				     GIF_KEEP : a[x];
+		if (EGifPutLine(g->file, g->line, w) != GIF_OK)
 			return gif_error("gif line", g->file->Error);
 	}
 	memcpy(g->prev, px, (size_t)g->width * (size_t)g->height);
@@ -140,6 +169,7 @@ viz_gif_close(struct viz_gif *g)
 	int rc = EGifCloseFile(g->file, &err) == GIF_OK ? 0 :
 		 gif_error("gif close", err);
 	mem_free(g->prev);
+	mem_free(g->line);
 	mem_free(g);
 	return rc;
 }

@@ -43,7 +43,8 @@ static const char usage[] =
 	"         [--lang ru|en] [--size WxH] [--script FILE]\n"
 	"         [--png FILE --at N|EVENT[#K]]\n"
 	"         [--gif FILE [--from N] [--to M] [--fps F]]\n"
-	"         [--captions] [--dump-display FILE --at N|EVENT[#K]]\n";
+	"         [--captions] [--dump-display FILE --at N|EVENT[#K]]\n"
+	"       kharon-view --png-diff A.png B.png\n";
 
 struct opts {
 	const char *trace;
@@ -54,6 +55,8 @@ struct opts {
 	int lang;
 	int width, height;
 	const char *png;
+	/** --png-diff A B: compare two PNGs (the tests' golden check). */
+	const char *png_diff[2];
 	const char *gif;
 	const char *dump;
 	const char *at;
@@ -154,6 +157,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 			}
 			o->width = w;
 			o->height = h;
+		} else if (strcmp(a, "--png-diff") == 0) {
+			if (i + 1 >= argc)
+				goto bad;
+			o->png_diff[0] = v;
+			o->png_diff[1] = argv[++i];
 		} else if (strcmp(a, "--png") == 0) {
 			o->png = v;
 		} else if (strcmp(a, "--gif") == 0) {
@@ -182,6 +190,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			goto bad;
 		}
 	}
+	if (o->png_diff[0] != NULL)
+		return 0;
 	if ((o->trace == NULL) == (o->scenario == NULL))
 		goto bad;
 	if ((o->png != NULL || o->dump != NULL) && o->at == NULL) {
@@ -196,7 +206,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 	}
 	return 0;
 bad:
-	fputs(usage, stderr);
+	fprintf(stderr, "kharon-view: want one TRACE or --scenario FILE, and "
+		"known options (kharon-view --help)\n");
 	return -1;
 }
 
@@ -398,7 +409,10 @@ write_gif(struct viewer *v)
  *                             such item on screen now
  *   seek-click FRACTION       click the timeline at 0..1 of its width
  *   frames N                  let N frames pass
- *   expect n|paused|lang|help|focus|sel|by_time|speed VALUE
+ *   expect n|paused|lang|help|focus|sel|by_time|speed|width|events|restarts
+ *          VALUE              (VALUE ">K": greater than K)
+ *   wait-until FIELD VALUE [N] let frames pass until `expect` would hold
+ *                             (at most N, 600 by default), else fail
  *   expect-seek               the shown state equals a fresh seek
  *   quit
  */
@@ -407,6 +421,10 @@ struct script {
 	int line;
 	int wait;
 	bool failed;
+	/** wait-until: the condition and the frames left. */
+	char until_what[32];
+	char until_want[32];
+	int until_left;
 };
 
 static const char *const key_names[] = {
@@ -446,39 +464,50 @@ push_click(struct viz_sdl *g, int x, int y)
 	viz_sdl_push(g, &in);
 }
 
+/** Does `what` hold `want` now? `got` (64 bytes) gets the value seen. */
+static int
+script_check(struct viewer *v, const char *what, const char *want, char *got)
+{
+	const struct viz_ui *ui = &v->ui;
+	if (strcmp(what, "n") == 0)
+		snprintf(got, 64, "%u", viz_ui_n(ui));
+	else if (strcmp(what, "paused") == 0)
+		snprintf(got, 64, "%d", ui->is_paused);
+	else if (strcmp(what, "lang") == 0)
+		snprintf(got, 64, "%s", viz_lang_name(ui->lang));
+	else if (strcmp(what, "help") == 0)
+		snprintf(got, 64, "%d", ui->is_help);
+	else if (strcmp(what, "focus") == 0)
+		snprintf(got, 64, "%d", ui->focus_conn);
+	else if (strcmp(what, "sel") == 0)
+		snprintf(got, 64, "%s", hit_names[ui->sel.kind % 9]);
+	else if (strcmp(what, "by_time") == 0)
+		snprintf(got, 64, "%d", ui->is_by_time);
+	else if (strcmp(what, "speed") == 0)
+		snprintf(got, 64, "%d", ui->speed_ev);
+	else if (strcmp(what, "width") == 0)
+		snprintf(got, 64, "%d", ui->width);
+	else if (strcmp(what, "events") == 0)
+		snprintf(got, 64, "%u", v->hist.n_events);
+	else if (strcmp(what, "restarts") == 0)
+		snprintf(got, 64, "%u", v->src.n_restarts);
+	else
+		return -1;
+	/* ">K": a comparison, for positions that depend on timing. */
+	if (want[0] == '>')
+		return atol(got) > atol(want + 1) ? 0 : 1;
+	return strcmp(got, want) == 0 ? 0 : 1;
+}
+
 static int
 script_expect(struct viewer *v, struct script *sc, const char *what,
 	      const char *want)
 {
-	char got[64];
-	const struct viz_ui *ui = &v->ui;
-	if (strcmp(what, "n") == 0)
-		snprintf(got, sizeof(got), "%u", viz_ui_n(ui));
-	else if (strcmp(what, "paused") == 0)
-		snprintf(got, sizeof(got), "%d", ui->is_paused);
-	else if (strcmp(what, "lang") == 0)
-		snprintf(got, sizeof(got), "%s", viz_lang_name(ui->lang));
-	else if (strcmp(what, "help") == 0)
-		snprintf(got, sizeof(got), "%d", ui->is_help);
-	else if (strcmp(what, "focus") == 0)
-		snprintf(got, sizeof(got), "%d", ui->focus_conn);
-	else if (strcmp(what, "sel") == 0)
-		snprintf(got, sizeof(got), "%s", hit_names[ui->sel.kind % 9]);
-	else if (strcmp(what, "by_time") == 0)
-		snprintf(got, sizeof(got), "%d", ui->is_by_time);
-	else if (strcmp(what, "speed") == 0)
-		snprintf(got, sizeof(got), "%d", ui->speed_ev);
-	else if (strcmp(what, "width") == 0)
-		snprintf(got, sizeof(got), "%d", ui->width);
-	else
-		return script_fail(sc, what, "a known field", "?");
-	/* "n>0" style: a comparison for positions that depend on timing. */
-	if (want[0] == '>') {
-		if (atol(got) > atol(want + 1))
-			return 0;
-		return script_fail(sc, what, want, got);
-	}
-	return strcmp(got, want) == 0 ? 0 : script_fail(sc, what, want, got);
+	char got[64] = "?";
+	int rc = script_check(v, what, want, got);
+	if (rc < 0)
+		return script_fail(sc, what, "a known field", what);
+	return rc == 0 ? 0 : script_fail(sc, what, want, got);
 }
 
 /** Run script lines until one needs a frame to pass. -1: failed; 1: quit. */
@@ -488,6 +517,16 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 	if (sc->wait > 0) {
 		sc->wait--;
 		return 0;
+	}
+	if (sc->until_left > 0) {
+		char got[64];
+		if (script_check(v, sc->until_what, sc->until_want, got) != 0) {
+			if (--sc->until_left == 0)
+				return script_expect(v, sc, sc->until_what,
+						     sc->until_want);
+			return 0;
+		}
+		sc->until_left = 0;
 	}
 	char line[256];
 	while (fgets(line, sizeof(line), sc->f) != NULL) {
@@ -556,6 +595,14 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 				return -1;
 			continue;
 		}
+		if (strcmp(a, "wait-until") == 0) {
+			snprintf(sc->until_what, sizeof(sc->until_what), "%s", b);
+			snprintf(sc->until_want, sizeof(sc->until_want), "%s", c);
+			sc->until_left = d[0] != '\0' ? atoi(d) : 600;
+			if (sc->until_left <= 0)
+				sc->until_left = 1;
+			return 0;
+		}
 		if (strcmp(a, "expect-seek") == 0) {
 			struct viz_state *fresh = mem_alloc(sizeof(*fresh));
 			if (fresh == NULL)
@@ -591,7 +638,8 @@ run_window(struct viewer *v)
 		fprintf(stderr, "kharon-view: %s\n", diag_msg());
 		return EXIT_FAILED;
 	}
-	struct script sc = { NULL, 0, 0, false };
+	struct script sc;
+	memset(&sc, 0, sizeof(sc));
 	if (v->o.script != NULL) {
 		sc.f = fopen(v->o.script, "r");
 		if (sc.f == NULL) {
@@ -667,12 +715,33 @@ run_window(struct viewer *v)
 
 /* ------------------------------------------------------------ main */
 
+/**
+ * --png-diff A B: 0 when at most 0.5 % of the pixels differ by more than
+ * 16 in a channel (a font or renderer update may move a few glyph pixels),
+ * 1 otherwise, 2 when a file cannot be read or the sizes differ.
+ */
+static int
+png_diff(const char *a, const char *b)
+{
+	int64_t total = 0;
+	int64_t n = viz_sdl_png_diff(a, b, 16, &total);
+	if (n < 0) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		return EXIT_USAGE;
+	}
+	printf("png-diff: %lld of %lld pixels differ\n", (long long)n,
+	       (long long)total);
+	return n * 200 <= total ? EXIT_OK : EXIT_FAILED;
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct viewer v;
 	if (parse_opts(argc, argv, &v.o) != 0)
 		return EXIT_USAGE;
+	if (v.o.png_diff[0] != NULL)
+		return png_diff(v.o.png_diff[0], v.o.png_diff[1]);
 	for (int l = 0; l < VIZ_LANG_MAX; l++) {
 		v.cap[l] = viz_captions_builtin(l);
 		if (v.cap[l] == NULL) {
@@ -715,6 +784,7 @@ main(int argc, char **argv)
 		if (rc == EXIT_OK && v.o.gif != NULL)
 			rc = write_gif(&v);
 	} else {
+		viz_ui_seek(&v.ui, &v.hist, at);
 		rc = run_window(&v);
 	}
 	viz_display_destroy(&v.display);

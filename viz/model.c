@@ -572,7 +572,8 @@ viz_state_counters(const struct viz_state *s, struct viz_counters *out)
 		if (c->state == VIZ_CONN_FREE)
 			continue;
 		for (int b = 0; b < 2; b++) {
-			int64_t u = c->ibuf[b].wpos - c->ibuf[b].rpos;
+			int64_t u = c->ibuf[b].wpos - c->ibuf[b].rpos -
+				    c->ibuf[b].in_flight;
 			int64_t o = c->obuf[b].used - c->obuf[b].sent;
 			unparsed += (uint64_t)(u > 0 ? u : 0);
 			unsent += (uint64_t)(o > 0 ? o : 0);

@@ -91,7 +91,10 @@ struct viz_ibuf {
 	int64_t rpos;
 	int64_t wpos;
 	int64_t end;
-	/** Bytes of parsed requests still in flight (not released). */
+	/**
+	 * Bytes of parsed requests still in flight, right after rpos:
+	 * [rpos, rpos + in_flight); the rest up to wpos is unparsed.
+	 */
 	int64_t in_flight;
 	uint8_t move;
 };

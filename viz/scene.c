@@ -62,11 +62,11 @@ draw_banks(const struct frame *f)
 		 l->right.h);
 	viz_rect(d, VIZ_C_CLIENTS, l->clients.x, l->clients.y, l->clients.w,
 		 l->clients.h);
-	/* Shores and waves; the waves drift with the playback position. */
+	/* Shores and waves (still: a GIF stores only what changes). */
 	viz_rect(d, VIZ_C_RIVER_DEEP, l->river.x, l->river.y, 3, l->river.h);
 	viz_rect(d, VIZ_C_RIVER_DEEP, l->river.x + l->river.w - 3, l->river.y,
 		 3, l->river.h);
-	int drift = (int)(f->ui->pos * 3.0) % 24;
+	int drift = 0;
 	for (int y = l->river.y + 50; y < l->river.y + l->river.h; y += 22) {
 		int off = ((y / 22) % 2) * 12 + drift;
 		for (int x = l->river.x + 8 + off % 24;
@@ -253,12 +253,17 @@ draw_ibuf(const struct frame *f, const struct viz_conn *c, int b,
 	if (mem.w < 2)
 		mem.w = 2;
 	viz_rect(d, VIZ_C_BUF_EMPTY, mem.x, mem.y, mem.w, mem.h);
-	int64_t fl = ib->rpos - ib->in_flight;
-	if (fl < 0)
-		fl = 0;
-	span(d, col(fade, VIZ_C_CONSUMED), r, 0, fl, cap);
-	span(d, col(fade, VIZ_C_INFLIGHT), r, fl, ib->rpos, cap);
-	span(d, col(fade, VIZ_C_UNPARSED), r, ib->rpos, ib->wpos, cap);
+	/*
+	 * [0, rpos) is given back; [rpos, rpos + in_flight) holds requests
+	 * parsed and still at TX (the bytes their messages point into);
+	 * the rest up to wpos is not parsed yet (Tarantool: parse_size).
+	 */
+	int64_t parsed = ib->rpos + ib->in_flight;
+	if (parsed > ib->wpos)
+		parsed = ib->wpos;
+	span(d, col(fade, VIZ_C_CONSUMED), r, 0, ib->rpos, cap);
+	span(d, col(fade, VIZ_C_INFLIGHT), r, ib->rpos, parsed, cap);
+	span(d, col(fade, VIZ_C_UNPARSED), r, parsed, ib->wpos, cap);
 	viz_frame(d, col(fade, VIZ_C_BUF_EDGE), mem.x, mem.y, mem.w, mem.h);
 	if (ib->end > cap)
 		viz_text(d, col(fade, VIZ_C_DIM), VIZ_FONT_NORMAL,
