@@ -1,10 +1,12 @@
 # kharon — GNU make, pkg-config only, one build tree per flavour.
 #
-#   make            build build/kharon (flavour "default": -O2 -g)
+#   make            build build/kharon and build/kharon-view (flavour "default": -O2 -g)
+#   make run        the Kharon lesson in the viewer (a GIF + PNG without a display)
 #   make test       install what is missing (make deps), build, run every test
 #   make asan       the unit tests under ASan + UBSan (LSan on)
 #   make tsan       the threaded stress tests under TSan
 #   make bench      the benchmarks (figures, not pass/fail)
+#   make golden     rewrite the golden traces and the viewer's goldens
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each (clang)
 #   make fuzz-smoke replay the fuzz seed corpora only (seconds)
 #   make deps       install the Debian packages the project needs
@@ -24,7 +26,8 @@ CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 # The viewer only: SDL is linked into kharon-view, never into libkharon.
 SDL_PKGS   := sdl2 SDL2_ttf SDL2_image
 SDL_CFLAGS := $(shell pkg-config --cflags $(SDL_PKGS) 2>/dev/null)
-SDL_LIBS   := $(shell pkg-config --libs $(SDL_PKGS) 2>/dev/null) -lgif
+SDL_LIBS   := $(shell pkg-config --libs $(SDL_PKGS) 2>/dev/null)
+GIF_LIBS   := -lgif
 
 WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
         -Wmissing-prototypes -Wold-style-definition -Wwrite-strings
@@ -47,10 +50,9 @@ CLI_SRC  := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 TSAN_SRC := $(wildcard tests/tsan/*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
-# viz/: the pure part (model .. display list) is unit-tested without SDL;
-# gif.c (giflib), draw_*.c (SDL, the only files including it) and main.c
-# make the kharon-view binary.
-VIZ_APP_SRC  := viz/main.c viz/gif.c $(wildcard viz/draw*.c)
+# viz/: everything but draw_*.c (SDL, the only files including it) and
+# main.c is unit-tested without a display (gif.c needs giflib only).
+VIZ_APP_SRC  := viz/main.c $(wildcard viz/draw*.c)
 VIZ_CORE_SRC := $(filter-out $(VIZ_APP_SRC),$(wildcard viz/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
@@ -65,7 +67,7 @@ UNIT     := $(B)/tests/unit_tests
 TSAN_BIN := $(TSAN_SRC:tests/tsan/%.c=$(B)/tests/tsan/%)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tests/tools/%)
 
-.PHONY: all test unit asan tsan bench deps clean golden
+.PHONY: all test unit asan tsan bench deps clean golden run
 VIEW_ALL := $(if $(wildcard viz/main.c),$(VIEW) build/kharon-view)
 all: $(KHARON) build/kharon $(VIEW_ALL)
 
@@ -96,7 +98,7 @@ $(B)/viz/%.o: viz/%.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
 
 $(VIEW): $(VIZ_APP_OBJ) $(VIZ_CORE_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $(VIZ_APP_OBJ) $(VIZ_CORE_OBJ) $(LIB) $(SDL_LIBS) $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(VIZ_APP_OBJ) $(VIZ_CORE_OBJ) $(LIB) $(SDL_LIBS) $(GIF_LIBS) $(PKG_LIBS)
 
 $(B)/src/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -116,7 +118,7 @@ $(KHARON): $(CLI_OBJ) $(LIB)
 
 $(UNIT): $(UNIT_OBJ) $(VIZ_CORE_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(VIZ_CORE_OBJ) $(LIB) $(CRIT_LIBS) $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(VIZ_CORE_OBJ) $(LIB) $(CRIT_LIBS) $(GIF_LIBS) $(PKG_LIBS)
 
 $(B)/tests/tsan/%: tests/tsan/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -147,6 +149,22 @@ tsan:
 # Every benchmark into bench/results.md (figures, never pass/fail).
 bench: deps $(KHARON)
 	@B=$(B) bash bench/run.sh
+
+# The README's first command: the Kharon lesson animated. With a display,
+# a window; without one (no $$DISPLAY, or SDL_VIDEODRIVER offscreen/dummy),
+# a GIF of the whole run and a PNG of the moment the flag goes up.
+RUN_SCENARIO := scenarios/06-kharon.json
+run: all
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$${SDL_VIDEODRIVER:-x11}" != offscreen ] && \
+	    [ "$${SDL_VIDEODRIVER:-x11}" != dummy ]; then \
+		$(VIEW) --scenario $(RUN_SCENARIO); \
+	else \
+		mkdir -p build/out && \
+		$(VIEW) --scenario $(RUN_SCENARIO) --gif build/out/06-kharon.gif && \
+		$(VIEW) --scenario $(RUN_SCENARIO) --png build/out/06-kharon.png --at kharon.flag && \
+		echo "make run: no display, so the animation is in build/out/06-kharon.gif" && \
+		echo "make run: and the moment Kharon's flag goes up in build/out/06-kharon.png"; \
+	fi
 
 # Rewrite tests/golden/*.jsonl from the scenarios (review the diff!).
 golden: $(KHARON) $(VIEW)
