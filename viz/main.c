@@ -41,7 +41,7 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 static const char usage[] =
 	"usage: kharon-view TRACE [--follow] | --scenario FILE [--seed N]\n"
 	"         [--lang ru|en] [--size WxH] [--script FILE]\n"
-	"         [--png FILE --at N|EVENT[#K]]\n"
+	"         [--png FILE --at N[.F]|EVENT[#K]]\n"
 	"         [--gif FILE [--from N] [--to M] [--fps F]]\n"
 	"         [--captions] [--dump-display FILE --at N|EVENT[#K]]\n"
 	"       kharon-view --png-diff A.png B.png\n";
@@ -212,15 +212,26 @@ bad:
 }
 
 /**
- * --at: a number of events 0..n, or an event name ("kharon.flag": just
- * after its first occurrence; "kharon.flag#2": after its second).
+ * --at: a number of events 0..n (with a fraction, "175.5": boats half
+ * way to the next event), or an event name ("kharon.flag": just after its
+ * first occurrence; "kharon.flag#2": after its second).
  */
 static int
-parse_at(const struct viz_history *h, const char *at, uint32_t *out)
+parse_at(const struct viz_history *h, const char *at, uint32_t *out,
+	 double *frac)
 {
 	long n;
-	if (parse_long(at, 0, 0x7fffffffL, &n) == 0) {
-		if ((uint64_t)n > h->n_events) {
+	*frac = 0;
+	char *end;
+	double d = at[0] >= '0' && at[0] <= '9' ? strtod(at, &end) : -1;
+	if (parse_long(at, 0, 0x7fffffffL, &n) == 0 ||
+	    (d >= 0 && *end == '\0' && d < 2147483647.0)) {
+		if (d >= 0 && *end == '\0') {
+			n = (long)d;
+			*frac = d - (double)n;
+		}
+		if ((uint64_t)n > h->n_events ||
+		    ((uint64_t)n == h->n_events && *frac > 0)) {
 			fprintf(stderr, "kharon-view: --at %s: the trace has "
 				"%u events\n", at, h->n_events);
 			return -1;
@@ -318,7 +329,7 @@ print_captions(struct viewer *v)
 }
 
 static int
-write_png(struct viewer *v, uint32_t at)
+write_png(struct viewer *v, uint32_t at, double frac)
 {
 	struct viz_sdl *g = viz_sdl_new(v->o.width, v->o.height, true, NULL);
 	if (g == NULL) {
@@ -326,6 +337,7 @@ write_png(struct viewer *v, uint32_t at)
 		return EXIT_FAILED;
 	}
 	viz_ui_seek(&v->ui, &v->hist, at);
+	v->ui.pos = at + frac;
 	viewer_frame(v);
 	int rc = viz_sdl_draw(g, &v->display);
 	if (rc == 0)
@@ -768,7 +780,8 @@ main(int argc, char **argv)
 	viz_ui_init(&v.ui, v.o.width, v.o.height, v.o.lang);
 	viz_display_create(&v.display);
 	uint32_t at = 0;
-	if (v.o.at != NULL && parse_at(&v.hist, v.o.at, &at) != 0) {
+	double frac = 0;
+	if (v.o.at != NULL && parse_at(&v.hist, v.o.at, &at, &frac) != 0) {
 		rc = EXIT_USAGE;
 	} else if (v.o.captions) {
 		rc = print_captions(&v);
@@ -776,11 +789,12 @@ main(int argc, char **argv)
 		rc = EXIT_OK;
 		if (v.o.dump != NULL) {
 			viz_ui_seek(&v.ui, &v.hist, at);
+			v.ui.pos = at + frac;
 			viewer_frame(&v);
 			rc = write_dump(&v, v.o.dump);
 		}
 		if (rc == EXIT_OK && v.o.png != NULL)
-			rc = write_png(&v, at);
+			rc = write_png(&v, at, frac);
 		if (rc == EXIT_OK && v.o.gif != NULL)
 			rc = write_gif(&v);
 	} else {

@@ -233,8 +233,10 @@ draw_obuf(const struct frame *f, const struct viz_conn *c, int b,
 			 (long long)o->rollback_from);
 	viz_text(d, col(fade, VIZ_C_INK), VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, r->x,
 		 r->y + r->h + 1, 0, info);
-	viz_textf(d, col(fade, VIZ_C_DIM), VIZ_FONT_SMALL, VIZ_ALIGN_RIGHT,
-		  r->x + r->w, r->y + r->h + 1, 0, "/%lld B", (long long)cap);
+	if (r->h >= 26)
+		viz_textf(d, col(fade, VIZ_C_DIM), VIZ_FONT_SMALL,
+			  VIZ_ALIGN_LEFT, r->x - 54, r->y + 13, 0, "/%lld B",
+			  (long long)cap);
 	if (f->ui->sel.kind == VIZ_HIT_OBUF && f->ui->sel.conn == c->id &&
 	    f->ui->sel.buf == b)
 		viz_frame(d, VIZ_C_HIGHLIGHT, r->x - 2, r->y - 2, r->w + 4,
@@ -268,8 +270,10 @@ draw_ibuf(const struct frame *f, const struct viz_conn *c, int b,
 	if (ib->end > cap)
 		viz_text(d, col(fade, VIZ_C_DIM), VIZ_FONT_NORMAL,
 			 VIZ_ALIGN_RIGHT, r->x + r->w - 2, r->y + 1, 0, ">>");
-	viz_textf(d, col(fade, VIZ_C_DIM), VIZ_FONT_SMALL, VIZ_ALIGN_RIGHT,
-		  r->x + r->w, r->y + r->h + 1, 0, "/%lld B", (long long)cap);
+	if (r->h >= 26)
+		viz_textf(d, col(fade, VIZ_C_DIM), VIZ_FONT_SMALL,
+			  VIZ_ALIGN_LEFT, r->x - 46, r->y + 13, 0, "/%lld B",
+			  (long long)cap);
 	bool cur = c->ibuf_cur == b;
 	viz_textf(d, col(fade, cur ? VIZ_C_DEAD_EDGE : VIZ_C_DIM),
 		  VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, r->x - 48, r->y, 0, "%s%s %d",
