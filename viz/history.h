@@ -13,6 +13,12 @@
  *
  * Appending is the only way in: a trace file (source.h) or a live trace
  * appends as events arrive; nothing is ever recomputed.
+ *
+ * Events are kept packed, not as struct trace_event: names (event, cord,
+ * field keys) interned to small ids, integers as zigzag varints, strings
+ * inline, one byte arena for all — a million events fit in well under
+ * 200 bytes each, snapshots and timeline samples included. A reader gets
+ * an event back decoded into its own struct viz_event.
  */
 #ifndef KHARON_VIZ_HISTORY_H
 #define KHARON_VIZ_HISTORY_H
@@ -21,9 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "trace/trace.h"
 #include "viz/model.h"
 
-struct trace_event;
 struct invariants;
 
 enum {
@@ -35,6 +41,19 @@ enum {
 /** viz_history_link() when the trip has not ended (yet). */
 #define VIZ_NO_LINK UINT32_MAX
 
+enum {
+	/** Fields kept per event (docs/trace.md events have at most 8). */
+	VIZ_EVENT_FIELDS = 24,
+	/** Distinct names (events, cords, field keys) a history can hold. */
+	VIZ_MAX_NAMES = 4096,
+};
+
+/** A decoded event: `e` points into `fields` and the history's strings. */
+struct viz_event {
+	struct trace_event e;
+	struct trace_field fields[VIZ_EVENT_FIELDS];
+};
+
 /** An invariant broken at an event. */
 struct viz_mark {
 	uint32_t ev;
@@ -43,10 +62,23 @@ struct viz_mark {
 };
 
 struct viz_history {
-	/** Owned copies (trace_event_dup), in file order. */
-	struct trace_event **events;
 	uint32_t n_events;
 	uint32_t cap;
+	/** Packed records (see above), and where each event's starts. */
+	uint8_t *arena;
+	size_t arena_used;
+	size_t arena_cap;
+	uint32_t *offs;
+	/** Per event: its time (seeking by time, boat interpolation). */
+	uint64_t *times;
+	/** Per event: the id of its name (for jumps and ticks, no decoding). */
+	uint16_t *name_ids;
+	/** Interned names; name_map: hash -> id + 1 (base/intmap). */
+	char **names;
+	uint32_t n_names;
+	void *name_map;
+	/** Fields beyond VIZ_EVENT_FIELDS dropped (never in kharon's traces). */
+	uint64_t n_fields_dropped;
 	/** Per event: for a cpipe.push, the index of the cmsg.hop ending it. */
 	uint32_t *link;
 	struct viz_counters *samples;
@@ -94,10 +126,27 @@ void
 viz_history_seek(const struct viz_history *h, uint32_t n,
 		 struct viz_state *out);
 
-static inline const struct trace_event *
-viz_history_event(const struct viz_history *h, uint32_t i)
+/**
+ * Event `i` decoded into `buf` (returned as &buf->e). Its strings belong
+ * to the history and stay valid until it is reset or destroyed.
+ * Cost: O(fields).
+ */
+const struct trace_event *
+viz_history_event(const struct viz_history *h, uint32_t i,
+		  struct viz_event *buf);
+
+/** Event `i`'s time, without decoding it. */
+static inline uint64_t
+viz_history_time(const struct viz_history *h, uint32_t i)
 {
-	return h->events[i];
+	return h->times[i];
+}
+
+/** Event `i`'s name ("cpipe.push"), without decoding it. */
+static inline const char *
+viz_history_name(const struct viz_history *h, uint32_t i)
+{
+	return h->names[h->name_ids[i]];
 }
 
 /** For a cpipe.push at `i`: the index of the cmsg.hop that delivers it. */

@@ -119,8 +119,8 @@ boat_progress(const struct viz_boat *b, const struct viz_history *h,
 		return 0.5;
 	double a, z;
 	if (clk->is_by_time) {
-		a = (double)h->events[b->flush_ev]->t;
-		z = (double)h->events[hop]->t;
+		a = (double)viz_history_time(h, b->flush_ev);
+		z = (double)viz_history_time(h, hop);
 	} else {
 		a = (double)b->flush_ev + 1.0;
 		z = (double)hop + 1.0;

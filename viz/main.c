@@ -62,6 +62,8 @@ struct opts {
 	const char *at;
 	const char *script;
 	bool captions;
+	/** --bench: figures for make bench; "window" also draws in one. */
+	const char *bench;
 	long from, to;
 	int fps;
 };
@@ -157,6 +159,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 			}
 			o->width = w;
 			o->height = h;
+		} else if (strcmp(a, "--bench") == 0) {
+			if (strcmp(v, "headless") != 0 && strcmp(v, "window") != 0) {
+				fprintf(stderr, "kharon-view: --bench %s: want "
+					"headless or window\n", v);
+				return -1;
+			}
+			o->bench = v;
 		} else if (strcmp(a, "--png-diff") == 0) {
 			if (i + 1 >= argc)
 				goto bad;
@@ -252,7 +261,7 @@ parse_at(const struct viz_history *h, const char *at, uint32_t *out,
 		return -1;
 	}
 	for (uint32_t i = 0; i < h->n_events; i++) {
-		if (strcmp(h->events[i]->ev, name) == 0 && --nth == 0) {
+		if (strcmp(viz_history_name(h, i), name) == 0 && --nth == 0) {
 			*out = i + 1;
 			return 0;
 		}
@@ -273,8 +282,10 @@ viewer_state(struct viewer *v)
 		n = v->hist.n_events;
 	if (v->has_state && v->state_restarts == v->src.n_restarts &&
 	    n >= v->state_n && n - v->state_n < VIZ_SNAP_EVERY) {
+		struct viz_event buf;
 		for (uint32_t i = v->state_n; i < n; i++)
-			viz_state_apply(&v->state, v->hist.events[i]);
+			viz_state_apply(&v->state,
+					viz_history_event(&v->hist, i, &buf));
 	} else {
 		viz_history_seek(&v->hist, n, &v->state);
 	}
@@ -320,7 +331,8 @@ print_captions(struct viewer *v)
 {
 	char text[1024];
 	for (uint32_t i = 0; i < v->hist.n_events; i++) {
-		const struct trace_event *e = v->hist.events[i];
+		struct viz_event buf;
+		const struct trace_event *e = viz_history_event(&v->hist, i, &buf);
 		viz_captions_render(v->cap[v->ui.lang], e, text, sizeof(text));
 		printf("%llu %s %s: %s\n", (unsigned long long)e->seq, e->cord,
 		       e->ev, text);
@@ -725,6 +737,70 @@ run_window(struct viewer *v)
 	return rc;
 }
 
+/* ------------------------------------------------------------ bench */
+
+/**
+ * --bench headless|window: the viewer's figures for `make bench` (never a
+ * test): open time (read + model + checker, measured by main), memory per
+ * event, seek time, and frames per second drawing the scene while playing
+ * (off-screen, or in a real window with no frame cap).
+ */
+static int
+run_bench(struct viewer *v, double open_s)
+{
+	uint32_t n = v->hist.n_events;
+	printf("view_events %u\n", n);
+	printf("view_open_s %.3f\n", open_s);
+	printf("view_bytes_per_event %.1f\n",
+	       n > 0 ? (double)viz_history_bytes(&v->hist) / n : 0.0);
+	uint64_t x = 88172645463325252ULL;
+	double worst = 0, sum = 0;
+	enum { SEEKS = 200 };
+	for (int i = 0; i < SEEKS; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		uint32_t at = n > 0 ? (uint32_t)(x % (n + 1)) : 0;
+		double t0 = viz_sdl_seconds();
+		viz_history_seek(&v->hist, at, &v->state);
+		double dt = viz_sdl_seconds() - t0;
+		sum += dt;
+		if (dt > worst)
+			worst = dt;
+	}
+	printf("view_seek_ms_avg %.3f\nview_seek_ms_max %.3f\n",
+	       sum / SEEKS * 1e3, worst * 1e3);
+	bool window = strcmp(v->o.bench, "window") == 0;
+	struct viz_sdl *g = viz_sdl_new(v->o.width, v->o.height, !window,
+					"kharon-view bench");
+	if (g == NULL) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		return EXIT_FAILED;
+	}
+	/* Play from the middle at 60 events per second of frames. */
+	viz_ui_seek(&v->ui, &v->hist, n / 2);
+	v->ui.is_paused = false;
+	v->ui.speed_ev = 12;
+	int frames = 0;
+	double t0 = viz_sdl_seconds(), t = t0;
+	while (t - t0 < 3.0) {
+		struct viz_input in;
+		while (viz_sdl_poll(g, &in))
+			;
+		viz_ui_tick(&v->ui, &v->hist, 1.0 / 60);
+		if (v->ui.is_paused)
+			viz_ui_seek(&v->ui, &v->hist, n / 2), v->ui.is_paused = false;
+		viewer_frame(v);
+		viz_sdl_draw(g, &v->display);
+		frames++;
+		t = viz_sdl_seconds();
+	}
+	printf("view_fps_%s_%dx%d %.1f\n", window ? "window" : "offscreen",
+	       v->o.width, v->o.height, frames / (t - t0));
+	viz_sdl_delete(g);
+	return EXIT_OK;
+}
+
 /* ------------------------------------------------------------ main */
 
 /**
@@ -765,6 +841,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "kharon-view: %s\n", diag_msg());
 		return EXIT_FAILED;
 	}
+	double open_t0 = viz_sdl_seconds();
 	int rc = v.o.scenario != NULL ?
 		 viz_source_open_scenario(&v.src, v.o.scenario, v.o.has_seed,
 					  v.o.seed) :
@@ -777,12 +854,15 @@ main(int argc, char **argv)
 		viz_history_destroy(&v.hist);
 		return EXIT_USAGE;
 	}
+	double open_s = viz_sdl_seconds() - open_t0;
 	viz_ui_init(&v.ui, v.o.width, v.o.height, v.o.lang);
 	viz_display_create(&v.display);
 	uint32_t at = 0;
 	double frac = 0;
 	if (v.o.at != NULL && parse_at(&v.hist, v.o.at, &at, &frac) != 0) {
 		rc = EXIT_USAGE;
+	} else if (v.o.bench != NULL) {
+		rc = run_bench(&v, open_s);
 	} else if (v.o.captions) {
 		rc = print_captions(&v);
 	} else if (v.o.dump != NULL || v.o.png != NULL || v.o.gif != NULL) {

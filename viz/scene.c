@@ -487,7 +487,8 @@ draw_caption(const struct frame *f)
 			 r->x + 10, r->y + 16, r->w - 20, L(f, "no_event"));
 		return;
 	}
-	const struct trace_event *e = f->h->events[f->cur - 1];
+	struct viz_event buf;
+	const struct trace_event *e = viz_history_event(f->h, f->cur - 1, &buf);
 	viz_textf(d, VIZ_C_WAVE, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, r->x + 10,
 		  r->y + 3, 0, "#%llu  t=%llu.%06llu ms  %s  %s",
 		  (unsigned long long)e->seq,
@@ -577,7 +578,7 @@ draw_timeline(const struct frame *f)
 		int best = -1, color = VIZ_C_TICK_CLIENT;
 		for (uint32_t i = lo; i < hi; i += stride) {
 			int prio;
-			int c = tick_color(h->events[i]->ev, &prio);
+			int c = tick_color(viz_history_name(h, i), &prio);
 			if (prio > best) {
 				best = prio;
 				color = c;
@@ -652,7 +653,7 @@ draw_title(const struct frame *f, const char *title)
 	} else {
 		snprintf(speed, sizeof(speed), "%.3g ev/s", rate);
 	}
-	uint64_t t = f->cur > 0 ? f->h->events[f->cur - 1]->t : 0;
+	uint64_t t = f->cur > 0 ? viz_history_time(f->h, f->cur - 1) : 0;
 	viz_textf(d, VIZ_C_WHITE, VIZ_FONT_NORMAL, VIZ_ALIGN_LEFT, 8, 4, 0,
 		  "%s  -  %s", L(f, "title"), title);
 	viz_textf(d, VIZ_C_BELL_RUNG, VIZ_FONT_NORMAL, VIZ_ALIGN_RIGHT,
@@ -674,7 +675,8 @@ last_payload(const struct frame *f, char *out, size_t size)
 	for (uint32_t i = f->cur; i-- > stop;) {
 		if (!viz_ui_is_related(f->ui, f->h, i))
 			continue;
-		const struct trace_event *e = f->h->events[i];
+		struct viz_event buf;
+		const struct trace_event *e = viz_history_event(f->h, i, &buf);
 		size_t at = (size_t)snprintf(out, size, "#%llu %s",
 					     (unsigned long long)e->seq, e->ev);
 		for (int k = 0; k < e->n_fields && at < size; k++)

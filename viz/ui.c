@@ -52,7 +52,7 @@ events_until(const struct viz_history *h, uint64_t t)
 	uint32_t lo = 0, hi = h->n_events;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (h->events[mid]->t <= t)
+		if (viz_history_time(h, mid) <= t)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -68,9 +68,9 @@ viz_ui_seek(struct viz_ui *ui, const struct viz_history *h, uint32_t n)
 	ui->pos = n;
 	ui->n_events = h->n_events;
 	if (n > 0)
-		ui->t_now = h->events[n - 1]->t;
+		ui->t_now = viz_history_time(h, n - 1);
 	else if (h->n_events > 0)
-		ui->t_now = h->events[0]->t;
+		ui->t_now = viz_history_time(h, 0);
 }
 
 void
@@ -102,7 +102,8 @@ viz_ui_tick(struct viz_ui *ui, const struct viz_history *h, double dt)
 		ui->is_paused = true;
 	}
 	if (ui->pos > 0)
-		ui->t_now = h->events[viz_ui_n(ui) > 0 ? viz_ui_n(ui) - 1 : 0]->t;
+		ui->t_now = viz_history_time(h, viz_ui_n(ui) > 0 ?
+					    viz_ui_n(ui) - 1 : 0);
 }
 
 void
@@ -121,7 +122,8 @@ bool
 viz_ui_is_related(const struct viz_ui *ui, const struct viz_history *h,
 		  uint32_t i)
 {
-	const struct trace_event *e = h->events[i];
+	struct viz_event buf;
+	const struct trace_event *e = viz_history_event(h, i, &buf);
 	if (ui->sel.kind == VIZ_HIT_BOAT || ui->sel.kind == VIZ_HIT_KHARON) {
 		if (ui->sel.kind == VIZ_HIT_BOAT &&
 		    viz_ev_int(e, "msg", -1) == ui->sel.id)
@@ -151,12 +153,12 @@ viz_ui_jump(struct viz_ui *ui, const struct viz_history *h, int dir,
 	uint32_t n = viz_ui_n(ui);
 	if (h->n_events == 0)
 		return false;
-	const char *name = n > 0 ? h->events[n - 1]->ev : h->events[0]->ev;
+	const char *name = viz_history_name(h, n > 0 ? n - 1 : 0);
 	/* Event index i shown means state n = i + 1. */
 	if (dir > 0) {
 		for (uint32_t i = n; i < h->n_events; i++) {
 			bool ok = related ? viz_ui_is_related(ui, h, i) :
-				  strcmp(h->events[i]->ev, name) == 0;
+				  strcmp(viz_history_name(h, i), name) == 0;
 			if (ok && i + 1 > n) {
 				ui->is_paused = true;
 				viz_ui_seek(ui, h, i + 1);
@@ -166,7 +168,7 @@ viz_ui_jump(struct viz_ui *ui, const struct viz_history *h, int dir,
 	} else {
 		for (uint32_t i = n >= 2 ? n - 2 : 0; n >= 2; i--) {
 			bool ok = related ? viz_ui_is_related(ui, h, i) :
-				  strcmp(h->events[i]->ev, name) == 0;
+				  strcmp(viz_history_name(h, i), name) == 0;
 			if (ok) {
 				ui->is_paused = true;
 				viz_ui_seek(ui, h, i + 1);

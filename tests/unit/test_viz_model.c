@@ -25,7 +25,7 @@ fi(const struct trace_event *e, const char *key)
 static void
 check_event(const struct viz_history *h, uint32_t i, const struct viz_state *s)
 {
-	const struct trace_event *e = h->events[i];
+	const struct trace_event *e = viz_fixture_event(h, (uint32_t)(i));
 	const char *ev = e->ev;
 	const struct viz_conn *c = NULL;
 	if (viz_ev_int(e, "conn", -1) >= 0 && strncmp(ev, "client.", 7) != 0)
@@ -144,7 +144,7 @@ Test(viz_model, every_event_of_every_scenario_is_shown_as_it_says)
 		struct viz_state s;
 		viz_state_init(&s);
 		for (uint32_t i = 0; i < h.n_events; i++) {
-			viz_state_apply(&s, h.events[i]);
+			viz_state_apply(&s, viz_fixture_event(&h, (uint32_t)(i)));
 			check_event(&h, i, &s);
 		}
 		cr_assert_eq(s.n_untracked, 0, "%s", names[k]);
@@ -168,7 +168,7 @@ Test(viz_model, snapshot_and_replay_equal_the_linear_run_at_every_event)
 				  "%s: seek(%u) differs from the linear run",
 				  names[k], i);
 			if (i < h.n_events)
-				viz_state_apply(lin, h.events[i]);
+				viz_state_apply(lin, viz_fixture_event(&h, (uint32_t)(i)));
 		}
 		/* Backwards, one event at a time, as the ← key does. */
 		for (uint32_t i = h.n_events; i-- > 0;) {
@@ -190,7 +190,7 @@ Test(viz_model, every_push_links_to_the_hop_that_delivers_it)
 		struct viz_history h;
 		viz_fixture_load(names[k], &h);
 		for (uint32_t i = 0; i < h.n_events; i++) {
-			const struct trace_event *e = h.events[i];
+			const struct trace_event *e = viz_fixture_event(&h, (uint32_t)(i));
 			if (strcmp(e->ev, "cpipe.push") != 0) {
 				cr_assert_eq(viz_history_link(&h, i), VIZ_NO_LINK);
 				continue;
@@ -198,7 +198,7 @@ Test(viz_model, every_push_links_to_the_hop_that_delivers_it)
 			uint32_t j = viz_history_link(&h, i);
 			if (j == VIZ_NO_LINK)
 				continue; /* in flight when the trace ended */
-			const struct trace_event *hop = h.events[j];
+			const struct trace_event *hop = viz_fixture_event(&h, (uint32_t)(j));
 			cr_assert_str_eq(hop->ev, "cmsg.hop");
 			cr_assert_eq(fi(hop, "msg"), fi(e, "msg"));
 			cr_assert_str_eq(viz_ev_str(hop, "f"), viz_ev_str(e, "f"));
@@ -222,7 +222,7 @@ Test(viz_model, kharon_scenario_raises_the_flag_while_he_is_away)
 	struct viz_state s;
 	viz_history_seek(&h, (uint32_t)flag + 1, &s);
 	const struct viz_conn *c = viz_state_conn(
-		&s, (int32_t)fi(h.events[flag], "conn"));
+		&s, (int32_t)fi(viz_fixture_event(&h, (uint32_t)(flag)), "conn"));
 	cr_assert(c->kharon.flag);
 	/* He is on the river or at the network cord: a boat or "there". */
 	const struct viz_boat *b = viz_state_boat(&s, c->kharon.msg);
@@ -231,8 +231,8 @@ Test(viz_model, kharon_scenario_raises_the_flag_while_he_is_away)
 	/* The flag is lowered by the next departure, not before. */
 	for (uint32_t i = (uint32_t)flag + 1; i < h.n_events; i++) {
 		viz_history_seek(&h, i + 1, &s);
-		c = viz_state_conn(&s, (int32_t)fi(h.events[flag], "conn"));
-		if (strcmp(h.events[i]->ev, "kharon.depart") == 0) {
+		c = viz_state_conn(&s, (int32_t)fi(viz_fixture_event(&h, (uint32_t)(flag)), "conn"));
+		if (strcmp(viz_fixture_event(&h, (uint32_t)(i))->ev, "kharon.depart") == 0) {
 			cr_assert(!c->kharon.flag);
 			break;
 		}
@@ -247,10 +247,10 @@ Test(viz_model, a_multi_hop_route_goes_there_and_back)
 	viz_fixture_load("03-request-life", &h);
 	int64_t parse = viz_fixture_find(&h, "req.parse", 0);
 	cr_assert_geq(parse, 0);
-	uint32_t msg = (uint32_t)fi(h.events[parse], "msg");
+	uint32_t msg = (uint32_t)fi(viz_fixture_event(&h, (uint32_t)(parse)), "msg");
 	int trips = 0;
 	for (uint32_t i = 0; i < h.n_events; i++) {
-		const struct trace_event *e = h.events[i];
+		const struct trace_event *e = viz_fixture_event(&h, (uint32_t)(i));
 		if (strcmp(e->ev, "cpipe.push") != 0 ||
 		    (uint32_t)fi(e, "msg") != msg)
 			continue;

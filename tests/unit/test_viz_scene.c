@@ -50,11 +50,11 @@ Test(viz_scene, boats_cross_from_flush_to_hop)
 	static struct viz_layout l;
 	int checked = 0;
 	for (uint32_t i = 0; i < h.n_events; i++) {
-		if (strcmp(h.events[i]->ev, "cpipe.push") != 0)
+		if (strcmp(viz_fixture_event(&h, (uint32_t)(i))->ev, "cpipe.push") != 0)
 			continue;
 		uint32_t hop = viz_history_link(&h, i);
 		cr_assert_neq(hop, VIZ_NO_LINK);
-		uint32_t msg = (uint32_t)viz_ev_int(h.events[i], "msg", 0);
+		uint32_t msg = (uint32_t)viz_ev_int(viz_fixture_event(&h, (uint32_t)(i)), "msg", 0);
 		double last_p = -1;
 		int last_x = -1;
 		for (double pos = i + 1; pos <= hop; pos += 0.25) {
@@ -156,12 +156,12 @@ Test(viz_scene, controls_step_jump_and_seek_exactly)
 	uint32_t prev = viz_ui_n(&ui);
 	while (viz_ui_jump(&ui, &h, 1, false)) {
 		cr_assert_gt(viz_ui_n(&ui), prev);
-		cr_assert_str_eq(h.events[viz_ui_n(&ui) - 1]->ev, "kharon.depart");
+		cr_assert_str_eq(viz_fixture_event(&h, (uint32_t)(viz_ui_n(&ui) - 1))->ev, "kharon.depart");
 		prev = viz_ui_n(&ui);
 	}
 	cr_assert(viz_ui_jump(&ui, &h, -1, false));
 	cr_assert_lt(viz_ui_n(&ui), prev);
-	cr_assert_str_eq(h.events[viz_ui_n(&ui) - 1]->ev, "kharon.depart");
+	cr_assert_str_eq(viz_fixture_event(&h, (uint32_t)(viz_ui_n(&ui) - 1))->ev, "kharon.depart");
 	/* Playing by event moves rate * dt events; the end pauses. */
 	viz_ui_seek(&ui, &h, 0);
 	ui.is_paused = false;
@@ -178,8 +178,8 @@ Test(viz_scene, controls_step_jump_and_seek_exactly)
 	viz_ui_tick(&ui, &h, 1000.0);
 	cr_assert_gt(ui.t_now, t0);
 	uint32_t n = viz_ui_n(&ui);
-	cr_assert(n == h.n_events || h.events[n]->t > ui.t_now);
-	cr_assert(n == 0 || h.events[n - 1]->t <= ui.t_now);
+	cr_assert(n == h.n_events || viz_fixture_event(&h, (uint32_t)(n))->t > ui.t_now);
+	cr_assert(n == 0 || viz_fixture_event(&h, (uint32_t)(n - 1))->t <= ui.t_now);
 	viz_history_destroy(&h);
 }
 

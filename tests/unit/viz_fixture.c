@@ -47,7 +47,16 @@ int64_t
 viz_fixture_find(const struct viz_history *h, const char *ev, int nth)
 {
 	for (uint32_t i = 0; i < h->n_events; i++)
-		if (strcmp(h->events[i]->ev, ev) == 0 && nth-- == 0)
+		if (strcmp(viz_fixture_event(h, (uint32_t)(i))->ev, ev) == 0 && nth-- == 0)
 			return (int64_t)i;
 	return -1;
+}
+
+const struct trace_event *
+viz_fixture_event(const struct viz_history *h, uint32_t i)
+{
+	static struct viz_event bufs[8];
+	static int next;
+	struct viz_event *b = &bufs[next++ % 8];
+	return viz_history_event(h, i, b);
 }

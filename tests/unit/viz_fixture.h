@@ -17,6 +17,13 @@ viz_fixture_scenarios(char names[][64], int max);
 void
 viz_fixture_load(const char *name, struct viz_history *h);
 
+/**
+ * Event `i` of `h`, decoded into one of 8 buffers used in turn (so a few
+ * may be held at once).
+ */
+const struct trace_event *
+viz_fixture_event(const struct viz_history *h, uint32_t i);
+
 /** Index of the `nth` (0-based) event named `ev`, or -1. */
 int64_t
 viz_fixture_find(const struct viz_history *h, const char *ev, int nth);
