@@ -147,7 +147,7 @@ tsan:
 	@B=build/tsan TSAN_OPTIONS=halt_on_error=1 bash tests/run.sh tsan
 
 # Every benchmark into bench/results.md (figures, never pass/fail).
-bench: deps $(KHARON)
+bench: deps $(KHARON) $(VIEW)
 	@B=$(B) bash bench/run.sh
 
 # The README's first command: the Kharon lesson animated. With a display,
