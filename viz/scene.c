@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "scenario/invariants.h"
 #include "trace/trace.h"
 #include "viz/caption.h"
 #include "viz/display.h"
@@ -495,10 +496,16 @@ draw_caption(const struct frame *f)
 		  (unsigned long long)(e->t / 1000000),
 		  (unsigned long long)(e->t % 1000000), e->cord, e->ev);
 	int rule = viz_history_mark(f->h, f->cur - 1);
-	if (rule >= 0)
-		viz_textf(d, VIZ_C_INVARIANT, VIZ_FONT_SMALL, VIZ_ALIGN_RIGHT,
-			  r->x + r->w - 10, r->y + 3, 0, "%s: rule %d",
-			  L(f, "invariant"), rule);
+	if (rule >= 0) {
+		/* The checker of `kharon run` found a rule broken here. */
+		viz_textf(d, VIZ_C_INVARIANT, VIZ_FONT_NORMAL, VIZ_ALIGN_RIGHT,
+			  r->x + r->w - 10, r->y + 1, 0, "%s: %s",
+			  L(f, "invariant"), invariant_name((enum invariant)rule));
+		viz_frame(d, VIZ_C_INVARIANT, 1, f->l->title.h, f->l->width - 2,
+			  f->l->caption.y - f->l->title.h);
+		viz_frame(d, VIZ_C_INVARIANT, 2, f->l->title.h + 1,
+			  f->l->width - 4, f->l->caption.y - f->l->title.h - 2);
+	}
 	char text[1024];
 	viz_captions_render(f->cap, e, text, sizeof(text));
 	viz_text(d, VIZ_C_WHITE, VIZ_FONT_NORMAL, VIZ_ALIGN_LEFT, r->x + 10,

@@ -14,6 +14,7 @@
 
 #include "base/mem.h"
 #include "trace/trace.h"
+#include "scenario/invariants.h"
 #include "viz/caption.h"
 #include "viz/display.h"
 #include "viz/gif.h"
@@ -263,4 +264,53 @@ Test(viz_scene, a_gif_reads_back_as_the_frames_written)
 	cr_assert_eq(c->Red, viz_palette[VIZ_C_FLAG][0]);
 	DGifCloseFile(in, &err);
 	unlink(path);
+}
+
+/** Is there text containing `needle` in the frame? */
+static bool
+has_text(const struct viz_display *d, const char *needle)
+{
+	for (int i = 0; i < d->n_cmds; i++)
+		if (d->cmds[i].kind == VIZ_CMD_TEXT &&
+		    strstr(viz_cmd_text(d, &d->cmds[i]), needle) != NULL)
+			return true;
+	return false;
+}
+
+Test(viz_scene, a_broken_invariant_is_marked_on_the_scene_and_timeline)
+{
+	/* Kharon sent twice without coming back: kharon_single breaks. */
+	struct trace_field f1[] = { { "conn", 1, NULL }, { "msg", 5, NULL },
+				    { "buf", 0, NULL }, { "end", 42, NULL } };
+	struct trace_field f2[] = { { "conn", 1, NULL }, { "msg", 6, NULL },
+				    { "buf", 0, NULL }, { "end", 84, NULL } };
+	struct trace_event e1 = { 1, 10, "tx", "kharon.depart", f1, 4 };
+	struct trace_event e2 = { 2, 20, "tx", "kharon.depart", f2, 4 };
+	struct viz_history h;
+	cr_assert_eq(viz_history_create(&h), 0);
+	cr_assert_eq(viz_history_append(&h, &e1), 0);
+	cr_assert_eq(viz_history_append(&h, &e2), 0);
+	cr_assert_eq(viz_history_mark(&h, 0), -1);
+	cr_assert_eq(viz_history_mark(&h, 1), INVARIANT_KHARON_SINGLE);
+	struct viz_captions *cap = viz_captions_builtin(VIZ_LANG_EN);
+	struct viz_ui ui;
+	viz_ui_init(&ui, 1280, 720, VIZ_LANG_EN);
+	static struct viz_state s;
+	static struct viz_layout l;
+	struct viz_display d;
+	viz_display_create(&d);
+	for (uint32_t n = 1; n <= 2; n++) {
+		viz_ui_seek(&ui, &h, n);
+		lay(&h, n, &s, &l);
+		viz_scene_build(&d, &l, &s, &h, &ui, cap, "t");
+		cr_assert_eq(has_text(&d, "kharon_single"), n == 2);
+	}
+	int red = 0;
+	for (int i = 0; i < d.n_cmds; i++)
+		red += d.cmds[i].kind == VIZ_CMD_RECT &&
+		       d.cmds[i].color == VIZ_C_INVARIANT;
+	cr_assert_eq(red, 1, "one red mark on the timeline");
+	viz_display_destroy(&d);
+	viz_captions_delete(cap);
+	viz_history_destroy(&h);
 }
