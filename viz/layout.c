@@ -230,17 +230,28 @@ layout_boats(struct viz_layout *l, const struct viz_state *s,
 			p->y = p->is_out ? l->rows[r].lane_out_y :
 			       l->rows[r].lane_back_y;
 		p->y -= BOAT_H / 2;
-		/* Boats at the same spot stack up so each stays visible. */
+		/*
+		 * Boats at the same spot make one pile, drawn once with its
+		 * count (a hundred per-push messages waiting at a dock).
+		 */
+		p->n_pile = 1;
 		int stack = 0;
+		struct viz_boat_place *first = NULL;
 		for (int k = 0; k < l->n_boats - 1; k++) {
-			const struct viz_boat_place *q = &l->boats[k];
-			if (!q->is_kharon && q->is_out == p->is_out &&
-			    q->conn == p->conn && q->x - p->x < BOAT_W / 2 &&
-			    p->x - q->x < BOAT_W / 2)
-				stack++;
+			struct viz_boat_place *q = &l->boats[k];
+			if (q->is_kharon || q->is_hidden || p->is_kharon ||
+			    q->is_out != p->is_out || q->conn != p->conn ||
+			    q->x - p->x >= BOAT_W / 2 || p->x - q->x >= BOAT_W / 2)
+				continue;
+			if (first == NULL)
+				first = q;
+			stack++;
 		}
-		p->x += (stack / 3) * 6;
-		p->y += (stack % 3) * (p->is_out ? -5 : 5);
+		if (stack >= 1) {
+			p->is_hidden = true;
+			first->n_pile++;
+			continue;
+		}
 		if (!p->is_kharon)
 			add_hit(l, VIZ_HIT_BOAT, p->x, p->y, BOAT_W, BOAT_H,
 				(int32_t)b->msg, b->conn, -1);

@@ -64,6 +64,12 @@ struct viz_boat_place {
 	bool is_out;
 	/** 0..1 across the river. */
 	double p;
+	/**
+	 * Boats on one spot pile up: the first is drawn with the pile's
+	 * size (n_pile > 1), the others are hidden under it.
+	 */
+	int n_pile;
+	bool is_hidden;
 };
 
 enum viz_hit_kind {

@@ -400,7 +400,7 @@ draw_boats(const struct frame *f)
 	struct viz_display *d = f->d;
 	for (int i = 0; i < f->l->n_boats; i++) {
 		const struct viz_boat_place *p = &f->l->boats[i];
-		if (p->is_kharon)
+		if (p->is_kharon || p->is_hidden)
 			continue;
 		/* The layout keeps the state's order: boats[i] is this one. */
 		const struct viz_boat *b = &f->s->boats[i];
@@ -411,8 +411,17 @@ draw_boats(const struct frame *f)
 		int hy[4] = { y + 6, y + 6, y + 14, y + 14 };
 		viz_poly(d, col(fade, VIZ_C_HULL), 4, hx, hy);
 		viz_rect(d, col(fade, boat_color(b)), x + 7, y - 1, 16, 7);
-		viz_textf(d, col(fade, VIZ_C_WHITE), VIZ_FONT_SMALL,
-			  VIZ_ALIGN_CENTER, x + 15, y - 14, 0, "%u", p->msg);
+		if (p->n_pile > 1) {
+			/* A pile: the first boat's id and how many are there. */
+			viz_rect(d, col(fade, VIZ_C_HULL), x + 2, y + 14, 26, 4);
+			viz_textf(d, col(fade, VIZ_C_BELL_RUNG), VIZ_FONT_SMALL,
+				  VIZ_ALIGN_CENTER, x + 15, y - 14, 0, "%u +%d",
+				  p->msg, p->n_pile - 1);
+		} else {
+			viz_textf(d, col(fade, VIZ_C_WHITE), VIZ_FONT_SMALL,
+				  VIZ_ALIGN_CENTER, x + 15, y - 14, 0, "%u",
+				  p->msg);
+		}
 		if (f->ui->sel.kind == VIZ_HIT_BOAT &&
 		    (uint32_t)f->ui->sel.id == p->msg)
 			viz_frame(d, VIZ_C_HIGHLIGHT, x - 3, y - 15, 36, 32);
