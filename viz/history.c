@@ -9,6 +9,7 @@
  */
 #include "viz/history.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/diag.h"
@@ -403,6 +404,76 @@ viz_history_seek(const struct viz_history *h, uint32_t n,
 	struct viz_event buf;
 	for (uint32_t i = k * VIZ_SNAP_EVERY; i < n; i++)
 		viz_state_apply(out, viz_history_event(h, i, &buf));
+}
+
+static uint64_t
+event_seq(const struct viz_history *h, uint32_t i)
+{
+	uint64_t seq;
+	get_varint(h->arena + h->offs[i] + 5, &seq);
+	return seq;
+}
+
+struct sort_key {
+	uint64_t t;
+	uint64_t seq;
+	uint32_t i;
+};
+
+static int
+sort_key_cmp(const void *a, const void *b)
+{
+	const struct sort_key *x = a, *y = b;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+int
+viz_history_sort(struct viz_history *h)
+{
+	bool sorted = true;
+	uint64_t last_seq = 0;
+	for (uint32_t i = 0; i < h->n_events && sorted; i++) {
+		uint64_t seq = event_seq(h, i);
+		if (i > 0 && (h->times[i] < h->times[i - 1] ||
+			      (h->times[i] == h->times[i - 1] && seq < last_seq)))
+			sorted = false;
+		last_seq = seq;
+	}
+	if (sorted)
+		return 0;
+	struct sort_key *keys = mem_alloc((size_t)h->n_events * sizeof(*keys));
+	if (keys == NULL) {
+		diag_set_oom((size_t)h->n_events * sizeof(*keys), "viz sort");
+		return -1;
+	}
+	for (uint32_t i = 0; i < h->n_events; i++) {
+		keys[i].t = h->times[i];
+		keys[i].seq = event_seq(h, i);
+		keys[i].i = i;
+	}
+	qsort(keys, h->n_events, sizeof(*keys), sort_key_cmp);
+	struct viz_history sorted_h;
+	if (viz_history_create(&sorted_h) != 0) {
+		mem_free(keys);
+		return -1;
+	}
+	struct viz_event buf;
+	for (uint32_t k = 0; k < h->n_events; k++) {
+		if (viz_history_append(&sorted_h, viz_history_event(
+			h, keys[k].i, &buf)) != 0) {
+			viz_history_destroy(&sorted_h);
+			mem_free(keys);
+			return -1;
+		}
+	}
+	mem_free(keys);
+	viz_history_destroy(h);
+	*h = sorted_h;
+	return 0;
 }
 
 int

@@ -119,6 +119,16 @@ int
 viz_history_append(struct viz_history *h, const struct trace_event *e);
 
 /**
+ * Put the events in (t, seq) order if they are not (a real-threads trace:
+ * batches of different cords interleave in the file), rebuilding the
+ * history. Causal pairs (a message's push before its hop) are stamped in
+ * that order, so the result replays correctly. Returns 0 or -1 (OOM,
+ * diag set; `h` unchanged). Cost: O(n log n) when unsorted, else O(n).
+ */
+int
+viz_history_sort(struct viz_history *h);
+
+/**
  * The scene after the first `n` events (n <= n_events) into `out`:
  * the nearest snapshot, then at most VIZ_SNAP_EVERY - 1 events replayed.
  */

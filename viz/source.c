@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "base/diag.h"
+#include "base/mem.h"
 #include "scenario/scenario.h"
 #include "scenario/scenario_run.h"
 #include "trace/trace_file.h"
+#include "trace/trace_record.h"
 #include "viz/history.h"
 
 static void
@@ -98,6 +100,75 @@ viz_source_open_scenario(struct viz_source *src, const char *path,
 	return 0;
 }
 
+static void
+hold_clear(struct viz_source *src)
+{
+	for (uint32_t i = 0; i < src->n_hold; i++)
+		mem_free(src->hold[i]);
+	src->n_hold = 0;
+	src->max_t = 0;
+}
+
+static bool
+before(const struct trace_event *a, const struct trace_event *b)
+{
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+/** Keep a copy of `e` among the held events, in (t, seq) order. */
+static int
+hold_add(struct viz_source *src, const struct trace_event *e)
+{
+	if (src->n_hold == src->cap_hold) {
+		uint32_t cap = src->cap_hold != 0 ? src->cap_hold * 2 : 1024;
+		struct trace_event **h = mem_realloc(src->hold,
+						     cap * sizeof(*h));
+		if (h == NULL) {
+			diag_set_oom(cap * sizeof(*h), "viz follow window");
+			return -1;
+		}
+		src->hold = h;
+		src->cap_hold = cap;
+	}
+	struct trace_event *copy = trace_event_dup(e);
+	if (copy == NULL)
+		return -1;
+	uint32_t k = src->n_hold++;
+	while (k > 0 && before(copy, src->hold[k - 1])) {
+		src->hold[k] = src->hold[k - 1];
+		k--;
+	}
+	src->hold[k] = copy;
+	if (e->t > src->max_t)
+		src->max_t = e->t;
+	return 0;
+}
+
+/** Hand on held events older than the window (all with `all`). */
+static int64_t
+hold_release(struct viz_source *src, struct viz_history *h, bool all)
+{
+	uint32_t k = 0;
+	while (k < src->n_hold &&
+	       (all || src->hold[k]->t + VIZ_FOLLOW_WINDOW_NS <= src->max_t)) {
+		if (viz_history_append(h, src->hold[k]) != 0)
+			break;
+		mem_free(src->hold[k]);
+		k++;
+	}
+	memmove(src->hold, src->hold + k,
+		(size_t)(src->n_hold - k) * sizeof(*src->hold));
+	src->n_hold -= k;
+	return k;
+}
+
+static bool
+is_real(const struct viz_source *src)
+{
+	const struct trace_meta *m = trace_reader_meta(src->reader);
+	return m != NULL && m->mode != NULL && strcmp(m->mode, "real") == 0;
+}
+
 /** A followed file that another run replaced: start over from it. */
 static bool
 is_restart(void)
@@ -122,6 +193,13 @@ viz_source_poll(struct viz_source *src, struct viz_history *h, uint32_t max)
 			return n;
 		int rc = trace_reader_next(src->reader, &e);
 		if (rc == TRACE_READ_EVENT) {
+			if (src->is_follow && is_real(src)) {
+				if (hold_add(src, &e) != 0)
+					return -1;
+				n += hold_release(src, h, false);
+				src->idle_polls = 0;
+				continue;
+			}
 			if (viz_history_append(h, &e) != 0)
 				return -1;
 			n++;
@@ -129,6 +207,9 @@ viz_source_poll(struct viz_source *src, struct viz_history *h, uint32_t max)
 		}
 		if (rc == TRACE_READ_END) {
 			src->is_ended = true;
+			n += hold_release(src, h, true);
+			if (!src->is_follow && viz_history_sort(h) != 0)
+				return -1;
 			return n;
 		}
 		if (rc == TRACE_READ_ERROR) {
@@ -137,6 +218,7 @@ viz_source_poll(struct viz_source *src, struct viz_history *h, uint32_t max)
 			trace_reader_delete(src->reader);
 			src->reader = trace_reader_new(src->path);
 			src->n_restarts++;
+			hold_clear(src);
 			src->is_ended = false;
 			if (viz_history_reset(h) != 0)
 				return -1;
@@ -146,8 +228,13 @@ viz_source_poll(struct viz_source *src, struct viz_history *h, uint32_t max)
 			continue;
 		}
 		/* TRACE_READ_AGAIN: nothing complete past the last record. */
-		if (src->is_follow)
+		if (src->is_follow) {
+			/* The file stays still: show what is held. */
+			if (n == 0 && src->n_hold > 0 &&
+			    ++src->idle_polls >= VIZ_FOLLOW_IDLE_POLLS)
+				n += hold_release(src, h, true);
 			return n;
+		}
 		if (trace_reader_meta(src->reader) == NULL) {
 			diag_set(DIAG_ER_UNKNOWN, "TraceError",
 				 "%s: not a kharon trace or its header is torn",
@@ -166,6 +253,8 @@ viz_source_poll(struct viz_source *src, struct viz_history *h, uint32_t max)
 			return -1;
 		}
 		/* A run still going or killed before END: show what is there. */
+		if (viz_history_sort(h) != 0)
+			return -1;
 		return n;
 	}
 }
@@ -176,6 +265,10 @@ viz_source_close(struct viz_source *src)
 	if (src->reader != NULL)
 		trace_reader_delete(src->reader);
 	src->reader = NULL;
+	hold_clear(src);
+	mem_free(src->hold);
+	src->hold = NULL;
+	src->cap_hold = 0;
 	if (src->is_temp)
 		unlink(src->path);
 }

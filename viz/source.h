@@ -11,6 +11,13 @@
  * Following survives the writer's restart: a file replaced by a new run
  * (or truncated) is reopened and the history starts again from its first
  * event, like `tail -F`.
+ *
+ * Order: on real threads each cord's batch reaches the file on its own, so
+ * the file is not in the order events happened. A whole file is sorted by
+ * (t, seq) once read (viz_history_sort); a followed real-threads trace is
+ * released in (t, seq) order through a window: an event is handed on once
+ * the trace holds events VIZ_FOLLOW_WINDOW_NS later than it (a cord's
+ * batch is at most 50 ms old when written), or when the file stays still.
  */
 #ifndef KHARON_VIZ_SOURCE_H
 #define KHARON_VIZ_SOURCE_H
@@ -20,6 +27,13 @@
 
 struct viz_history;
 struct trace_reader;
+
+enum {
+	/** How far behind the newest event a followed real trace is shown. */
+	VIZ_FOLLOW_WINDOW_NS = 200 * 1000 * 1000,
+	/** Polls with nothing new after which held events are shown. */
+	VIZ_FOLLOW_IDLE_POLLS = 20,
+};
 
 struct viz_source {
 	char path[4096];
@@ -33,6 +47,12 @@ struct viz_source {
 	bool is_temp;
 	/** Title of what is shown (scenario name or file name). */
 	char title[256];
+	/** Following a real-threads trace: events held back, (t, seq) order. */
+	struct trace_event **hold;
+	uint32_t n_hold;
+	uint32_t cap_hold;
+	uint64_t max_t;
+	int idle_polls;
 };
 
 /**

@@ -7,12 +7,16 @@
  * themselves, never from counts written here.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/mem.h"
 #include "trace/trace.h"
+#include "trace/trace_file.h"
 #include "viz/history.h"
 #include "viz/model.h"
+#include "viz/source.h"
 #include "viz_fixture.h"
 
 static int64_t
@@ -263,4 +267,62 @@ Test(viz_model, a_multi_hop_route_goes_there_and_back)
 	}
 	cr_assert_geq(trips, 2, "a request goes to TX and back");
 	viz_history_destroy(&h);
+}
+
+/* A real-threads trace: cord batches reach the file out of order. */
+static void
+write_unordered(const char *path)
+{
+	struct trace_meta meta = { "t", 0, "real", NULL, 0, "test" };
+	struct trace_writer *w = trace_writer_new(path, &meta);
+	cr_assert_not_null(w);
+	struct trace_field push[] = { { "msg", 7, NULL }, { "to", 0, "tx" },
+				      { "n", 1, NULL },
+				      { "f", 0, "tx_process_request" } };
+	struct trace_field flush[] = { { "to", 0, "tx" }, { "n", 1, NULL },
+				       { "wakeup", 1, NULL } };
+	struct trace_field fetch[] = { { "ep", 0, "tx" }, { "n", 1, NULL } };
+	struct trace_field hop[] = { { "msg", 7, NULL }, { "hop", 0, NULL },
+				     { "f", 0, "tx_process_request" },
+				     { "last", 0, NULL } };
+	/* The tx cord's batch is written before net0's. */
+	struct trace_event tx1 = { 3, 300, "tx", "cbus.fetch", fetch, 2 };
+	struct trace_event tx2 = { 4, 300, "tx", "cmsg.hop", hop, 4 };
+	struct trace_event n1 = { 1, 100, "net0", "cpipe.push", push, 4 };
+	struct trace_event n2 = { 2, 200, "net0", "cpipe.flush", flush, 3 };
+	cr_assert_eq(trace_writer_add(w, &tx1), 0);
+	cr_assert_eq(trace_writer_add(w, &tx2), 0);
+	cr_assert_eq(trace_writer_flush(w), 0);
+	cr_assert_eq(trace_writer_add(w, &n1), 0);
+	cr_assert_eq(trace_writer_add(w, &n2), 0);
+	cr_assert_eq(trace_writer_close(w, true), 0);
+}
+
+Test(viz_model, a_real_threads_trace_is_replayed_in_the_order_it_happened)
+{
+	char path[64], side[80];
+	snprintf(path, sizeof(path), "/tmp/kharon-test-viz-%d.trace",
+		 (int)getpid());
+	unlink(path);
+	write_unordered(path);
+	for (int follow = 0; follow < 2; follow++) {
+		struct viz_history h;
+		cr_assert_eq(viz_history_create(&h), 0);
+		struct viz_source src;
+		cr_assert_eq(viz_source_open_trace(&src, path, follow), 0);
+		cr_assert_geq(viz_source_poll(&src, &h, 0), 0);
+		cr_assert_eq(h.n_events, 4, "follow %d", follow);
+		cr_assert_str_eq(viz_history_name(&h, 0), "cpipe.push");
+		cr_assert_str_eq(viz_history_name(&h, 3), "cmsg.hop");
+		cr_assert_eq(viz_history_link(&h, 0), 3);
+		cr_assert_eq(h.n_marks, 0, "no invariant broken");
+		cr_assert_eq(h.last.n_boats, 0, "the boat was delivered");
+		viz_source_close(&src);
+		viz_history_destroy(&h);
+	}
+	unlink(path);
+	snprintf(side, sizeof(side), "%s.lock", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s.writers", path);
+	unlink(side);
 }
