@@ -9,6 +9,7 @@
 #include <SDL.h>
 #include <SDL_image.h>
 #include <SDL_ttf.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/diag.h"
@@ -108,6 +109,17 @@ viz_sdl_new(int width, int height, bool headless, const char *title)
 	}
 	if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
 		sdl_error("no display (headless: use --png or --gif)");
+		goto fail;
+	}
+	/*
+	 * With no display SDL falls back to its off-screen driver: a window
+	 * nobody sees, running forever. Refuse unless it was asked for.
+	 */
+	const char *drv = SDL_GetCurrentVideoDriver();
+	if (drv != NULL && getenv("SDL_VIDEODRIVER") == NULL &&
+	    (strcmp(drv, "offscreen") == 0 || strcmp(drv, "dummy") == 0)) {
+		diag_set(DIAG_ER_UNKNOWN, "SDLError", "no display (no $DISPLAY): "
+			 "write a picture with --png FILE --at N or --gif FILE");
 		goto fail;
 	}
 	g->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED,

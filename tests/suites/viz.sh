@@ -101,6 +101,13 @@ bad "nothing" --lang en
 "$V" "$dir/k.trace" --png "$dir/ok.png" --at "$n" || fail "--at $n (the end) refused"
 "$V" "$dir/k.trace" --captions | wc -l | grep -qx "$n" || fail "--captions: not $n lines"
 
+# No display and no picture asked for: a clear refusal, not a window nobody sees.
+env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER timeout 20 "$V" "$dir/k.trace" \
+	>/dev/null 2>"$dir/err"
+rc=$?
+[ $rc -eq 1 ] || fail "no display: exit $rc, want 1"
+grep -q 'no display' "$dir/err" || fail "no display: $(cat "$dir/err")"
+
 # ---- a real window under Xvfb, driven through SDL's event queue
 command -v xvfb-run >/dev/null || fail "xvfb-run missing (make deps)"
 # Under ASan, leak checking is off for the window only: SDL's X11 and D-Bus
