@@ -28,7 +28,47 @@ struct frame {
 	const struct viz_captions *cap;
 	/** Index + 1 of the last event shown (0: none). */
 	uint32_t cur;
+	/** What the last event touched, framed so the eye finds it. */
+	int act_kind;
+	int32_t act_conn;
+	int act_buf;
+	int act_cord;
 };
+
+/** Which part of the picture the last event is about. */
+static void
+find_active(struct frame *f)
+{
+	f->act_kind = VIZ_HIT_NONE;
+	f->act_cord = -1;
+	if (f->cur == 0)
+		return;
+	struct viz_event buf;
+	const struct trace_event *e = viz_history_event(f->h, f->cur - 1, &buf);
+	const char *ev = e->ev;
+	f->act_conn = (int32_t)viz_ev_int(e, "conn", 0);
+	f->act_buf = (int)viz_ev_int(e, "buf", 0);
+	if (strncmp(ev, "obuf.", 5) == 0 || strcmp(ev, "port.dump") == 0 ||
+	    strcmp(ev, "push") == 0 || strcmp(ev, "reply.error") == 0 ||
+	    strcmp(ev, "net.writev") == 0 || strcmp(ev, "net.switch_obuf") == 0)
+		f->act_kind = VIZ_HIT_OBUF;
+	else if (strncmp(ev, "ibuf.", 5) == 0 || strcmp(ev, "req.parse") == 0)
+		f->act_kind = VIZ_HIT_IBUF;
+	else if (strncmp(ev, "kharon.", 7) == 0)
+		f->act_kind = VIZ_HIT_KHARON;
+	else if (strcmp(ev, "cpipe.flush") == 0 || strcmp(ev, "cbus.fetch") == 0) {
+		f->act_kind = VIZ_HIT_CORD;
+		f->act_cord = viz_state_cord(f->s, strcmp(ev, "cbus.fetch") == 0 ?
+					     e->cord : viz_ev_str(e, "to"));
+	}
+}
+
+static bool
+is_active(const struct frame *f, int kind, int32_t conn, int buf)
+{
+	return f->act_kind == kind && f->act_conn == conn &&
+	       (buf < 0 || f->act_buf == buf);
+}
 
 static const char *
 L(const struct frame *f, const char *key)
@@ -148,6 +188,9 @@ draw_bell(const struct frame *f, int i)
 	}
 	viz_text(f->d, VIZ_C_INK, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, bx + 18, by,
 		 0, c->name);
+	if (f->act_kind == VIZ_HIT_CORD && f->act_cord == i)
+		viz_frame(f->d, VIZ_C_CURSOR, b->x - 2, b->y - 2, b->w + 4,
+			  b->h + 4);
 	if (f->ui->sel.kind == VIZ_HIT_CORD && f->ui->sel.id == i)
 		viz_frame(f->d, VIZ_C_HIGHLIGHT, b->x, b->y, b->w, b->h);
 }
@@ -238,6 +281,9 @@ draw_obuf(const struct frame *f, const struct viz_conn *c, int b,
 		viz_textf(d, col(fade, VIZ_C_DIM), VIZ_FONT_SMALL,
 			  VIZ_ALIGN_LEFT, r->x - 54, r->y + 13, 0, "/%lld B",
 			  (long long)cap);
+	if (is_active(f, VIZ_HIT_OBUF, c->id, b))
+		viz_frame(d, VIZ_C_CURSOR, r->x - 4, r->y - 4, r->w + 8,
+			  r->h + 8);
 	if (f->ui->sel.kind == VIZ_HIT_OBUF && f->ui->sel.conn == c->id &&
 	    f->ui->sel.buf == b)
 		viz_frame(d, VIZ_C_HIGHLIGHT, r->x - 2, r->y - 2, r->w + 4,
@@ -284,6 +330,9 @@ draw_ibuf(const struct frame *f, const struct viz_conn *c, int b,
 		  r->x, r->y + r->h + 1, 0, "rpos %lld  wpos %lld  end %lld%s",
 		  (long long)ib->rpos, (long long)ib->wpos, (long long)ib->end,
 		  moves[ib->move % 3]);
+	if (is_active(f, VIZ_HIT_IBUF, c->id, b))
+		viz_frame(d, VIZ_C_CURSOR, r->x - 4, r->y - 4, r->w + 8,
+			  r->h + 8);
 	if (f->ui->sel.kind == VIZ_HIT_IBUF && f->ui->sel.conn == c->id &&
 	    f->ui->sel.buf == b)
 		viz_frame(d, VIZ_C_HIGHLIGHT, r->x - 2, r->y - 2, r->w + 4,
@@ -433,6 +482,9 @@ draw_boats(const struct frame *f)
 		bool sel = f->ui->sel.kind == VIZ_HIT_KHARON &&
 			   f->ui->sel.conn == c->id;
 		draw_kharon(f, f->l->kharon_x[r], f->l->kharon_y[r], fade, sel);
+		if (is_active(f, VIZ_HIT_KHARON, c->id, -1))
+			viz_frame(d, VIZ_C_CURSOR, f->l->kharon_x[r] - 6,
+				  f->l->kharon_y[r] - 38, 58, 54);
 	}
 	if (f->l->n_rows_hidden > 0)
 		viz_textf(d, VIZ_C_INK, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT,
@@ -847,7 +899,8 @@ viz_scene_build(struct viz_display *d, const struct viz_layout *l,
 		const struct viz_ui *ui, const struct viz_captions *cap,
 		const char *title)
 {
-	struct frame f = { d, l, s, h, ui, cap, s->n_events };
+	struct frame f = { d, l, s, h, ui, cap, s->n_events, 0, 0, 0, -1 };
+	find_active(&f);
 	viz_display_clear(d, l->width, l->height);
 	viz_rect(d, VIZ_C_BG, 0, 0, l->width, l->height);
 	draw_banks(&f);
