@@ -479,7 +479,16 @@ apply_conn_event(struct viz_state *s, const struct trace_event *e,
 		int b = (int)(viz_ev_int(e, "buf", 0) & 1);
 		int64_t n = viz_ev_int(e, "n", 0);
 		c->obuf_net = (int8_t)b;
-		c->obuf[b].sent = viz_ev_int(e, "wpos", c->obuf[b].sent);
+		/*
+		 * docs/trace.md calls wpos "sent position before the call";
+		 * the code emits the position after it. Take whichever the
+		 * event means: a wpos equal to what was already sent, with
+		 * room for n more before wend, is the position before.
+		 */
+		int64_t wpos = viz_ev_int(e, "wpos", c->obuf[b].sent);
+		int64_t wend = viz_ev_int(e, "wend", wpos);
+		c->obuf[b].sent = n > 0 && wpos == c->obuf[b].sent &&
+				  wpos + n <= wend ? wpos + n : wpos;
 		c->n_writev++;
 		c->bytes_sent += (uint64_t)(n > 0 ? n : 0);
 		s->n_writev++;
