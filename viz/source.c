@@ -156,6 +156,8 @@ hold_release(struct viz_source *src, struct viz_history *h, bool all)
 		mem_free(src->hold[k]);
 		k++;
 	}
+	if (k == 0)
+		return 0;
 	memmove(src->hold, src->hold + k,
 		(size_t)(src->n_hold - k) * sizeof(*src->hold));
 	src->n_hold -= k;
