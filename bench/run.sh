@@ -8,6 +8,7 @@
 #          Kharon, kharon with a message per push, and a real Tarantool 2.6
 #          running tests/interop/procs.lua (same client, same machine)
 #   trace: push throughput with tracing off and on, events/s written
+#   viewer: kharon-view on a million-event trace (bench/viewer.sh)
 set -u
 B=${B:-build/default}
 K=$B/kharon
@@ -59,3 +60,5 @@ best() { # best of three values of the metric line printed by "$@"
 	echo '```'
 } >"$out"
 cat "$out"
+# The viewer's figures, appended (bench/viewer.sh).
+[ -x "$B/kharon-view" ] && B=$B OUT=$out bash bench/viewer.sh

@@ -4,7 +4,7 @@
 # to run and fail.
 set -euo pipefail
 pkgs=(pkg-config libev-dev libmsgpack-dev libcjson-dev zlib1g-dev
-      libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libgif-dev libcriterion-dev
+      libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core libgif-dev libcriterion-dev
       tarantool gnuplot-nox clang libclang-rt-14-dev xvfb jq)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -224,7 +224,11 @@ port_c_dump_msgpack_16(struct port *base, struct obuf *out)
 	return (int)port->count;
 }
 
-/** luamp_encode_call_16 on the values as one table: port_dump_table_16. */
+/**
+ * luamp_encode_call_16 on the values as one table: port_dump_table_16 —
+ * what Tarantool 2.6's port_lua_dump_16 writes for a Lua function that
+ * returned one table (docs/tarantool-map.md §2.6).
+ */
 static int
 port_table_dump_msgpack_16(struct port *base, struct obuf *out)
 {

@@ -1,6 +1,6 @@
 /*
  * proc.c — the built-in procedures: echo, push, push_every, sleep, fail,
- * big, push_then_fail. See proc.h and docs/procedures.md.
+ * big, push_then_fail (a push: box_session_push). proc.h, docs/procedures.md.
  *
  * Results go into a port_table: a port_c (Tarantool's box_return_mp) that
  * answers CALL_16 as a Lua function returning them as one table, which is

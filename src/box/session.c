@@ -7,6 +7,7 @@
 #include "proto/errcode.h"
 #include "trace/trace.h"
 
+/** Push of a closed session (Tarantool's closed_session_push). */
 static int
 session_closed_push(struct session *session, uint64_t sync, struct port *port)
 {

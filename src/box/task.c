@@ -88,7 +88,10 @@ task_on_timer(void *arg)
 	task_run_next(task->pool);
 }
 
-/** Start the message at the head of the backlog on a free task, while both exist. */
+/**
+ * Start the message at the head of the backlog on a free task, while both
+ * exist: the loop of Tarantool's pool fibers (fiber_pool_f).
+ */
 static void
 task_run_next(struct task_pool *pool)
 {

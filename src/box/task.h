@@ -64,7 +64,8 @@ struct task_pool {
 };
 
 /**
- * Create `size` tasks on `cord` (TX). Use task_pool_fetch as the fetch
+ * Create `size` tasks on `cord` (TX) — Tarantool's fiber_pool_create.
+ * iproto makes net_msg_max × 5 of them, as Tarantool sizes its pool. Use task_pool_fetch as the fetch
  * callback of the endpoint whose messages the pool runs. 0 or -1 + diag.
  */
 int
@@ -74,7 +75,10 @@ task_pool_create(struct task_pool *pool, struct rt_cord *cord, int size);
 void
 task_pool_destroy(struct task_pool *pool);
 
-/** cbus_fetch_f: take every queued message and run what tasks allow. */
+/**
+ * cbus_fetch_f: take every queued message and run what tasks allow
+ * (Tarantool's fiber_pool_cb).
+ */
 void
 task_pool_fetch(struct cbus_endpoint *ep, void *arg);
 
@@ -93,6 +97,8 @@ task_current(void);
 /**
  * From inside a hop (or a resume step) of `task`: when this step returns,
  * keep the message and run `resume(task, msg)` after `ns` nanoseconds.
+ * Where a Tarantool fiber would yield (fiber_sleep), a task names its
+ * next step.
  */
 void
 task_wait(struct task *task, uint64_t ns, task_resume_f resume);

@@ -5,7 +5,9 @@
  * recycle output buffers from the flushed position it carries
  * (tx_accept_wpos), then runs and writes its reply straight into the
  * connection's current output buffer, then travels back with the end
- * position. A data reply is written the Tarantool way (research §4.2):
+ * position. A data reply is written the Tarantool way (docs/protocol.md
+ * §4; Tarantool's iproto_prepare_select, then iproto_reply_select or, for
+ * a push, iproto_reply_chunk):
  *
  *   obuf_reserve(35)  ─ the header's room is contiguous, so
  *   svp = obuf_create_svp  the savepoint points exactly at it
@@ -31,9 +33,10 @@
 #include "trace/trace.h"
 
 
-/* Spaces net.box reads on connect (research §7.6); all empty here. */
+/* Spaces net.box reads on connect (docs/protocol.md §7); all empty here. */
 enum { SPACE_VSPACE = 281, SPACE_VINDEX = 289, SPACE_VCOLLATION = 277 };
 
+/** The message's end of output (Tarantool's iproto_wpos_create). */
 static void
 tx_set_wpos(struct iproto_msg *msg, struct iproto_connection *con)
 {
@@ -132,7 +135,10 @@ tx_accept_wpos(struct iproto_connection *con, const struct iproto_wpos *wpos)
 
 /* -------------------------------------------------------------- replies */
 
-/** Write an error reply for the calling thread's diag. 0 or -1. */
+/**
+ * Write an error reply for the calling thread's diag (Tarantool's
+ * tx_reply_error → iproto_reply_error). 0 or -1.
+ */
 static int
 tx_reply_error(struct iproto_connection *con, uint64_t sync)
 {
@@ -152,6 +158,7 @@ tx_reply_error(struct iproto_connection *con, uint64_t sync)
 	return 0;
 }
 
+/** The 29-byte OK reply (Tarantool's iproto_reply_ok). */
 static void
 tx_reply_ok(struct iproto_connection *con, uint64_t sync)
 {
@@ -196,7 +203,7 @@ tx_write_data_packet(struct iproto_connection *con, uint32_t code,
 			return -1;
 		}
 	}
-	/* A chunk always says count 1 (research §6.2). */
+	/* A chunk always says count 1 (iproto_reply_chunk; docs/protocol.md §4). */
 	if (code == IPROTO_CHUNK)
 		count = 1;
 	char *header = obuf_svp_to_ptr(out, &svp);
@@ -250,8 +257,9 @@ tx_process_disconnect(struct cmsg *m)
 		container_of(m, struct iproto_connection, disconnect_msg);
 	session_close(&con->tx.session);
 	/*
-	 * Tarantool gh-6520: no push can happen after session_close, so a
-	 * raised flag would only send Kharon towards a dying connection.
+	 * Tarantool gh-6520 (the fix is in 2.8.3, newer than 2.6): no push
+	 * can happen after session_close, so a raised flag would only send
+	 * Kharon towards a dying connection (docs/tarantool-map.md §2.5).
 	 */
 	con->tx.is_push_pending = false;
 	TRACE("tx.disconnect", TI("conn", con->id),
@@ -299,6 +307,7 @@ tx_finish(struct iproto_msg *msg)
 	tx_set_wpos(msg, msg->connection);
 }
 
+/** A request net could not decode: the error reply (tx_reply_iproto_error). */
 void
 tx_process_error(struct cmsg *m)
 {
@@ -408,7 +417,10 @@ tx_process_call(struct iproto_msg *msg)
 		tx_call_end(msg, status);
 		return;
 	}
-	/* A long poll: give the input back now (Tarantool's on_yield). */
+	/*
+	 * A long poll: give the input back now (Tarantool's
+	 * tx_process_call_on_yield → tx_discard_input).
+	 */
 	cmsg_init(&msg->discard_input, con->thread->discard_route);
 	cpipe_push(&con->thread->net_pipe, &msg->discard_input);
 	task_wait(task_current(), wait_ns, tx_call_resume);
@@ -432,6 +444,7 @@ tx_process_select(struct iproto_msg *msg)
 	tx_reply_error(con, msg->req.sync);
 }
 
+/** AUTH (the AUTH branch of Tarantool's tx_process_misc). */
 static void
 tx_process_auth(struct iproto_msg *msg)
 {
@@ -451,6 +464,8 @@ tx_process_request(struct cmsg *m)
 	struct iproto_connection *con = msg->connection;
 	tx_accept_wpos(con, &msg->wpos);
 	/*
+	 * Tarantool's tx_accept_msg, then the hop its route names for the
+	 * type: one hop here, dispatching on the type.
 	 * Requests already read run even if the client has gone (Tarantool
 	 * gh-6292); their pushes fail with "Session is closed" and their
 	 * replies are never sent.

@@ -37,8 +37,9 @@
  *
  * Faithful to tarantool/small's small/obuf.h and obuf.c, with mem.h instead
  * of the slab cache; failures set diag and leave the obuf unchanged.
- * small keeps iproto's wpos/wend inside struct obuf; kharon keeps them in
- * the connection, where they belong to the reader.
+ * The reader's positions (iproto's wpos and wend) are not part of the
+ * obuf, in small or here: Tarantool keeps them in struct
+ * iproto_connection, and so does kharon (src/iproto/iproto_connection.h).
  *
  * Lesson: lessons/en/05-obuf-reserve.md (size reservation, savepoints,
  * the two obufs).
@@ -232,7 +233,8 @@ obuf_svp_to_ptr(const struct obuf *obuf, const struct obuf_svp *svp)
  * Fill `iov_out` with the non-empty pieces of [begin, end): the first one
  * starts at begin's offset in its chunk, the last one is clamped to end's
  * iov_len (the writer may have written more since `end` was taken). This is
- * iproto's flush: writev(fd, iov_out, count).
+ * iproto's flush: writev(fd, iov_out, count). small has no such function:
+ * Tarantool's iproto_flush copies and clamps the iovecs itself.
  *
  * @param max room in iov_out; if the region needs more, only the first
  *        `max` pieces are given (send them, advance, call again).
@@ -248,7 +250,8 @@ obuf_iov_between(const struct obuf *obuf, const struct obuf_svp *begin,
  * Move `svp` forward by `n` bytes, where [svp, end) is a region written
  * and bounded by `end` and n <= end->used - svp->used (e.g. what writev()
  * returned). A position at the end of a chunk that has more chunks after
- * it within `end` is normalized to the start of the next chunk.
+ * it within `end` is normalized to the start of the next chunk. What
+ * Tarantool's iproto_flush does after a partial writev with sio_move_iov.
  * Reader's thread. Cannot fail. Cost: O(chunks crossed).
  */
 void

@@ -46,6 +46,7 @@ cbus_registry_find(struct rt *rt, const char *name)
 	return NULL;
 }
 
+/** Tarantool's cbus_find_endpoint, without its wait for the endpoint. */
 struct cbus_endpoint *
 cbus_endpoint_find(struct rt *rt, const char *name)
 {
@@ -55,7 +56,11 @@ cbus_endpoint_find(struct rt *rt, const char *name)
 	return ep;
 }
 
-/** The doorbell rang: run the consumer's fetch callback. */
+/**
+ * The doorbell rang: run the consumer's fetch callback. A network cord's
+ * endpoint has none and delivers right here; Tarantool's "net" endpoint
+ * wakes the iproto cord's main fiber instead, which runs cbus_loop.
+ */
 static void
 cbus_endpoint_on_wakeup(void *arg)
 {

@@ -244,23 +244,42 @@ struct iproto_server {
 
 /* ---- net half (net_*.c) ---- */
 
-/** Accept callback of a network cord. */
+/**
+ * Accept callback of a network cord: Tarantool's iproto_on_accept with
+ * iproto_connection_new (watchers set up, not started; the connect
+ * message goes to TX).
+ */
 void
 net_on_accept(struct rt_sock *sock, void *arg);
 
-/** Socket readiness callback. */
+/**
+ * Socket readiness callback: writes first (net_output), then reads
+ * (net_input). Tarantool has one ev_io per direction instead.
+ */
 void
 net_on_io(struct rt_sock *sock, int events, void *arg);
 
-/** Close the socket and start the disconnect round trip. */
+/**
+ * Close the socket and start the disconnect round trip (Tarantool's
+ * iproto_connection_close). Does something only once, while ALIVE.
+ */
 void
 net_connection_close(struct iproto_connection *con);
 
-/** Requests read and not yet answered (long polls included). */
+/**
+ * Requests read and not yet answered (long polls included): the negation
+ * of Tarantool's iproto_connection_is_idle, not counting the unparsed tail
+ * of the current buffer.
+ */
 bool
 net_connection_has_requests(const struct iproto_connection *con);
 
-/** Destroy the connection if it is closed and nothing is in flight. */
+/**
+ * Destroy the connection if it is closed and nothing is in flight
+ * (Tarantool's iproto_connection_try_to_start_destroy). Kharon is not
+ * waited for, here or in Tarantool: the pipes' FIFO order and the gh-6520
+ * flag bring him home first (docs/tarantool-map.md §2.5).
+ */
 void
 net_connection_try_destroy(struct iproto_connection *con);
 
@@ -278,11 +297,18 @@ net_input_buffer(struct iproto_connection *con, struct ibuf **in);
 void
 net_input(struct iproto_connection *con);
 
-/** Resume reading if it stopped and a buffer or message is free again. */
+/**
+ * Resume reading if it stopped and a buffer or message is free again:
+ * Tarantool's iproto_connection_resume (parse what is buffered, then read),
+ * also serving as the EV_READ that iproto_connection_on_output feeds.
+ */
 void
 net_input_resume(struct iproto_connection *con);
 
-/** Write [wpos, wend); 0 all written, -1 would block, -2 closed. */
+/**
+ * Write [wpos, wend) (Tarantool's iproto_flush, looping until done or
+ * blocked); 0 all written, -1 would block, -2 closed.
+ */
 int
 net_flush(struct iproto_connection *con);
 
@@ -297,21 +323,31 @@ net_output(struct iproto_connection *con);
  * There is new output: write it at the end of this loop iteration, once
  * for everything that arrives meanwhile — unless the write watcher is
  * already waiting for the socket, which will write it all anyway (the
- * `ev_feed_event(EV_WRITE)` of Tarantool's net_send_msg and
- * iproto_process_push).
+ * `ev_feed_event(EV_WRITE)` of Tarantool 2.6's net_send_msg and
+ * iproto_process_push; a function of its own, iproto_connection_feed_output,
+ * from 2.10 on).
  */
 void
 net_feed_output(struct iproto_connection *con);
 
-/** A message came back: give its input bytes back (ibuf reference count). */
+/**
+ * A message came back: give its input bytes back (ibuf reference count) —
+ * the `p_ibuf->rpos += len` of Tarantool's net_send_msg.
+ */
 void
 net_release_input(struct iproto_connection *con, struct iproto_msg *msg);
 
-/** A request message counted against net_msg_max; NULL + diag on OOM. */
+/**
+ * A request message counted against net_msg_max (Tarantool's
+ * iproto_msg_new); NULL + diag on OOM.
+ */
 struct iproto_msg *
 net_msg_new(struct iproto_connection *con);
 
-/** Free a request message and let parked connections read again. */
+/**
+ * Free a request message and let parked connections read again, oldest
+ * first (Tarantool's iproto_msg_delete, which calls iproto_resume).
+ */
 void
 net_msg_delete(struct iproto_msg *msg);
 
@@ -348,6 +384,8 @@ enum { TX_SCHEMA_VERSION = 1 };
  * port, patch length and count through the savepoint; on a dump failure
  * roll back to the savepoint. `port` NULL: an empty array. `is_16`: the
  * body in CALL_16's 1.6 format (port_dump_msgpack_16). 0 or -1 + diag.
+ * Tarantool splits it: iproto_prepare_select, the dump, then
+ * iproto_reply_select (a reply) or iproto_reply_chunk (a push).
  */
 int
 tx_write_data_packet(struct iproto_connection *con, uint32_t code,
@@ -368,12 +406,15 @@ tx_port_text(struct port *port);
  * write more output for this connection? -1 + diag ("output limit of N
  * bytes exceeded") when not: the connection held more than a limit allows,
  * its session is closed and its socket is being closed. At most one packet
- * is ever written past a limit.
+ * is ever written past a limit. (Tarantool has no such limit.)
  */
 int
 tx_output_check(struct iproto_connection *con);
 
-/** Recycle output buffers from net's flushed position (research §4.4). */
+/**
+ * Recycle output buffers from net's flushed position (Tarantool's
+ * tx_accept_wpos; the rules: docs/tarantool-map.md §2.4).
+ */
 void
 tx_accept_wpos(struct iproto_connection *con, const struct iproto_wpos *wpos);
 

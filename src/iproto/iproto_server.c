@@ -33,6 +33,11 @@ iproto_opts_default(struct iproto_opts *opts)
 	opts->obuf_chunk = 0;
 }
 
+/**
+ * The routes of one network cord (Tarantool 2.8's iproto_thread_init_routes):
+ * per cord, because their pipes are; 2.6 has one static const table each
+ * (connect_route, push_route, ...), its pipes being global.
+ */
 static void
 iproto_thread_init_routes(struct iproto_thread *t)
 {
@@ -126,6 +131,11 @@ net_on_shutdown(void *arg)
 		       __atomic_load_n(&t->server->grace_ns, __ATOMIC_ACQUIRE));
 }
 
+/**
+ * First callback of a network cord (Tarantool's net_cord_f): its pipe to
+ * TX, with max_input net_msg_max / 2 as Tarantool sets it, and its share
+ * of the listener (2.8's iproto threads all accept on one socket).
+ */
 static void
 net_cord_start(void *arg)
 {
@@ -140,6 +150,10 @@ net_cord_start(void *arg)
 	cpipe_set_max_input(&t->tx_pipe, t->server->opts.net_msg_max / 2);
 }
 
+/**
+ * First callback of TX: a net_pipe to each network cord, max_input
+ * net_msg_max / 2 (what Tarantool's iproto_init does in TX).
+ */
 static void
 tx_cord_start(void *arg)
 {
@@ -154,6 +168,11 @@ tx_cord_start(void *arg)
 	}
 }
 
+/**
+ * Tarantool 2.8's iproto_init(threads_count): TX's endpoint and task pool
+ * (net_msg_max × 5, Tarantool's fiber pool size), then per network cord
+ * its endpoint "netN" and routes (iproto_thread_init_routes).
+ */
 struct iproto_server *
 iproto_server_new(struct rt *rt, const struct iproto_opts *opts)
 {

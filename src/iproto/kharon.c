@@ -18,8 +18,13 @@
  * At most one Kharon per connection is ever in flight, and any number of
  * pushes made while he is away cost nothing but a flag. The two flags are
  * touched only by TX. On disconnect TX lowers `pending` (the fix of
- * Tarantool gh-6520: otherwise Kharon could depart again towards a
- * connection that is being freed).
+ * Tarantool gh-6520, in 2.8.3 and 2.10 — newer than 2.6, which lacks it:
+ * otherwise Kharon could depart again towards a connection that is being
+ * freed; docs/tarantool-map.md §2.5).
+ *
+ * Tarantool 2.6 (src/box/iproto.cc): tx_kharon_depart is tx_begin_push,
+ * net_kharon_arrive is iproto_process_push, tx_kharon_return is tx_end_push,
+ * iproto_session_push keeps its name.
  *
  * --push-mode per_push replaces Kharon with a fresh message per push, for
  * the benchmark's and the lesson's contrast. Lessons: lessons/en/06-kharon.md,
@@ -33,6 +38,7 @@
 
 /* ------------------------------------------------------------- tx bank */
 
+/** Kharon leaves with the current end of output (Tarantool's tx_begin_push). */
 static void
 tx_kharon_depart(struct iproto_connection *con)
 {
@@ -67,7 +73,11 @@ tx_per_push_send(struct iproto_connection *con)
 	cpipe_push(&con->thread->net_pipe, &msg->base);
 }
 
-/** session_vtab.push of binary sessions. */
+/**
+ * session_vtab.push of binary sessions (Tarantool's iproto_session_push):
+ * the chunk goes into the output buffer, then Kharon departs or the flag
+ * goes up. Never waits for the client.
+ */
 static int
 iproto_session_push(struct session *session, uint64_t sync, struct port *port)
 {
@@ -96,6 +106,10 @@ const struct session_vtab iproto_session_vtab = {
 	.push = iproto_session_push,
 };
 
+/**
+ * Kharon is back with net's flushed position (Tarantool's tx_end_push):
+ * recycle output buffers, and depart again if pushes came meanwhile.
+ */
 void
 tx_kharon_return(struct cmsg *m)
 {
@@ -123,7 +137,8 @@ tx_push_msg_done(struct cmsg *m)
 /**
  * A message from TX says output is complete up to `*carried`: note the new
  * end, give the message the flushed position to carry back to TX (for
- * tx_accept_wpos), and write.
+ * tx_accept_wpos), and feed the write — the body of Tarantool's
+ * iproto_process_push.
  */
 static void
 net_output_more(struct iproto_connection *con, struct iproto_wpos *carried,
@@ -138,7 +153,10 @@ net_output_more(struct iproto_connection *con, struct iproto_wpos *carried,
 		net_feed_output(con);
 }
 
-/** Kharon lands: more output is complete; he takes the flushed position back. */
+/**
+ * Kharon lands: more output is complete; he takes the flushed position
+ * back (Tarantool's iproto_process_push).
+ */
 void
 net_kharon_arrive(struct cmsg *m)
 {

@@ -13,7 +13,9 @@
  * The two teardown messages live inside the connection, so closing can
  * never fail for lack of memory; FIFO order of each pipe guarantees that
  * everything TX sent before processing `destroy` arrives before
- * net_finish_destroy (research §2.8). Lesson: lessons/en/10-limits.md.
+ * net_finish_destroy — Kharon included, with the gh-6520 fix (Tarantool
+ * 2.8.3, newer than 2.6): docs/tarantool-map.md §2.5.
+ * Lesson: lessons/en/10-limits.md.
  */
 #include <errno.h>
 #include <stdalign.h>
@@ -223,6 +225,8 @@ net_connection_try_destroy(struct iproto_connection *con)
 	/*
 	 * Wait for the disconnect round trip, then for requests in flight
 	 * (closing dropped the unparsed tail, so any byte left is one).
+	 * No check for Kharon, as in Tarantool: he is ahead of `destroy` in
+	 * the pipe (docs/tarantool-map.md §2.5).
 	 */
 	if (con->state != IPROTO_CONNECTION_PENDING_DESTROY ||
 	    net_connection_has_requests(con))
@@ -233,6 +237,10 @@ net_connection_try_destroy(struct iproto_connection *con)
 	cpipe_push(&con->thread->tx_pipe, &con->destroy_msg);
 }
 
+/**
+ * Last hop of `destroy`: free what the network cord owns (Tarantool's
+ * net_finish_destroy → iproto_connection_delete).
+ */
 void
 net_finish_destroy(struct cmsg *m)
 {

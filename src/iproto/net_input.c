@@ -5,19 +5,26 @@
  * A parsed request is NOT copied: its message points into the ibuf, so a
  * buffer with requests in flight must never move (and any ibuf_reserve may
  * move it). Hence two buffers, and these rules, in this order (Tarantool
- * 2.6's iproto_connection_input_buffer, research §3.3):
+ * 2.6's iproto_connection_input_buffer; docs/tarantool-map.md §2.3):
  *
  *   1. the current buffer has room for the next request: read into it
  *      (if it holds nothing at all, restart it from the beginning);
  *   2. it is full but holds only the unparsed tail: reserve in it (it may
  *      compact or grow — safe, nothing points into it);
  *   3. the other buffer still has requests in flight: stop reading until
- *      replies come back ("readahead limit is reached");
+ *      the replies are written out ("readahead limit is reached");
  *   4. otherwise switch: reserve in the other buffer, move the partial
  *      tail request across, and make it current.
  *
  * A buffer's rpos is only a byte counter of requests in flight: each
  * returning message consumes its `len`; nothing ever reads at rpos.
+ *
+ * net_msg_max: net_park_if_full is Tarantool's iproto_check_msg_max with
+ * iproto_connection_stop_msg_max_limit, but a true bound — it parks at
+ * `n_msg >= net_msg_max`, where 2.6 tests `mempool_count > net_msg_max`
+ * before allocating and so lets net_msg_max + 1 messages fly
+ * (docs/tarantool-map.md §2.1).
+ *
  * Lesson: lessons/en/04-ibuf-double.md.
  */
 #include <errno.h>
@@ -31,7 +38,10 @@
 #include "rt/rt.h"
 #include "trace/trace.h"
 
-/** An idle buffer bigger than this many readaheads is freed (research §3.3). */
+/**
+ * An idle buffer bigger than this many readaheads is freed (Tarantool's
+ * iproto_max_input_size; docs/tarantool-map.md §2.3).
+ */
 enum { IBUF_SHRINK_FACTOR = 18 };
 
 static void
@@ -45,7 +55,10 @@ net_ibuf_trace(const char *ev, struct iproto_connection *con, struct ibuf *b,
 	      TS("move", ibuf_move_name(b->last_move)));
 }
 
-/** Reset an empty buffer, or free it if one huge request made it huge. */
+/**
+ * Reset an empty buffer, or free it if one huge request made it huge
+ * (Tarantool's iproto_reset_input).
+ */
 static void
 net_reset_input(struct iproto_connection *con, struct ibuf *b)
 {
@@ -56,7 +69,11 @@ net_reset_input(struct iproto_connection *con, struct ibuf *b)
 		ibuf_reset(b);
 }
 
-/** Bytes to make room for: the partial request's length if known, else 3. */
+/**
+ * Bytes to make room for: the partial request's length if known, else 3
+ * (the `to_read` of Tarantool's iproto_connection_input_buffer, which
+ * leaves the length prefix out; kharon counts it too).
+ */
 static size_t
 net_to_read(struct iproto_connection *con)
 {
@@ -130,6 +147,11 @@ net_input_error(struct iproto_connection *con, const char *ev)
 	net_connection_close(con);
 }
 
+/**
+ * The route of a parsed request: the choice Tarantool's iproto_msg_decode
+ * makes, with one route for every request type (Tarantool has one per
+ * kind: dml, call, misc, sql) and error_route for a bad one.
+ */
 static const struct cmsg_hop *
 net_route(struct iproto_thread *t, struct iproto_msg *msg, int rc)
 {
@@ -188,8 +210,9 @@ net_msg_oom(struct iproto_connection *con)
 }
 
 /**
- * Parse every complete request at the tail of `in`; one batch to TX.
- * Returns how many requests were parsed.
+ * Parse every complete request at the tail of `in`; one batch to TX
+ * (Tarantool's iproto_enqueue_batch: cpipe_push_input each, one
+ * cpipe_flush_input). Returns how many requests were parsed.
  */
 static int
 net_enqueue_batch(struct iproto_connection *con, struct ibuf *in)
@@ -240,7 +263,8 @@ void
 net_input(struct iproto_connection *con)
 {
 	/*
-	 * One read per readiness callback, as Tarantool's on_input: the
+	 * One read per readiness callback, as Tarantool's
+	 * iproto_connection_on_input: the
 	 * watcher is level-triggered, so a socket with more to read calls
 	 * again, and other connections of this cord get their turn.
 	 */

@@ -10,8 +10,13 @@
  * What makes that safe is this cord's rule: it always finishes the old
  * buffer to its end before it starts on the new one, so a position in the
  * new buffer proves the old one is done. It also clamps the last iovec to
- * wend: TX may be appending to that very chunk right now (research §2.6,
- * §4.4).
+ * wend: TX may be appending to that very chunk right now
+ * (docs/tarantool-map.md §2.4). The writes are fed, once per loop
+ * iteration, never done on arrival (§2.2 there).
+ *
+ * Tarantool 2.6: net_flush is iproto_flush, net_output is
+ * iproto_connection_on_output, net_feed_output is the ev_feed_event
+ * (EV_WRITE) inline in net_send_msg and iproto_process_push.
  *
  *   obuf[0]: [flushed ...... wpos|==== to write ====|  (old: to its end)
  *   obuf[1]: [==== to write ==== wend|  TX appending here ...
@@ -107,6 +112,11 @@ net_feed_output(struct iproto_connection *con)
 		rt_sock_feed(con->sock, RT_WRITE);
 }
 
+/**
+ * The socket's one callback: write, then read. Tarantool 2.6 has two
+ * watchers per connection instead, iproto_connection_on_output and
+ * iproto_connection_on_input.
+ */
 void
 net_on_io(struct rt_sock *sock, int events, void *arg)
 {

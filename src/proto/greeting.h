@@ -7,7 +7,8 @@
  * The server (TX, DESIGN.md §7) encodes it with its instance uuid and a
  * fresh random salt — randomness is the caller's, this file is pure. A
  * client decodes it before anything else and keeps the salt for AUTH's
- * scramble (research/tarantool-internals.md §7.1, §7.6).
+ * scramble (docs/protocol.md §6, §7). Tarantool's greeting_encode and
+ * greeting_decode (src/box/xrow.c) do the same.
  * Lesson: lessons/en/03-request-life.md. Any thread, no allocation.
  */
 #ifndef KHARON_PROTO_GREETING_H

@@ -2,7 +2,7 @@
  * iproto_constants.h — request types, keys and response codes of the
  * Tarantool 2.6 binary protocol, with names for traces and messages.
  *
- * Numbers are the wire's (research/tarantool-internals.md §7.3, §7.4). A
+ * Numbers are the wire's (docs/protocol.md §2, §3). A
  * reply's REQUEST_TYPE is a response code: IPROTO_OK (final), IPROTO_CHUNK
  * (a box.session.push, non-final, same sync) or IPROTO_TYPE_ERROR | errcode
  * (final). Lesson: lessons/en/03-request-life.md.

@@ -2,7 +2,7 @@
  * mp.h — a minimal MsgPack reader and writer of our own (msgpuck's shape).
  *
  * Every byte on the iproto wire is MsgPack: the length prefix, the header
- * map, the body map (DESIGN.md §7, research/tarantool-internals.md §7). The
+ * map, the body map (DESIGN.md §7, docs/protocol.md §1). The
  * protocol layer needs four things from MsgPack and this file gives exactly
  * those:
  *

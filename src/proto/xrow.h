@@ -10,20 +10,23 @@
  *   xrow_decode_request(req, after prefix, packet end): req's pointers
  *   (key, tuple, function name...) point INTO the buffer — the buffer must
  *   not move or be reused until the request is answered (invariant 5 of
- *   research/tarantool-internals.md §10).
+ *   docs/tarantool-map.md §3).
  *
  * The reply path (TX): a fixed-width 28-byte header (+ the 7-byte body
  * prefix of data replies) is reserved first and patched once the body is
  * complete, which is possible only because every number in it has a fixed
- * width (ce/cf/dd, research §4.2):
+ * width (ce/cf/dd, docs/protocol.md §4):
  *
  *   ce <len:u32> 83 00 ce <code:u32> 01 cf <sync:u64> 05 ce <schema:u32>
  *   81 30 dd <count:u32>
  *
  * Framing errors (BAD, TOO_BIG) mean "reply sync 0 and close"; decode
- * errors mean "reply with req->sync and keep the connection" (reliability
- * anchors §1.1). Lesson: lessons/en/03-request-life.md. Every function here is
- * pure: any thread, no allocation.
+ * errors mean "reply with req->sync and keep the connection"
+ * (docs/protocol.md §5). Lesson: lessons/en/03-request-life.md. Every
+ * function here is pure: any thread, no allocation.
+ *
+ * Tarantool 2.6 has these in src/box/xrow.c (and the client's encoders in
+ * src/box/lua/net_box.c); docs/tarantool-map.md names each counterpart.
  */
 #ifndef KHARON_PROTO_XROW_H
 #define KHARON_PROTO_XROW_H
@@ -65,6 +68,8 @@ enum iproto_frame_status {
  * incomplete, then prefix + payload once it is known (what to reserve).
  * TOO_BIG is decided from the prefix alone, before anything is allocated.
  * On BAD/TOO_BIG *len is 0 and diag is set. Never reads at or past end.
+ * The length-prefix checks of Tarantool's iproto_enqueue_batch, as a pure
+ * function (its limit is 2 GiB, kharon's max_packet 16 MiB by default).
  */
 enum iproto_frame_status
 iproto_frame(const char *p, const char *end, size_t max_packet, size_t *len);
@@ -111,6 +116,8 @@ struct iproto_request {
  * TYPE, ER_MISSING_REQUEST_FIELD). On error req->sync is the request's sync
  * when the header decoded, 0 when the header itself was bad — the sync the
  * error reply must carry. Cost O(packet bytes).
+ * Tarantool's iproto_msg_decode with xrow_header_decode and the body
+ * decoders xrow_decode_dml, xrow_decode_call, xrow_decode_auth, in one.
  */
 int
 xrow_decode_request(struct iproto_request *req, const char *p,
@@ -128,11 +135,17 @@ iproto_header_encode(char out[IPROTO_HEADER_LEN], uint32_t code,
 		     uint64_t sync, uint32_t schema_version,
 		     uint32_t body_len);
 
-/** `81 30 dd <count>`: the start of a {DATA: [...]} body. */
+/**
+ * `81 30 dd <count>`: the start of a {DATA: [...]} body (the 7-byte
+ * prefix Tarantool's iproto_reply_select writes, struct iproto_body_bin).
+ */
 void
 iproto_body_prefix_encode(char out[IPROTO_BODY_PREFIX_LEN], uint32_t count);
 
-/** A complete OK reply with an empty-map body (PING, AUTH): 29 bytes. */
+/**
+ * A complete OK reply with an empty-map body (PING, AUTH): 29 bytes, as
+ * Tarantool's iproto_reply_ok writes them.
+ */
 void
 iproto_reply_ok_encode(char out[IPROTO_OK_REPLY_LEN], uint64_t sync,
 		       uint32_t schema_version);
@@ -144,7 +157,10 @@ iproto_reply_ok_encode(char out[IPROTO_OK_REPLY_LEN], uint64_t sync,
 size_t
 iproto_error_body_size(const struct diag *d);
 
-/** Write that body at `out` (iproto_error_body_size(d) bytes); the end. */
+/**
+ * Write that body at `out` (iproto_error_body_size(d) bytes); the end.
+ * Tarantool's mpstream_iproto_encode_error, with a stack of one entry.
+ */
 char *
 iproto_error_body_encode(char *out, const struct diag *d);
 
@@ -154,7 +170,9 @@ iproto_reply_error_size(const struct diag *d);
 
 /**
  * Write a whole error reply (code 0x8000 | d->code) at `out`
- * (iproto_reply_error_size(d) bytes); returns the end.
+ * (iproto_reply_error_size(d) bytes); returns the end. Serves as both
+ * Tarantool's iproto_reply_error (into an obuf) and iproto_write_error
+ * (straight to the socket, before a close).
  */
 char *
 iproto_reply_error_encode(char *out, const struct diag *d, uint64_t sync,
@@ -179,6 +197,9 @@ enum xrow_encoding {
  * a buffer that big (size 0 with out NULL asks for the length). Header is
  * {SYNC, REQUEST_TYPE} in that order, as net.box writes it. MsgPack
  * arguments (`args`, `key`) must be one array each; they are copied.
+ * net.box 2.6's counterparts (src/box/lua/net_box.c): netbox_encode_ping,
+ * netbox_encode_call, netbox_encode_call_16, netbox_encode_eval,
+ * netbox_encode_select, netbox_encode_auth.
  */
 size_t
 xrow_encode_ping(char *out, size_t size, uint64_t sync,

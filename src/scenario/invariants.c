@@ -143,8 +143,9 @@ invariants_feed(struct invariants *inv, const struct trace_event *e)
 		intmap_set(&inv->kharon_away, conn, 0);
 	} else if (strcmp(ev, "tx.destroy") == 0) {
 		/*
-		 * Tarantool gh-6520: Kharon must be home before the
-		 * connection is freed, or his return lands on freed memory.
+		 * Tarantool gh-6520 (fixed in 2.8.3, not in 2.6): Kharon must
+		 * be home before the connection is freed, or his return lands
+		 * on freed memory.
 		 */
 		if (intmap_get(&inv->kharon_away, (uint64_t)field(e, "conn")) != 0)
 			violate(inv, INVARIANT_KHARON_SINGLE, e,

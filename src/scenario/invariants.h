@@ -6,7 +6,8 @@
  *   kharon_single        at most one Kharon in flight per connection
  *                        (kharon.depart / kharon.return alternate), and
  *                        he is home when the connection is destroyed
- *                        (Tarantool gh-6520);
+ *                        (Tarantool gh-6520, fixed in 2.8.3 — not in 2.6;
+ *                        docs/tarantool-map.md §2.5);
  *   cmsg_once            every cbus message pushed into a pipe is delivered
  *                        exactly once (cpipe.push / cmsg.hop per message);
  *   push_before_reply    a client never receives a push (IPROTO_CHUNK) for a

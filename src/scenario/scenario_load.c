@@ -3,7 +3,7 @@
  * one line that says what is wrong and where.
  *
  * Two passes over the input, because cJSON is lenient where a teaching tool
- * must not be (research/reliability-anchors.md §5.1 measured it):
+ * must not be (docs/reliability.md §5 lists what it accepts):
  *
  *   bytes ─► text checks: size cap, empty, control characters, invalid
  *   │        UTF-8 and \u0000 in strings (cJSON would truncate the string)

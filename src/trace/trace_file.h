@@ -33,7 +33,7 @@
  * A batch goes out in one write() on an O_APPEND descriptor while the
  * writer holds an exclusive lock on a separate file FILE.lock, so batches
  * of different processes never interleave. Readers never lock: they may see
- * half of a write (research/reliability-anchors.md §3.2 rule 4), which they
+ * half of a write (docs/reliability.md §3, rule 4), which they
  * treat as "not written yet" and read again later.
  *
  * Who ends the file, who starts it afresh: every writer holds a SHARED

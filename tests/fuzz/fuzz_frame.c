@@ -18,7 +18,7 @@
  * src/proto/xrow.h: OK never claims more bytes than were read, NEED_MORE
  * always asks for more than were read, and the packets and errors seen
  * when the stream is read in pieces are exactly those seen when it is read
- * whole (chunking invariance, reliability-anchors §6 A.1). Every call gets
+ * whole (chunking invariance, docs/reliability.md §2). Every call gets
  * an exactly-sized copy of the bytes it may read (fuzz.h).
  *
  * Lesson: lessons/en/03-request-life.md.

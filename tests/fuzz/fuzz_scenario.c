@@ -7,7 +7,7 @@
  *         ──scenario_destroy──► every block back (mem_live() as before)
  *
  * JSON parsing itself is libcjson's (a system library, not instrumented:
- * reliability-anchors §4); what gets coverage here is the project's own
+ * docs/reliability.md §2); what gets coverage here is the project's own
  * half — the text checks before the parser (size, UTF-8, NUL) and the
  * validator that walks the tree and converts values to MsgPack. Beyond the
  * sanitizers the target checks that a failure sets a diag, that both

@@ -22,3 +22,5 @@ for f in scenarios/[0-9]*.json; do
 	rm -f "tests/golden/$name.reject"
 	echo "golden: tests/golden/$name.jsonl ($(wc -l <"tests/golden/$name.jsonl") events)"
 done
+# The viewer's goldens come from the same scenarios.
+B=$B bash tests/golden/viz/make.sh

@@ -5,7 +5,7 @@
  * It exists to count what the server does with a batch: Tarantool (and
  * kharon since net_feed_output) writes all the replies that reach the
  * network cord in one loop iteration with ONE writev per connection
- * (docs/tarantool-map.md, "output"). tests/suites/writes_per_batch.sh runs
+ * (docs/tarantool-map.md §2.2). tests/suites/writes_per_batch.sh runs
  * it against `kharon serve` and reads the server's writev counter at
  * shutdown; the same client under `strace -c -e writev` compares Tarantool.
  *

@@ -25,7 +25,8 @@
  *
  * Exit 0 when nothing unexpected happened, the memory drift after warm-up
  * stayed under 1 MiB per minute of run (at least 8 MiB allowed: allocator
- * noise) and the descriptors came back to their baseline; 1 otherwise.
+ * noise; judged in runs of 60 s or more) and the descriptors came back to
+ * their baseline; 1 otherwise.
  * Timing (the slowest PING) is reported, never judged: machines are noisy.
  */
 #include <arpa/inet.h>
@@ -405,7 +406,13 @@ main(int argc, char **argv)
 	printf("| server descriptors before / after | %d / %d |\n",
 	       fds_before, fds_after);
 	printf("| unexpected errors | %llu |\n", atomic_load(&n_errors));
-	bool ok = atomic_load(&n_errors) == 0 && drift < allowed &&
+	/* A drift means something only past a real warm-up (and not under
+	 * ASan, whose quarantine holds freed memory: make soak runs default). */
+	bool drift_judged = seconds >= 60;
+	if (!drift_judged)
+		printf("| memory drift | not judged in a run under 60 s |\n");
+	bool ok = atomic_load(&n_errors) == 0 &&
+		  (!drift_judged || drift < allowed) &&
 		  fds_after <= fds_before && atomic_load(&n_calls) > 0 &&
 		  atomic_load(&n_pushes) > 0 && atomic_load(&n_pings) > 0;
 	printf("soak: %s\n", ok ? "ok" : "FAILED");

@@ -5,7 +5,7 @@
  * makes ROUNDS connections; on each it pipelines push(100), push_every(3,
  * 1 ms), a ping and echo, and either reads all 107 replies or — every
  * third round — hangs up in the middle of the pushes (Kharon and the
- * disconnect race, gh-6520). This crosses every cbus path of the server:
+ * disconnect race, Tarantool gh-6520, fixed in 2.8.3 and not in 2.6). This crosses every cbus path of the server:
  * requests, replies, Kharon trips, discard_input, disconnect and destroy,
  * output buffers read by net while TX appends.
  *

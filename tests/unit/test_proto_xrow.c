@@ -1,10 +1,11 @@
 /*
  * test_proto_xrow.c — framing, request decode, reply encode.
  *
- * Reply bytes are compared with the captures of research/tarantool-
- * internals.md §7.5; bad input follows reliability-anchors.md §6 A.3; the
- * chunking-invariance test (§6 A.1) parses one stream whole, byte by byte
- * and in 1 000 random splits through a simulated input buffer.
+ * Reply bytes are compared with bytes captured from Tarantool 2.6
+ * (docs/protocol.md §8); bad input follows docs/reliability.md §1; the
+ * chunking-invariance test (docs/reliability.md §2) parses one stream
+ * whole, byte by byte and in 1 000 random splits through a simulated
+ * input buffer.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -145,7 +146,7 @@ Test(proto_xrow, frame_bad_prefixes)
 		     IPROTO_FRAME_TOO_BIG);
 }
 
-/* ---- bad requests (reliability-anchors §6 A.3) ---- */
+/* ---- bad requests (docs/reliability.md §1) ---- */
 
 static void
 expect_decode_error(const char *p, size_t n, int code, uint64_t sync,
@@ -409,7 +410,7 @@ Test(proto_xrow, tarantool_lll_regression)
 	cr_assert_eq(p, s + 4);
 }
 
-/* ---- replies: captured bytes (research §7.5) ---- */
+/* ---- replies: captured bytes (docs/protocol.md §8) ---- */
 
 Test(proto_xrow, reply_ping_capture)
 {
@@ -545,7 +546,7 @@ Test(proto_xrow, client_requests_capture)
 	cr_assert_eq(memcmp(req.tuple, eargs, 2), 0);
 }
 
-/* ---- chunking invariance (reliability-anchors §6 A.1) ---- */
+/* ---- chunking invariance (docs/reliability.md §2) ---- */
 
 struct parsed {
 	uint64_t type, sync;

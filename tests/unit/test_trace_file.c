@@ -2,7 +2,7 @@
  * test_trace_file.c — the trace file format, its writer and live reader
  * (src/trace/trace_file.h, trace_record.h).
  *
- * The list follows research/reliability-anchors.md §6 F, itself LevelDB's
+ * The list follows docs/reliability.md §4, itself LevelDB's
  * log_test.cc: empty, round trip, many records, a big record, a torn tail
  * cut at every byte, a flipped bit, a zero tail, data after END; then
  * processes: a writer killed with SIGKILL at random moments, a reader

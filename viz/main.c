@@ -1,0 +1,890 @@
+/*
+ * main.c — kharon-view: the Styx diagram animated from a trace.
+ *
+ * Shaped like a raylib example: Initialization (read the trace or run the
+ * scenario, open the window or the off-screen surface), then a loop of
+ * Update (inputs -> ui, playback tick, follow the file) and Draw (seek the
+ * model, layout, scene -> display list -> SDL), then De-initialization.
+ * Drawing never changes the model.
+ *
+ *   kharon-view TRACE [--follow]            replay (or follow) a trace file
+ *   kharon-view --scenario FILE [--seed N]  run it on the simulator, show it
+ *   --png FILE --at N|EVENT[#K]             headless: one frame
+ *   --gif FILE [--from N --to M --fps F]    headless: an animated GIF
+ *   --size WxH  --lang ru|en  --script FILE  --captions  --dump-display FILE
+ *
+ * Exit codes: 0 ok, 1 a runtime failure (no display, a write failed, a
+ * --script expectation not met), 2 bad input or usage.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+#include "trace/trace.h"
+#include "viz/caption.h"
+#include "viz/display.h"
+#include "viz/draw_sdl.h"
+#include "viz/gif.h"
+#include "viz/history.h"
+#include "viz/layout.h"
+#include "viz/model.h"
+#include "viz/scene.h"
+#include "viz/source.h"
+#include "viz/ui.h"
+
+enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
+
+static const char usage[] =
+	"usage: kharon-view TRACE [--follow] | --scenario FILE [--seed N]\n"
+	"         [--lang ru|en] [--size WxH] [--script FILE]\n"
+	"         [--png FILE --at N[.F]|EVENT[#K]]\n"
+	"         [--gif FILE [--from N] [--to M] [--fps F]]\n"
+	"         [--captions] [--dump-display FILE --at N|EVENT[#K]]\n"
+	"       kharon-view --png-diff A.png B.png\n";
+
+struct opts {
+	const char *trace;
+	const char *scenario;
+	bool has_seed;
+	uint64_t seed;
+	bool follow;
+	int lang;
+	int width, height;
+	const char *png;
+	/** --png-diff A B: compare two PNGs (the tests' golden check). */
+	const char *png_diff[2];
+	const char *gif;
+	const char *dump;
+	const char *at;
+	const char *script;
+	bool captions;
+	/** --bench: figures for make bench; "window" also draws in one. */
+	const char *bench;
+	long from, to;
+	int fps;
+};
+
+/** The viewer's whole state: what it shows and how. */
+struct viewer {
+	struct opts o;
+	struct viz_source src;
+	struct viz_history hist;
+	struct viz_captions *cap[VIZ_LANG_MAX];
+	struct viz_ui ui;
+	struct viz_state state;
+	uint32_t state_n;
+	uint32_t state_restarts;
+	bool has_state;
+	struct viz_layout layout;
+	struct viz_display display;
+};
+
+static int
+parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->width = 1280;
+	o->height = 720;
+	o->from = -1;
+	o->to = -1;
+	o->fps = 8;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		long n;
+		if (strcmp(a, "--follow") == 0) {
+			o->follow = true;
+			continue;
+		}
+		if (strcmp(a, "--captions") == 0) {
+			o->captions = true;
+			continue;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			exit(EXIT_OK);
+		}
+		if (a[0] != '-') {
+			if (o->trace != NULL)
+				goto bad;
+			o->trace = a;
+			continue;
+		}
+		if (v == NULL) {
+			fprintf(stderr, "kharon-view: %s needs a value\n", a);
+			return -1;
+		}
+		i++;
+		if (strcmp(a, "--scenario") == 0) {
+			o->scenario = v;
+		} else if (strcmp(a, "--seed") == 0) {
+			if (parse_long(v, 0, 9007199254740991L, &n) != 0) {
+				fprintf(stderr, "kharon-view: --seed %s: want "
+					"an integer 0..2^53-1\n", v);
+				return -1;
+			}
+			o->has_seed = true;
+			o->seed = (uint64_t)n;
+		} else if (strcmp(a, "--lang") == 0) {
+			o->lang = viz_lang_parse(v);
+			if (o->lang < 0) {
+				fprintf(stderr, "kharon-view: --lang %s: want "
+					"ru or en\n", v);
+				return -1;
+			}
+		} else if (strcmp(a, "--size") == 0) {
+			int w, h;
+			char tail;
+			if (sscanf(v, "%dx%d%c", &w, &h, &tail) != 2 ||
+			    w < 320 || h < 300 || w > 7680 || h > 4320) {
+				fprintf(stderr, "kharon-view: --size %s: want "
+					"WxH, 320x300 .. 7680x4320\n", v);
+				return -1;
+			}
+			o->width = w;
+			o->height = h;
+		} else if (strcmp(a, "--bench") == 0) {
+			if (strcmp(v, "headless") != 0 && strcmp(v, "window") != 0) {
+				fprintf(stderr, "kharon-view: --bench %s: want "
+					"headless or window\n", v);
+				return -1;
+			}
+			o->bench = v;
+		} else if (strcmp(a, "--png-diff") == 0) {
+			if (i + 1 >= argc)
+				goto bad;
+			o->png_diff[0] = v;
+			o->png_diff[1] = argv[++i];
+		} else if (strcmp(a, "--png") == 0) {
+			o->png = v;
+		} else if (strcmp(a, "--gif") == 0) {
+			o->gif = v;
+		} else if (strcmp(a, "--dump-display") == 0) {
+			o->dump = v;
+		} else if (strcmp(a, "--at") == 0) {
+			o->at = v;
+		} else if (strcmp(a, "--script") == 0) {
+			o->script = v;
+		} else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
+			if (parse_long(v, 0, 0x7fffffffL, &n) != 0) {
+				fprintf(stderr, "kharon-view: %s %s: want an "
+					"event number\n", a, v);
+				return -1;
+			}
+			*(strcmp(a, "--from") == 0 ? &o->from : &o->to) = n;
+		} else if (strcmp(a, "--fps") == 0) {
+			if (parse_long(v, 1, 50, &n) != 0) {
+				fprintf(stderr, "kharon-view: --fps %s: want "
+					"1..50\n", v);
+				return -1;
+			}
+			o->fps = (int)n;
+		} else {
+			goto bad;
+		}
+	}
+	if (o->png_diff[0] != NULL)
+		return 0;
+	if ((o->trace == NULL) == (o->scenario == NULL))
+		goto bad;
+	if ((o->png != NULL || o->dump != NULL) && o->at == NULL) {
+		fprintf(stderr, "kharon-view: --png and --dump-display need "
+			"--at N\n");
+		return -1;
+	}
+	if (o->follow && o->scenario != NULL) {
+		fprintf(stderr, "kharon-view: --follow reads a trace file, "
+			"not a scenario\n");
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "kharon-view: want one TRACE or --scenario FILE, and "
+		"known options (kharon-view --help)\n");
+	return -1;
+}
+
+/**
+ * --at: a number of events 0..n (with a fraction, "175.5": boats half
+ * way to the next event), or an event name ("kharon.flag": just after its
+ * first occurrence; "kharon.flag#2": after its second).
+ */
+static int
+parse_at(const struct viz_history *h, const char *at, uint32_t *out,
+	 double *frac)
+{
+	long n;
+	*frac = 0;
+	char *end;
+	double d = at[0] >= '0' && at[0] <= '9' ? strtod(at, &end) : -1;
+	if (parse_long(at, 0, 0x7fffffffL, &n) == 0 ||
+	    (d >= 0 && *end == '\0' && d < 2147483647.0)) {
+		if (d >= 0 && *end == '\0') {
+			n = (long)d;
+			*frac = d - (double)n;
+		}
+		if ((uint64_t)n > h->n_events ||
+		    ((uint64_t)n == h->n_events && *frac > 0)) {
+			fprintf(stderr, "kharon-view: --at %s: the trace has "
+				"%u events\n", at, h->n_events);
+			return -1;
+		}
+		*out = (uint32_t)n;
+		return 0;
+	}
+	char name[64];
+	long nth = 1;
+	const char *hash = strchr(at, '#');
+	snprintf(name, sizeof(name), "%.*s",
+		 (int)(hash != NULL ? hash - at : (long)strlen(at)), at);
+	if ((hash != NULL && parse_long(hash + 1, 1, 0x7fffffffL, &nth) != 0) ||
+	    name[0] == '\0' || (name[0] >= '0' && name[0] <= '9') ||
+	    name[0] == '-') {
+		fprintf(stderr, "kharon-view: --at %s: want an event number "
+			"or an event name like kharon.flag#2\n", at);
+		return -1;
+	}
+	for (uint32_t i = 0; i < h->n_events; i++) {
+		if (strcmp(viz_history_name(h, i), name) == 0 && --nth == 0) {
+			*out = i + 1;
+			return 0;
+		}
+	}
+	fprintf(stderr, "kharon-view: --at %s: no such event in the trace\n",
+		at);
+	return -1;
+}
+
+/* ------------------------------------------------------------ frames */
+
+/** The model at the ui's position (forward from the last when close). */
+static const struct viz_state *
+viewer_state(struct viewer *v)
+{
+	uint32_t n = viz_ui_n(&v->ui);
+	if (n > v->hist.n_events)
+		n = v->hist.n_events;
+	if (v->has_state && v->state_restarts == v->src.n_restarts &&
+	    n >= v->state_n && n - v->state_n < VIZ_SNAP_EVERY) {
+		struct viz_event buf;
+		for (uint32_t i = v->state_n; i < n; i++)
+			viz_state_apply(&v->state,
+					viz_history_event(&v->hist, i, &buf));
+	} else {
+		viz_history_seek(&v->hist, n, &v->state);
+	}
+	v->state_n = n;
+	v->state_restarts = v->src.n_restarts;
+	v->has_state = true;
+	return &v->state;
+}
+
+static void
+viewer_frame(struct viewer *v)
+{
+	const struct viz_state *s = viewer_state(v);
+	struct viz_clock clock;
+	viz_ui_clock(&v->ui, &v->hist, &clock);
+	viz_layout_compute(&v->layout, s, &v->hist, &clock, v->ui.width,
+			   v->ui.height);
+	viz_scene_build(&v->display, &v->layout, s, &v->hist, &v->ui,
+			v->cap[v->ui.lang], v->src.title);
+}
+
+static int
+write_dump(struct viewer *v, const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+	if (f == NULL) {
+		fprintf(stderr, "kharon-view: cannot write %s: %s\n", path,
+			strerror(errno));
+		return EXIT_FAILED;
+	}
+	int rc = viz_display_dump(&v->display, f);
+	if (f != stdout && fclose(f) != 0)
+		rc = -1;
+	if (rc != 0) {
+		fprintf(stderr, "kharon-view: cannot write %s\n", path);
+		return EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
+static int
+print_captions(struct viewer *v)
+{
+	char text[1024];
+	for (uint32_t i = 0; i < v->hist.n_events; i++) {
+		struct viz_event buf;
+		const struct trace_event *e = viz_history_event(&v->hist, i, &buf);
+		viz_captions_render(v->cap[v->ui.lang], e, text, sizeof(text));
+		printf("%llu %s %s: %s\n", (unsigned long long)e->seq, e->cord,
+		       e->ev, text);
+	}
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+static int
+write_png(struct viewer *v, uint32_t at, double frac)
+{
+	struct viz_sdl *g = viz_sdl_new(v->o.width, v->o.height, true, NULL);
+	if (g == NULL) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		return EXIT_FAILED;
+	}
+	viz_ui_seek(&v->ui, &v->hist, at);
+	v->ui.pos = at + frac;
+	viewer_frame(v);
+	int rc = viz_sdl_draw(g, &v->display);
+	if (rc == 0)
+		rc = viz_sdl_save_png(g, v->o.png);
+	if (rc != 0)
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+	viz_sdl_delete(g);
+	return rc == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/**
+ * The GIF: paced by event, two frames per event (at the event and half
+ * way to the next, so boats are seen on the river), the last frame held
+ * for two seconds.
+ */
+static int
+write_gif(struct viewer *v)
+{
+	uint32_t n = v->hist.n_events;
+	uint32_t from = v->o.from >= 0 ? (uint32_t)v->o.from : 0;
+	uint32_t to = v->o.to >= 0 ? (uint32_t)v->o.to : n;
+	if (from > n || to > n || from > to) {
+		fprintf(stderr, "kharon-view: --from %u --to %u: the trace has "
+			"%u events\n", from, to, n);
+		return EXIT_USAGE;
+	}
+	struct viz_sdl *g = viz_sdl_new(v->o.width, v->o.height, true, NULL);
+	if (g == NULL) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		return EXIT_FAILED;
+	}
+	size_t size = (size_t)v->o.width * (size_t)v->o.height;
+	uint8_t *px = mem_alloc(size);
+	struct viz_gif *gif = px != NULL ?
+		viz_gif_open(v->o.gif, v->o.width, v->o.height) : NULL;
+	if (gif == NULL) {
+		fprintf(stderr, "kharon-view: %s\n", px == NULL ? "out of memory"
+			: diag_msg());
+		mem_free(px);
+		viz_sdl_delete(g);
+		return EXIT_FAILED;
+	}
+	int delay = 100 / v->o.fps;
+	int rc = 0;
+	int64_t stray = 0;
+	for (uint32_t k = from * 2; k <= to * 2 && rc == 0; k++) {
+		viz_ui_seek(&v->ui, &v->hist, k / 2);
+		v->ui.pos = k / 2.0;
+		viewer_frame(v);
+		rc = viz_sdl_draw(g, &v->display);
+		int64_t s = rc == 0 ? viz_sdl_read_indexed(g, px) : -1;
+		if (s < 0)
+			rc = -1;
+		else
+			stray += s;
+		if (rc == 0)
+			rc = viz_gif_frame(gif, px, k == to * 2 ? 200 : delay);
+	}
+	if (viz_gif_close(gif) != 0)
+		rc = -1;
+	if (rc != 0)
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+	else if (stray != 0)
+		fprintf(stderr, "kharon-view: note: %lld pixels were not "
+			"palette colours (mapped to the nearest)\n",
+			(long long)stray);
+	mem_free(px);
+	viz_sdl_delete(g);
+	return rc == 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+/* ------------------------------------------------------------ script */
+
+/**
+ * --script: one command per line, run between frames, so injected inputs
+ * go through SDL's queue like a user's (the real-window test):
+ *   key NAME [shift] [ctrl]   press a key (space left right home end plus
+ *                             minus p f l s help esc q)
+ *   down X Y | move X Y | up X Y | click X Y
+ *   click-on boat|kharon|obuf|ibuf|cord|client   the centre of the first
+ *                             such item on screen now
+ *   seek-click FRACTION       click the timeline at 0..1 of its width
+ *   frames N                  let N frames pass
+ *   expect n|paused|lang|help|focus|sel|by_time|speed|width|events|restarts
+ *          VALUE              (VALUE ">K": greater than K)
+ *   wait-until FIELD VALUE [N] let frames pass until `expect` would hold
+ *                             (at most N, 600 by default), else fail
+ *   expect-seek               the shown state equals a fresh seek
+ *   quit
+ */
+struct script {
+	FILE *f;
+	int line;
+	int wait;
+	bool failed;
+	/** wait-until: the condition and the frames left. */
+	char until_what[32];
+	char until_want[32];
+	int until_left;
+};
+
+static const char *const key_names[] = {
+	[VIZ_KEY_SPACE] = "space", [VIZ_KEY_LEFT] = "left",
+	[VIZ_KEY_RIGHT] = "right", [VIZ_KEY_HOME] = "home",
+	[VIZ_KEY_END] = "end", [VIZ_KEY_PLUS] = "plus",
+	[VIZ_KEY_MINUS] = "minus", [VIZ_KEY_P] = "p", [VIZ_KEY_F] = "f",
+	[VIZ_KEY_L] = "l", [VIZ_KEY_S] = "s", [VIZ_KEY_HELP] = "help",
+	[VIZ_KEY_ESC] = "esc", [VIZ_KEY_Q] = "q",
+	[VIZ_KEY_FULLSCREEN] = "fullscreen",
+};
+
+static const char *const hit_names[] = {
+	[VIZ_HIT_NONE] = "none", [VIZ_HIT_BOAT] = "boat",
+	[VIZ_HIT_KHARON] = "kharon", [VIZ_HIT_OBUF] = "obuf",
+	[VIZ_HIT_IBUF] = "ibuf", [VIZ_HIT_CORD] = "cord",
+	[VIZ_HIT_CLIENT] = "client", [VIZ_HIT_CONN] = "conn",
+	[VIZ_HIT_TIMELINE] = "timeline",
+};
+
+static int
+script_fail(struct script *sc, const char *what, const char *want,
+	    const char *got)
+{
+	fprintf(stderr, "kharon-view: --script line %d: %s: expected %s, "
+		"got %s\n", sc->line, what, want, got);
+	sc->failed = true;
+	return -1;
+}
+
+static void
+push_click(struct viz_sdl *g, int x, int y)
+{
+	struct viz_input in = { VIZ_IN_DOWN, 0, false, false, x, y };
+	viz_sdl_push(g, &in);
+	in.kind = VIZ_IN_UP;
+	viz_sdl_push(g, &in);
+}
+
+/** Does `what` hold `want` now? `got` (64 bytes) gets the value seen. */
+static int
+script_check(struct viewer *v, const char *what, const char *want, char *got)
+{
+	const struct viz_ui *ui = &v->ui;
+	if (strcmp(what, "n") == 0)
+		snprintf(got, 64, "%u", viz_ui_n(ui));
+	else if (strcmp(what, "paused") == 0)
+		snprintf(got, 64, "%d", ui->is_paused);
+	else if (strcmp(what, "lang") == 0)
+		snprintf(got, 64, "%s", viz_lang_name(ui->lang));
+	else if (strcmp(what, "help") == 0)
+		snprintf(got, 64, "%d", ui->is_help);
+	else if (strcmp(what, "focus") == 0)
+		snprintf(got, 64, "%d", ui->focus_conn);
+	else if (strcmp(what, "sel") == 0)
+		snprintf(got, 64, "%s", hit_names[ui->sel.kind % 9]);
+	else if (strcmp(what, "by_time") == 0)
+		snprintf(got, 64, "%d", ui->is_by_time);
+	else if (strcmp(what, "speed") == 0)
+		snprintf(got, 64, "%d", ui->speed_ev);
+	else if (strcmp(what, "width") == 0)
+		snprintf(got, 64, "%d", ui->width);
+	else if (strcmp(what, "events") == 0)
+		snprintf(got, 64, "%u", v->hist.n_events);
+	else if (strcmp(what, "restarts") == 0)
+		snprintf(got, 64, "%u", v->src.n_restarts);
+	else
+		return -1;
+	/* ">K": a comparison, for positions that depend on timing. */
+	if (want[0] == '>')
+		return atol(got) > atol(want + 1) ? 0 : 1;
+	return strcmp(got, want) == 0 ? 0 : 1;
+}
+
+static int
+script_expect(struct viewer *v, struct script *sc, const char *what,
+	      const char *want)
+{
+	char got[64] = "?";
+	int rc = script_check(v, what, want, got);
+	if (rc < 0)
+		return script_fail(sc, what, "a known field", what);
+	return rc == 0 ? 0 : script_fail(sc, what, want, got);
+}
+
+/** Run script lines until one needs a frame to pass. -1: failed; 1: quit. */
+static int
+script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
+{
+	if (sc->wait > 0) {
+		sc->wait--;
+		return 0;
+	}
+	if (sc->until_left > 0) {
+		char got[64];
+		if (script_check(v, sc->until_what, sc->until_want, got) != 0) {
+			if (--sc->until_left == 0)
+				return script_expect(v, sc, sc->until_what,
+						     sc->until_want);
+			return 0;
+		}
+		sc->until_left = 0;
+	}
+	char line[256];
+	while (fgets(line, sizeof(line), sc->f) != NULL) {
+		sc->line++;
+		char a[32] = "", b[32] = "", c[32] = "", d[32] = "";
+		int n = sscanf(line, "%31s %31s %31s %31s", a, b, c, d);
+		if (n <= 0 || a[0] == '#')
+			continue;
+		if (strcmp(a, "key") == 0) {
+			struct viz_input in = { VIZ_IN_KEY, 0, false, false, 0, 0 };
+			for (int k = 1; k <= VIZ_KEY_FULLSCREEN; k++)
+				if (key_names[k] != NULL &&
+				    strcmp(key_names[k], b) == 0)
+					in.key = (uint8_t)k;
+			if (in.key == VIZ_KEY_NONE)
+				return script_fail(sc, "key", "a key name", b);
+			in.is_shift = strcmp(c, "shift") == 0 ||
+				      strcmp(d, "shift") == 0;
+			in.is_ctrl = strcmp(c, "ctrl") == 0 ||
+				     strcmp(d, "ctrl") == 0;
+			viz_sdl_push(g, &in);
+			return 0;
+		}
+		if (strcmp(a, "down") == 0 || strcmp(a, "move") == 0 ||
+		    strcmp(a, "up") == 0) {
+			struct viz_input in = { strcmp(a, "down") == 0 ?
+				VIZ_IN_DOWN : strcmp(a, "up") == 0 ? VIZ_IN_UP :
+				VIZ_IN_MOTION, 0, false, false, atoi(b), atoi(c) };
+			viz_sdl_push(g, &in);
+			return 0;
+		}
+		if (strcmp(a, "click") == 0) {
+			push_click(g, atoi(b), atoi(c));
+			return 0;
+		}
+		if (strcmp(a, "resize") == 0) {
+			struct viz_input in = { VIZ_IN_RESIZE, 0, false, false,
+						atoi(b), atoi(c) };
+			viz_sdl_push(g, &in);
+			sc->wait = 5;
+			return 0;
+		}
+		if (strcmp(a, "seek-click") == 0) {
+			const struct viz_rect *t = &v->layout.ticks;
+			push_click(g, t->x + (int)(atof(b) * t->w),
+				   t->y + t->h / 2);
+			return 0;
+		}
+		if (strcmp(a, "click-on") == 0) {
+			for (int i = 0; i < v->layout.n_hits; i++) {
+				const struct viz_hit *t = &v->layout.hits[i];
+				if (strcmp(hit_names[t->kind % 9], b) != 0)
+					continue;
+				push_click(g, t->r.x + t->r.w / 2,
+					   t->r.y + t->r.h / 2);
+				return 0;
+			}
+			return script_fail(sc, "click-on", b, "none on screen");
+		}
+		if (strcmp(a, "frames") == 0) {
+			sc->wait = atoi(b);
+			return 0;
+		}
+		if (strcmp(a, "expect") == 0) {
+			if (script_expect(v, sc, b, c) != 0)
+				return -1;
+			continue;
+		}
+		if (strcmp(a, "wait-until") == 0) {
+			snprintf(sc->until_what, sizeof(sc->until_what), "%s", b);
+			snprintf(sc->until_want, sizeof(sc->until_want), "%s", c);
+			sc->until_left = d[0] != '\0' ? atoi(d) : 600;
+			if (sc->until_left <= 0)
+				sc->until_left = 1;
+			return 0;
+		}
+		if (strcmp(a, "expect-seek") == 0) {
+			struct viz_state *fresh = mem_alloc(sizeof(*fresh));
+			if (fresh == NULL)
+				return script_fail(sc, "expect-seek", "memory",
+						   "none");
+			viz_history_seek(&v->hist, v->state_n, fresh);
+			bool same = memcmp(fresh, &v->state, sizeof(*fresh)) == 0;
+			mem_free(fresh);
+			if (!same)
+				return script_fail(sc, "expect-seek",
+						   "the seek's state",
+						   "another state");
+			continue;
+		}
+		if (strcmp(a, "quit") == 0) {
+			struct viz_input in = { VIZ_IN_QUIT, 0, false, false, 0, 0 };
+			viz_sdl_push(g, &in);
+			return 0;
+		}
+		return script_fail(sc, "command", "a script command", a);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ window */
+
+static int
+run_window(struct viewer *v)
+{
+	struct viz_sdl *g = viz_sdl_new(v->o.width, v->o.height, false,
+					"kharon-view");
+	if (g == NULL) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		return EXIT_FAILED;
+	}
+	struct script sc;
+	memset(&sc, 0, sizeof(sc));
+	if (v->o.script != NULL) {
+		sc.f = fopen(v->o.script, "r");
+		if (sc.f == NULL) {
+			fprintf(stderr, "kharon-view: --script %s: %s\n",
+				v->o.script, strerror(errno));
+			viz_sdl_delete(g);
+			return EXIT_USAGE;
+		}
+	}
+	if (v->o.follow) {
+		v->ui.is_follow = true;
+		v->ui.is_paused = false;
+	}
+	bool fullscreen = false;
+	double last = viz_sdl_seconds();
+	int rc = EXIT_OK;
+	viewer_frame(v);
+	while (!v->ui.want_quit) {
+		double frame_start = viz_sdl_seconds();
+		double dt = frame_start - last;
+		last = frame_start;
+		/* Update. */
+		if (v->o.follow) {
+			uint32_t restarts = v->src.n_restarts;
+			if (viz_source_poll(&v->src, &v->hist, 200000) < 0) {
+				fprintf(stderr, "kharon-view: %s\n", diag_msg());
+				rc = EXIT_FAILED;
+				break;
+			}
+			if (restarts != v->src.n_restarts)
+				viz_ui_seek(&v->ui, &v->hist, 0);
+		}
+		struct viz_input in;
+		while (viz_sdl_poll(g, &in))
+			viz_ui_input(&v->ui, &v->hist, &v->layout, &in);
+		if (sc.f != NULL && script_step(v, &sc, g) < 0) {
+			rc = EXIT_FAILED;
+			break;
+		}
+		viz_ui_tick(&v->ui, &v->hist, dt);
+		if (v->ui.want_fullscreen != fullscreen) {
+			fullscreen = v->ui.want_fullscreen;
+			viz_sdl_set_fullscreen(g, fullscreen);
+		}
+		int w, h;
+		viz_sdl_size(g, &w, &h);
+		v->ui.width = w;
+		v->ui.height = h;
+		/* Draw. */
+		viewer_frame(v);
+		viz_sdl_draw(g, &v->display);
+		if (v->ui.want_screenshot) {
+			v->ui.want_screenshot = false;
+			char path[64];
+			snprintf(path, sizeof(path), "kharon-view-%u.png",
+				 viz_ui_n(&v->ui));
+			if (viz_sdl_save_png(g, path) == 0)
+				printf("kharon-view: screenshot %s\n", path);
+			else
+				fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		}
+		int spent = (int)((viz_sdl_seconds() - frame_start) * 1000);
+		viz_sdl_wait(g, 16 - spent);
+	}
+	if (sc.f != NULL) {
+		if (sc.failed)
+			rc = EXIT_FAILED;
+		fclose(sc.f);
+	}
+	viz_sdl_delete(g);
+	return rc;
+}
+
+/* ------------------------------------------------------------ bench */
+
+/**
+ * --bench headless|window: the viewer's figures for `make bench` (never a
+ * test): open time (read + model + checker, measured by main), memory per
+ * event, seek time, and frames per second drawing the scene while playing
+ * (off-screen, or in a real window with no frame cap).
+ */
+static int
+run_bench(struct viewer *v, double open_s)
+{
+	uint32_t n = v->hist.n_events;
+	printf("view_events %u\n", n);
+	printf("view_open_s %.3f\n", open_s);
+	printf("view_bytes_per_event %.1f\n",
+	       n > 0 ? (double)viz_history_bytes(&v->hist) / n : 0.0);
+	uint64_t x = 88172645463325252ULL;
+	double worst = 0, sum = 0;
+	enum { SEEKS = 200 };
+	for (int i = 0; i < SEEKS; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		uint32_t at = n > 0 ? (uint32_t)(x % (n + 1)) : 0;
+		double t0 = viz_sdl_seconds();
+		viz_history_seek(&v->hist, at, &v->state);
+		double dt = viz_sdl_seconds() - t0;
+		sum += dt;
+		if (dt > worst)
+			worst = dt;
+	}
+	printf("view_seek_ms_avg %.3f\nview_seek_ms_max %.3f\n",
+	       sum / SEEKS * 1e3, worst * 1e3);
+	bool window = strcmp(v->o.bench, "window") == 0;
+	struct viz_sdl *g = viz_sdl_new(v->o.width, v->o.height, !window,
+					"kharon-view bench");
+	if (g == NULL) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		return EXIT_FAILED;
+	}
+	/* Play from the middle at 60 events per second of frames. */
+	viz_ui_seek(&v->ui, &v->hist, n / 2);
+	v->ui.is_paused = false;
+	v->ui.speed_ev = 12;
+	int frames = 0;
+	double t0 = viz_sdl_seconds(), t = t0;
+	while (t - t0 < 3.0) {
+		struct viz_input in;
+		while (viz_sdl_poll(g, &in))
+			;
+		viz_ui_tick(&v->ui, &v->hist, 1.0 / 60);
+		if (v->ui.is_paused)
+			viz_ui_seek(&v->ui, &v->hist, n / 2), v->ui.is_paused = false;
+		viewer_frame(v);
+		viz_sdl_draw(g, &v->display);
+		frames++;
+		t = viz_sdl_seconds();
+	}
+	printf("view_fps_%s_%dx%d %.1f\n", window ? "window" : "offscreen",
+	       v->o.width, v->o.height, frames / (t - t0));
+	viz_sdl_delete(g);
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------------------ main */
+
+/**
+ * --png-diff A B: 0 when at most 0.5 % of the pixels differ by more than
+ * 16 in a channel (a font or renderer update may move a few glyph pixels),
+ * 1 otherwise, 2 when a file cannot be read or the sizes differ.
+ */
+static int
+png_diff(const char *a, const char *b)
+{
+	int64_t total = 0;
+	int64_t n = viz_sdl_png_diff(a, b, 16, &total);
+	if (n < 0) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		return EXIT_USAGE;
+	}
+	printf("png-diff: %lld of %lld pixels differ\n", (long long)n,
+	       (long long)total);
+	return n * 200 <= total ? EXIT_OK : EXIT_FAILED;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct viewer v;
+	if (parse_opts(argc, argv, &v.o) != 0)
+		return EXIT_USAGE;
+	if (v.o.png_diff[0] != NULL)
+		return png_diff(v.o.png_diff[0], v.o.png_diff[1]);
+	for (int l = 0; l < VIZ_LANG_MAX; l++) {
+		v.cap[l] = viz_captions_builtin(l);
+		if (v.cap[l] == NULL) {
+			fprintf(stderr, "kharon-view: %s\n", diag_msg());
+			return EXIT_FAILED;
+		}
+	}
+	if (viz_history_create(&v.hist) != 0) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		return EXIT_FAILED;
+	}
+	double open_t0 = viz_sdl_seconds();
+	int rc = v.o.scenario != NULL ?
+		 viz_source_open_scenario(&v.src, v.o.scenario, v.o.has_seed,
+					  v.o.seed) :
+		 viz_source_open_trace(&v.src, v.o.trace, v.o.follow);
+	if (rc == 0 && viz_source_poll(&v.src, &v.hist, 0) < 0)
+		rc = -1;
+	if (rc != 0) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		viz_source_close(&v.src);
+		viz_history_destroy(&v.hist);
+		return EXIT_USAGE;
+	}
+	double open_s = viz_sdl_seconds() - open_t0;
+	viz_ui_init(&v.ui, v.o.width, v.o.height, v.o.lang);
+	viz_display_create(&v.display);
+	uint32_t at = 0;
+	double frac = 0;
+	if (v.o.at != NULL && parse_at(&v.hist, v.o.at, &at, &frac) != 0) {
+		rc = EXIT_USAGE;
+	} else if (v.o.bench != NULL) {
+		rc = run_bench(&v, open_s);
+	} else if (v.o.captions) {
+		rc = print_captions(&v);
+	} else if (v.o.dump != NULL || v.o.png != NULL || v.o.gif != NULL) {
+		rc = EXIT_OK;
+		if (v.o.dump != NULL) {
+			viz_ui_seek(&v.ui, &v.hist, at);
+			v.ui.pos = at + frac;
+			viewer_frame(&v);
+			rc = write_dump(&v, v.o.dump);
+		}
+		if (rc == EXIT_OK && v.o.png != NULL)
+			rc = write_png(&v, at, frac);
+		if (rc == EXIT_OK && v.o.gif != NULL)
+			rc = write_gif(&v);
+	} else {
+		viz_ui_seek(&v.ui, &v.hist, at);
+		rc = run_window(&v);
+	}
+	viz_display_destroy(&v.display);
+	for (int l = 0; l < VIZ_LANG_MAX; l++)
+		viz_captions_delete(v.cap[l]);
+	viz_source_close(&v.src);
+	viz_history_destroy(&v.hist);
+	return rc;
+}

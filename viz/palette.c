@@ -1,0 +1,78 @@
+/*
+ * palette.c — the fixed palette's colours and names (see palette.h).
+ */
+#include "viz/palette.h"
+
+const uint8_t viz_palette[VIZ_C_MAX][3] = {
+	[VIZ_C_BG] = { 0xf4, 0xf1, 0xe8 },
+	[VIZ_C_INK] = { 0x1e, 0x1e, 0x24 },
+	[VIZ_C_DIM] = { 0x6e, 0x6a, 0x64 },
+	[VIZ_C_WHITE] = { 0xff, 0xff, 0xff },
+	[VIZ_C_LIVING] = { 0xdc, 0xef, 0xc8 },
+	[VIZ_C_LIVING_EDGE] = { 0x3d, 0x7a, 0x2a },
+	[VIZ_C_DEAD] = { 0xd9, 0xd3, 0xe6 },
+	[VIZ_C_DEAD_EDGE] = { 0x55, 0x44, 0x80 },
+	[VIZ_C_RIVER] = { 0x2f, 0x5f, 0x8a },
+	[VIZ_C_RIVER_DEEP] = { 0x1f, 0x45, 0x6a },
+	[VIZ_C_WAVE] = { 0x6f, 0x9f, 0xc8 },
+	[VIZ_C_CLIENTS] = { 0xec, 0xe6, 0xdc },
+	[VIZ_C_BUF_EMPTY] = { 0xfb, 0xfa, 0xf6 },
+	[VIZ_C_BUF_EDGE] = { 0x5a, 0x56, 0x50 },
+	[VIZ_C_BUF_SENT] = { 0xb9, 0xc7, 0xd6 },
+	[VIZ_C_BUF_DATA] = { 0x2e, 0x8b, 0x57 },
+	[VIZ_C_RESERVED] = { 0xf0, 0x9a, 0x1a },
+	[VIZ_C_ROLLBACK] = { 0xd0, 0x30, 0x30 },
+	[VIZ_C_INFLIGHT] = { 0xe8, 0xc4, 0x3a },
+	[VIZ_C_UNPARSED] = { 0x6a, 0x4c, 0xb0 },
+	[VIZ_C_CONSUMED] = { 0xcf, 0xc9, 0xdb },
+	[VIZ_C_HULL] = { 0x7a, 0x4e, 0x2a },
+	[VIZ_C_BOAT_REQ] = { 0xf2, 0xc9, 0x4c },
+	[VIZ_C_BOAT_REPLY] = { 0x8f, 0xd6, 0x8a },
+	[VIZ_C_BOAT_OTHER] = { 0xe0, 0xe0, 0xe0 },
+	[VIZ_C_KHARON_HULL] = { 0x3b, 0x24, 0x14 },
+	[VIZ_C_KHARON_CLOAK] = { 0x12, 0x12, 0x16 },
+	[VIZ_C_KHARON_FACE] = { 0xe8, 0xd8, 0xb8 },
+	[VIZ_C_POLE] = { 0x4a, 0x3a, 0x2a },
+	[VIZ_C_FLAG] = { 0xe0, 0x20, 0x28 },
+	[VIZ_C_BELL] = { 0xa8, 0x8a, 0x3a },
+	[VIZ_C_BELL_RUNG] = { 0xff, 0xd0, 0x00 },
+	[VIZ_C_TASK_RUN] = { 0x4c, 0xa3, 0x5a },
+	[VIZ_C_TASK_WAIT] = { 0xb8, 0xb2, 0xa0 },
+	[VIZ_C_PANEL] = { 0xff, 0xfc, 0xf2 },
+	[VIZ_C_PANEL_EDGE] = { 0x30, 0x30, 0x38 },
+	[VIZ_C_CAPTION_BG] = { 0x26, 0x2a, 0x33 },
+	[VIZ_C_TIMELINE_BG] = { 0xe6, 0xe2, 0xd8 },
+	[VIZ_C_CURSOR] = { 0xc0, 0x10, 0x70 },
+	[VIZ_C_INVARIANT] = { 0xff, 0x00, 0x00 },
+	[VIZ_C_TICK_CBUS] = { 0x2f, 0x6f, 0xb0 },
+	[VIZ_C_TICK_TX] = { 0x3d, 0x9a, 0x3a },
+	[VIZ_C_TICK_OBUF] = { 0xe0, 0x8a, 0x10 },
+	[VIZ_C_TICK_KHARON] = { 0x10, 0x10, 0x10 },
+	[VIZ_C_TICK_NET] = { 0x7a, 0x50, 0xc0 },
+	[VIZ_C_TICK_CLIENT] = { 0x90, 0x90, 0x90 },
+	[VIZ_C_PLOT_IBUF] = { 0x6a, 0x4c, 0xb0 },
+	[VIZ_C_PLOT_OBUF] = { 0x2e, 0x8b, 0x57 },
+	[VIZ_C_PLOT_BOATS] = { 0x2f, 0x5f, 0x8a },
+	[VIZ_C_PLOT_WAKEUPS] = { 0xd0, 0x80, 0x00 },
+	[VIZ_C_HIGHLIGHT] = { 0xff, 0x40, 0xa0 },
+	[VIZ_C_FADE] = { 0xd4, 0xd0, 0xc8 },
+};
+
+static const char *const names[VIZ_C_MAX] = {
+	"bg", "ink", "dim", "white", "living", "living_edge", "dead",
+	"dead_edge", "river", "river_deep", "wave", "clients", "buf_empty",
+	"buf_edge", "buf_sent", "buf_data", "reserved", "rollback", "inflight",
+	"unparsed", "consumed", "hull", "boat_req", "boat_reply", "boat_other",
+	"kharon_hull", "kharon_cloak", "kharon_face", "pole", "flag", "bell",
+	"bell_rung", "task_run", "task_wait", "panel", "panel_edge",
+	"caption_bg", "timeline_bg", "cursor", "invariant", "tick_cbus",
+	"tick_tx", "tick_obuf", "tick_kharon", "tick_net", "tick_client",
+	"plot_ibuf", "plot_obuf", "plot_boats", "plot_wakeups", "highlight",
+	"fade",
+};
+
+const char *
+viz_color_name(enum viz_color c)
+{
+	return (unsigned)c < VIZ_C_MAX ? names[c] : "?";
+}

@@ -1,0 +1,144 @@
+/*
+ * ui.h — the viewer's controls as plain state: where playback stands, how
+ * fast and by what it is paced, what is selected or in focus, which
+ * language, which overlay. Inputs arrive as back-end-neutral events
+ * (draw_sdl.c translates SDL's), so every control is testable without a
+ * window. Controls follow RaftScope (the time slider pauses while dragged,
+ * a log speed scale) and nam (space plays, arrows step one event).
+ *
+ *   key/mouse --viz_ui_input--> ui --viz_ui_tick(dt)--> pos --> history seek
+ *
+ * Position: `pos` is a fractional event index in [0, n_events]; the scene
+ * shows the state after floor(pos) events. Paced by event, pos moves at
+ * `2^(speed_ev/2)` events per second (every event gets screen time, what a
+ * classroom needs when a thousand events share one microsecond); paced by
+ * time, a clock `t_now` moves at `2^(speed_t/2)` ns per second and pos
+ * follows the events stamped up to it.
+ */
+#ifndef KHARON_VIZ_UI_H
+#define KHARON_VIZ_UI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "viz/layout.h"
+
+struct viz_history;
+
+enum viz_key {
+	VIZ_KEY_NONE,
+	VIZ_KEY_SPACE,
+	VIZ_KEY_LEFT,
+	VIZ_KEY_RIGHT,
+	VIZ_KEY_HOME,
+	VIZ_KEY_END,
+	VIZ_KEY_PLUS,
+	VIZ_KEY_MINUS,
+	VIZ_KEY_P,
+	VIZ_KEY_F,
+	VIZ_KEY_L,
+	VIZ_KEY_S,
+	VIZ_KEY_HELP,
+	VIZ_KEY_ESC,
+	VIZ_KEY_Q,
+	VIZ_KEY_FULLSCREEN,
+};
+
+enum viz_input_kind {
+	VIZ_IN_KEY,
+	VIZ_IN_DOWN,
+	VIZ_IN_UP,
+	VIZ_IN_MOTION,
+	VIZ_IN_RESIZE,
+	VIZ_IN_QUIT,
+};
+
+struct viz_input {
+	uint8_t kind;
+	uint8_t key;
+	bool is_shift;
+	bool is_ctrl;
+	int x, y;
+};
+
+enum {
+	VIZ_SPEED_EV_MIN = -6,
+	VIZ_SPEED_EV_MAX = 34,
+	VIZ_SPEED_T_MIN = 0,
+	VIZ_SPEED_T_MAX = 64,
+};
+
+struct viz_ui {
+	int width, height;
+	double pos;
+	uint64_t t_now;
+	bool is_paused;
+	bool is_by_time;
+	int speed_ev;
+	int speed_t;
+	int lang;
+	bool is_help;
+	bool is_dragging;
+	bool was_paused;
+	/** Following a growing trace: stay at its newest event. */
+	bool is_follow;
+	/** The selected item (kind VIZ_HIT_NONE: nothing). */
+	struct viz_hit sel;
+	/** Focus on one connection (0: none): the others fade. */
+	int32_t focus_conn;
+	bool want_quit;
+	bool want_screenshot;
+	bool want_fullscreen;
+	/** Events seen by the last tick (the history may grow). */
+	uint32_t n_events;
+};
+
+void
+viz_ui_init(struct viz_ui *ui, int width, int height, int lang);
+
+/** The number of events the scene shows: floor(pos). */
+uint32_t
+viz_ui_n(const struct viz_ui *ui);
+
+/** Now, for the layout's boat interpolation. */
+void
+viz_ui_clock(const struct viz_ui *ui, const struct viz_history *h,
+	     struct viz_clock *clock);
+
+/** Events per second (by event) or ns per second (by time). */
+double
+viz_ui_rate(const struct viz_ui *ui);
+
+/** Advance by `dt` seconds of playback (nothing when paused). */
+void
+viz_ui_tick(struct viz_ui *ui, const struct viz_history *h, double dt);
+
+/** Go to the state after `n` events (pauses nothing). */
+void
+viz_ui_seek(struct viz_ui *ui, const struct viz_history *h, uint32_t n);
+
+/** Step one event (dir +1 / -1); pauses. */
+void
+viz_ui_step(struct viz_ui *ui, const struct viz_history *h, int dir);
+
+/**
+ * Jump to the next (dir +1) / previous (-1) event with the name of the
+ * last shown one; with `related`, the next event of the selected message
+ * or connection (or the focused connection). Pauses. Returns false when
+ * there is none (nothing moves).
+ */
+bool
+viz_ui_jump(struct viz_ui *ui, const struct viz_history *h, int dir,
+	    bool related);
+
+/** Does event `i` belong to the selection / focus (for highlights)? */
+bool
+viz_ui_is_related(const struct viz_ui *ui, const struct viz_history *h,
+		  uint32_t i);
+
+/** Handle one input, with `l` the layout of the frame on screen. */
+void
+viz_ui_input(struct viz_ui *ui, const struct viz_history *h,
+	     const struct viz_layout *l, const struct viz_input *in);
+
+#endif /* KHARON_VIZ_UI_H */
