@@ -10,9 +10,12 @@
 #
 #   bash lessons/make-images.sh [NAME...]     only the images named
 #   VIEW=path/to/kharon-view bash lessons/make-images.sh
+#   OUT=dir bash lessons/make-images.sh       elsewhere (the lessons suite)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VIEW=${VIEW:-build/kharon-view}
+OUT=${OUT:-lessons/img}
+mkdir -p "$OUT"
 if [ ! -x "$VIEW" ]; then
 	echo "make-images: $VIEW not found: build the viewer first (make)" >&2
 	exit 2
@@ -24,8 +27,8 @@ while read -r name scenario args; do
 	if [ $# -gt 0 ] && ! printf '%s\n' "$@" | grep -qxF "$name"; then continue; fi
 	[ -f "scenarios/$scenario" ] || { echo "make-images: $name: no scenarios/$scenario" >&2; exit 2; }
 	for lang in en ru; do
-		out=lessons/img/$name
-		[ $lang = ru ] && out=lessons/img/${name%.*}.ru.${name##*.}
+		out=$OUT/$name
+		[ $lang = ru ] && out=$OUT/${name%.*}.ru.${name##*.}
 		case "$name" in
 		*.png) kind=(--png "$out" --size $PNG_SIZE) ;;
 		*.gif) kind=(--gif "$out" --size $GIF_SIZE --fps $GIF_FPS) ;;
@@ -36,4 +39,4 @@ while read -r name scenario args; do
 		n=$((n + 1))
 	done
 done < lessons/images.txt
-echo "make-images: $n images in lessons/img/"
+echo "make-images: $n images in $OUT/"

@@ -9,7 +9,10 @@
 #     scenarios/, lessons/); the exercise checks are such blocks, so the
 #     answers at the end of each lesson are proven by `kharon run`;
 #   - every image a lesson or README links exists, and is one that
-#     `make lesson-images` makes (lessons/images.txt);
+#     `make lesson-images` makes (lessons/images.txt); one of them, drawn
+#     twice by lessons/make-images.sh into a scratch directory, comes out
+#     the same bytes both times and matches the committed one (within
+#     kharon-view --png-diff's tolerance: otherwise run make lesson-images);
 #   - en and ru hold the same lessons, each pair with the same sh commands
 #     (comments aside), the same images (NAME.ru.png for NAME.png), the same
 #     number of exercises and answers (2 or 3), and a runnable check;
@@ -116,6 +119,19 @@ for name in $en; do
 		done
 	done
 done
+
+# make lesson-images is repeatable, and the committed images are current.
+if [ -x "$B/kharon-view" ]; then
+	for k in 1 2; do
+		OUT="$W/img$k" VIEW="$B/kharon-view" bash lessons/make-images.sh 06-flag.png >/dev/null ||
+			bad "lessons/make-images.sh 06-flag.png failed"
+	done
+	for f in 06-flag.png 06-flag.ru.png; do
+		cmp -s "$W/img1/$f" "$W/img2/$f" || bad "make-images drew $f differently twice"
+		"$B/kharon-view" --png-diff "$W/img1/$f" "lessons/img/$f" >/dev/null 2>&1 ||
+			bad "lessons/img/$f is not what the viewer draws now: run make lesson-images"
+	done
+fi
 
 # Lesson paths in src/ comments.
 while IFS=: read -r file ref; do
