@@ -452,6 +452,8 @@ apply_conn_event(struct viz_state *s, const struct trace_event *e,
 	} else if (strcmp(ev, "tx.disconnect") == 0 ||
 		   strcmp(ev, "tx.destroy") == 0) {
 		c->is_tx_gone = true;
+		/* gh-6520: the session is closed, no trip is left pending. */
+		c->kharon.flag = false;
 	} else if (strcmp(ev, "conn.accept") == 0) {
 		c->cord = (int8_t)cord;
 		copy_name(c->peer, sizeof(c->peer), viz_ev_str(e, "peer"));
@@ -459,6 +461,8 @@ apply_conn_event(struct viz_state *s, const struct trace_event *e,
 		c->state = VIZ_CONN_CLOSED;
 	} else if (strcmp(ev, "conn.obuf_limit") == 0) {
 		c->is_obuf_limit = true;
+		/* tx_output_cut closes the session: the flag comes down too. */
+		c->kharon.flag = false;
 	} else if (strcmp(ev, "conn.free") == 0) {
 		c->state = VIZ_CONN_FREE;
 	} else if (strcmp(ev, "req.parse") == 0) {
