@@ -1,6 +1,6 @@
 /*
- * proc.c — the built-in procedures: echo, push, push_every, sleep, fail,
- * big, push_then_fail. See proc.h and docs/procedures.md.
+ * proc.c — the built-in procedures: echo, push, push_stream, push_every,
+ * sleep, fail, big, push_then_fail. See proc.h and docs/procedures.md.
  *
  * Results go into a port_table: a port_c (Tarantool's box_return_mp) that
  * answers CALL_16 as a Lua function returning them as one table, which is
@@ -333,11 +333,66 @@ proc_push_then_fail(struct proc_call *call, uint64_t *wait_ns)
 	return PROC_DONE;
 }
 
+/* --------------------------------------------------------- push_stream */
+
+/*
+ * push_stream(n, payload): the same n pushes as push, written as a
+ * well-behaved streaming procedure: it yields after every ~128 KiB of
+ * output (so the pushes leave while it goes on) and waits while its
+ * session holds more than 512 KiB unsent (so a slow client bounds its
+ * memory instead of the server's). It is woken when Kharon brings the
+ * flushed position back (tx.c, tx_call_wait_output). Lua: fiber.yield()
+ * and a look at what was sent (tests/interop/procs.lua).
+ */
+enum {
+	/*
+	 * push_stream: yield after about this much output, and wait while
+	 * the session holds more than PROC_STREAM_UNSENT_MAX unsent.
+	 */
+	PROC_STREAM_YIELD = 128 * 1024,
+	PROC_STREAM_UNSENT_MAX = 512 * 1024,
+	/* A chunk's bytes besides the value: header, body prefix, [i, ...]. */
+	PROC_CHUNK_OVERHEAD = 35 + 1 + 9,
+};
+
+static enum proc_status
+proc_push_stream_resume(struct proc_call *call, uint64_t *wait_ns)
+{
+	size_t since_yield = 0;
+	while (call->i < call->n) {
+		if (session_unsent(call->session) > PROC_STREAM_UNSENT_MAX)
+			return PROC_WAIT_OUTPUT;
+		call->i++;
+		if (proc_push_one(call, call->i) != 0)
+			return PROC_ERROR;
+		since_yield += PROC_CHUNK_OVERHEAD + call->payload_len;
+		if (since_yield >= PROC_STREAM_YIELD && call->i < call->n) {
+			*wait_ns = 0;
+			return PROC_WAIT;
+		}
+	}
+	return proc_result_uint(call, (uint64_t)call->n);
+}
+
+static enum proc_status
+proc_push_stream(struct proc_call *call, uint64_t *wait_ns)
+{
+	const char *p = call->args;
+	if (mp_decode_array(&p) != 2 ||
+	    (call->n = proc_arg_uint(&p, PROC_PUSH_MAX)) < 0)
+		return proc_bad_args(call, "(n, payload)");
+	if (proc_arg_payload(call, &p) != 0)
+		return PROC_ERROR;
+	call->i = 0;
+	return proc_push_stream_resume(call, wait_ns);
+}
+
 /* -------------------------------------------------------------- table */
 
 static const struct proc procs[] = {
 	{ "echo", proc_echo, NULL },
 	{ "push", proc_push, NULL },
+	{ "push_stream", proc_push_stream, proc_push_stream_resume },
 	{ "push_every", proc_push_every, proc_push_every_resume },
 	{ "sleep", proc_sleep, proc_sleep_resume },
 	{ "fail", proc_fail, NULL },
