@@ -223,7 +223,6 @@ tx_process_connect(struct cmsg *m)
 	struct iproto_server *server = con->thread->server;
 	session_create(&con->tx.session, ++server->next_session_id,
 		       &iproto_session_vtab, con);
-	rlist_create(&con->tx.output_waiters);
 	struct rt *rt = server->rt;
 	uint8_t uuid[16];
 	for (int i = 0; i < 16; i += 8) {

@@ -89,6 +89,8 @@ net_on_accept(struct rt_sock *sock, void *arg)
 		return;
 	}
 	con->thread = t;
+	/* TX's, set up before TX ever sees the connection. */
+	rlist_create(&con->tx.output_waiters);
 	con->id = __atomic_add_fetch(&server->next_connection_id, 1,
 				     __ATOMIC_RELAXED);
 	con->sock = sock;
