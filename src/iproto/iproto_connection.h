@@ -237,6 +237,11 @@ struct iproto_server {
 	struct rt_cord *tx_cord;
 	struct cbus_endpoint tx_endpoint;
 	struct task_pool tasks;
+	/**
+	 * TX's: output chunks of destroyed connections, kept for new ones
+	 * (Tarantool's slab cache under the obufs). Only TX takes and puts.
+	 */
+	struct obuf_cache obuf_cache;
 	struct rt_listener *listener;
 	struct iproto_thread *threads;
 	int n_threads;

@@ -102,6 +102,8 @@ net_on_accept(struct rt_sock *sock, void *arg)
 	con->p_ibuf = &con->ibuf[0];
 	obuf_create(&con->obuf[0], server->opts.obuf_chunk);
 	obuf_create(&con->obuf[1], server->opts.obuf_chunk);
+	/* Chunks are taken and given back by TX only (tx_process_destroy). */
+	con->obuf[0].cache = con->obuf[1].cache = &server->obuf_cache;
 	con->tx.p_obuf = &con->obuf[0];
 	con->wpos.obuf = con->wend.obuf = &con->obuf[0];
 	con->tx.flushed = con->wpos;
