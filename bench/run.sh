@@ -18,6 +18,7 @@
 #            2 network cords (--iproto-threads 2) where noted
 #   trace:   push_stream 8 B, 1 connection, kharon serve with --trace vs without
 #   cbus:    kharon bench cbus (messages/s between two cords, batch 256)
+#            against kharon bench ring (two spinning SPSC rings: the limit)
 #
 # Writes bench/results.md, bench/results.csv, bench/push.svg and
 # bench/calls.svg (gnuplot). QUICK=1: one round of 0.3 s runs, for checking
@@ -145,8 +146,11 @@ while IFS='|' read -r group case servers args; do
 done <<<"$MATRIX"
 ((TTY)) && echo >&2
 
+load_cbus=$(load1)
 CBUS=$("$K" bench cbus --batch 256 --seconds "$S" 2>/dev/null |
        awk '/^cbus_msgs_per_s/ { print $2 }')
+RING=$("$K" bench ring --seconds "$S" 2>/dev/null |
+       awk '/^ring_msgs_per_s/ { print $2 }')
 
 # ---- statistics: median, min, max per (group, case, server) ------------
 # stats.csv: group,case,server,n,median,min,max,load_min,load_max
@@ -248,7 +252,11 @@ loads() {
 	echo
 	echo "## cbus"
 	echo
-	echo "kharon bench cbus --batch 256: $(fmt "$CBUS") messages/s between two cords."
+	echo "Messages/s between the same two cords (load avg $load_cbus): cbus in"
+	echo "batches of 256 (kharon bench cbus) $(fmt "$CBUS"); two plain SPSC rings,"
+	echo "spinning, a batch per index publish (kharon bench ring, the physical"
+	echo "limit) $(fmt "$RING"); cbus / ring = $(awk -v a="${CBUS:-0}" -v b="${RING:-0}" \
+		'BEGIN { if (b == 0) print "–"; else printf "%.2f", a / b }')."
 	echo
 	echo "Plots: [push.svg](push.svg), [calls.svg](calls.svg). Raw runs:"
 	echo "[results.csv](results.csv)."

@@ -36,6 +36,10 @@ cli_run(int argc, char **argv);
 int
 cli_bench(int argc, char **argv);
 
+/** Two SPSC rings between two cords: cbus's physical limit (bench_ring.c). */
+int
+bench_ring(int argc, char **argv);
+
 /** The call benchmark: pipelined echo calls per second (bench_call.c). */
 int
 bench_call(int argc, char **argv);

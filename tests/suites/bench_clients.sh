@@ -11,6 +11,8 @@
 #   holds more. push(20000, 1 KiB) writes 20 MiB without a yield and is cut;
 #   push_stream(20000, 1 KiB) waits whenever more than 512 KiB is unsent
 #   (plus at most one 128 KiB yield step), so it never reaches the limit.
+# - `kharon bench ring` (the SPSC rings cbus is compared with) prints its
+#   line; a bad --seconds exits 2.
 # Figures are printed, never compared with a threshold.
 #
 # Called by tests/run.sh with B set; exit 0 = pass.
@@ -41,4 +43,10 @@ echo "bench_clients: $out"
 grep -q "obuf" "$KH_TMP/server.log" ||
 	fail "the server did not log the cut connection"
 kh_stop_server || fail "server did not stop cleanly"
+
+out=$("$K" bench ring --seconds 0.1) || fail "bench ring failed"
+echo "bench_clients: $out"
+[[ $out == 'ring_msgs_per_s '[1-9]* ]] || fail "bench ring printed: $out"
+"$K" bench ring --seconds 0 2>/dev/null; rc=$?
+[ $rc -eq 2 ] || fail "bench ring --seconds 0: exit $rc, expected 2"
 exit 0
