@@ -149,8 +149,10 @@ done <<<"$MATRIX"
 load_cbus=$(load1)
 CBUS=$("$K" bench cbus --batch 256 --seconds "$S" 2>/dev/null |
        awk '/^cbus_msgs_per_s/ { print $2 }')
-RING=$("$K" bench ring --seconds "$S" 2>/dev/null |
-       awk '/^ring_msgs_per_s/ { print $2 }')
+# The rings spin: a descheduled side stalls the other, so on a loaded
+# machine a run reads far low. The best of three is the limit's estimate.
+RING=$(for _ in 1 2 3; do "$K" bench ring --seconds "$S" 2>/dev/null; done |
+       awk '/^ring_msgs_per_s/ && $2 > best { best = $2 } END { print best }')
 
 # ---- statistics: median, min, max per (group, case, server) ------------
 # stats.csv: group,case,server,n,median,min,max,load_min,load_max
@@ -255,7 +257,7 @@ loads() {
 	echo "Messages/s between the same two cords (load avg $load_cbus): cbus in"
 	echo "batches of 256 (kharon bench cbus) $(fmt "$CBUS"); two plain SPSC rings,"
 	echo "spinning, a batch per index publish (kharon bench ring, the physical"
-	echo "limit) $(fmt "$RING"); cbus / ring = $(awk -v a="${CBUS:-0}" -v b="${RING:-0}" \
+	echo "limit, best of 3) $(fmt "$RING"); cbus / ring = $(awk -v a="${CBUS:-0}" -v b="${RING:-0}" \
 		'BEGIN { if (b == 0) print "–"; else printf "%.2f", a / b }')."
 	echo
 	echo "Plots: [push.svg](push.svg), [calls.svg](calls.svg). Raw runs:"
