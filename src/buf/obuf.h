@@ -74,13 +74,14 @@ struct obuf_svp {
  * takes obuf memory from the cord's slab cache, which keeps freed slabs the
  * same way). Owned by one thread: every obuf that uses it must allocate and
  * free chunks on that thread only (TX, for the connections' obufs). At most
- * OBUF_CACHE_MAX bytes are kept; chunks of a size above OBUF_CACHE_CHUNK_MAX
- * are never kept.
+ * OBUF_CACHE_MAX bytes are kept, and no chunk above OBUF_CACHE_CHUNK_MAX:
+ * enough for the chunks a few ordinary connections use, not so much that
+ * a burst of big outputs stays resident (`make soak` judges memory drift).
  */
 enum {
 	OBUF_CACHE_CLASSES = 64,
-	OBUF_CACHE_MAX = 64 * 1024 * 1024,
-	OBUF_CACHE_CHUNK_MAX = 16 * 1024 * 1024,
+	OBUF_CACHE_MAX = 4 * 1024 * 1024,
+	OBUF_CACHE_CHUNK_MAX = 1024 * 1024,
 };
 
 struct obuf_cache {
