@@ -349,9 +349,18 @@ static int
 port_push_item_dump_msgpack(struct port *base, struct obuf *out)
 {
 	struct port_push_item *port = (struct port_push_item *)base;
+	/* The usual case: the current chunk has room, encode in place. */
+	size_t size = port_push_item_size(port);
+	struct iovec *iov = &out->iov[out->pos];
+	size_t capacity = out->capacity[out->pos];
+	if (capacity > 0 && size <= capacity - iov->iov_len) {
+		port_push_item_encode(port, obuf_alloc(out, size));
+		return 1;
+	}
 	/*
-	 * Two appends, laid out in the buffer exactly as one of the whole
-	 * value would be (obuf_dup fills a chunk, then goes on in the next).
+	 * Across chunks: two appends, laid out in the buffer exactly as one
+	 * of the whole value would be (obuf_dup fills a chunk, then goes on
+	 * in the next).
 	 */
 	char head[1 + 9];
 	char *p = mp_encode_array(head, 2);
