@@ -12,7 +12,7 @@
 #   push_stream(20000, 1 KiB) waits whenever more than 512 KiB is unsent
 #   (plus at most one 128 KiB yield step), so it never reaches the limit.
 # - `kharon bench ring` (the SPSC rings cbus is compared with) prints its
-#   line; a bad --seconds exits 2.
+#   line; a bad --seconds exits 2, as bad options of bench call and push do.
 # Figures are printed, never compared with a threshold.
 #
 # Called by tests/run.sh with B set; exit 0 = pass.
@@ -49,4 +49,10 @@ echo "bench_clients: $out"
 [[ $out == 'ring_msgs_per_s '[1-9]* ]] || fail "bench ring printed: $out"
 "$K" bench ring --seconds 0 2>/dev/null; rc=$?
 [ $rc -eq 2 ] || fail "bench ring --seconds 0: exit $rc, expected 2"
+for args in "call --conns 0" "call --inflight x" "call --seconds" \
+	    "push --proc nope" "push --conns 1001" "push --seconds -1"; do
+	# shellcheck disable=SC2086  # a word list on purpose
+	"$K" bench $args >/dev/null 2>&1; rc=$?
+	[ $rc -eq 2 ] || fail "bench $args: exit $rc, expected 2"
+done
 exit 0
