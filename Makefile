@@ -6,7 +6,7 @@
 #   make test       install what is missing (make deps), build, run every test
 #   make asan       the unit tests under ASan + UBSan (LSan on)
 #   make tsan       the threaded stress tests under TSan
-#   make bench      the benchmarks (figures, not pass/fail)
+#   make bench      kharon vs Tarantool 2.6, table and plots (QUICK=1: a check)
 #   make soak       mixed load for SECONDS (600) on real threads, one table
 #   make golden     rewrite the golden traces and the viewer's goldens
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each (clang)
@@ -159,9 +159,12 @@ tsan:
 	@$(MAKE) --no-print-directory FLAVOUR=tsan $(TSAN_SRC:tests/tsan/%.c=build/tsan/tests/tsan/%)
 	@B=build/tsan TSAN_OPTIONS=halt_on_error=1 bash tests/run.sh tsan
 
-# Every benchmark into bench/results.md (figures, never pass/fail).
+# kharon vs Tarantool into bench/results.md, .csv, push.svg, calls.svg
+# (figures, never pass/fail): bench/run.sh. QUICK=1: one short round, to
+# check the tooling.
+QUICK ?= 0
 bench: deps $(KHARON) $(VIEW)
-	@B=$(B) bash bench/run.sh
+	@B=$(B) QUICK=$(QUICK) bash bench/run.sh
 
 # Mixed load on real threads for SECONDS (default 600): bench/soak.sh.
 SECONDS ?= 600

@@ -5,7 +5,8 @@
  * keeps it simple with malloc, but routes every allocation through here so
  * tests can (1) make the Nth allocation from now fail, the way SQLite's and
  * Lua's malloc tests do, and (2) count live blocks to prove that an error
- * path leaked nothing. Both counters are atomic: any thread may allocate.
+ * path leaked nothing. Any thread may allocate: the failure countdown is
+ * atomic, the live count is kept per thread and summed when read.
  *
  * mem_alloc/mem_realloc return NULL on failure and do NOT set diag: the
  * caller knows what it was allocating and says so (diag_set_oom).
@@ -52,8 +53,21 @@ mem_fail_reset(void);
 int64_t
 mem_fail_count(void);
 
-/** Blocks allocated and not yet freed (process-wide). */
+/**
+ * Blocks allocated and not yet freed (process-wide): the sum of every
+ * thread's count, exact once the threads that allocated are stopped or
+ * joined (a running thread's latest changes may not be seen yet). Cost:
+ * O(threads that ever allocated at once).
+ */
 int64_t
 mem_live(void);
+
+/**
+ * The calling thread ends: fold its count into the process total and free
+ * its counter for the next thread. The runtime's cord threads call it as
+ * they return; a thread may allocate again after it (a new cell is taken).
+ */
+void
+mem_thread_exit(void);
 
 #endif /* KHARON_BASE_MEM_H */

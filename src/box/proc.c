@@ -1,6 +1,6 @@
 /*
- * proc.c — the built-in procedures: echo, push, push_every, sleep, fail,
- * big, push_then_fail (a push: box_session_push). proc.h, docs/procedures.md.
+ * proc.c — the built-in procedures: echo, push, push_stream, push_every,
+ * sleep, fail, big, push_then_fail (a push: box_session_push). proc.h, docs.
  *
  * Results go into a port_table: a port_c (Tarantool's box_return_mp) that
  * answers CALL_16 as a Lua function returning them as one table, which is
@@ -86,31 +86,9 @@ proc_is_cut_short(struct proc_call *call)
 	return true;
 }
 
-/** One push of [i, payload]; every pushing loop goes through here. */
+/** One push of [i, payload] (below); every pushing loop goes through it. */
 static int
-proc_push_one(struct proc_call *call, int64_t i)
-{
-	if (proc_is_cut_short(call))
-		return -1;
-	char stack[64];
-	size_t len = 1 + 9 + call->payload_len;
-	char *buf = len <= sizeof(stack) ? stack : mem_alloc(len);
-	if (buf == NULL) {
-		diag_set_oom(len, "push value");
-		return -1;
-	}
-	char *p = mp_encode_array(buf, 2);
-	p = mp_encode_uint(p, (uint64_t)i);
-	memcpy(p, call->payload, call->payload_len);
-	p += call->payload_len;
-	struct port port;
-	port_msgpack_create(&port, buf, (uint32_t)(p - buf), 1);
-	int rc = session_push(call->session, call->sync, &port);
-	port_destroy(&port);
-	if (buf != stack)
-		mem_free(buf);
-	return rc;
-}
+proc_push_one(struct proc_call *call, int64_t i);
 
 /* ---------------------------------------------------------------- echo */
 
@@ -333,11 +311,231 @@ proc_push_then_fail(struct proc_call *call, uint64_t *wait_ns)
 	return PROC_DONE;
 }
 
+/* ------------------------------------------------------ port_push_item */
+
+/*
+ * port_push_item: the value [i, payload] of one push, encoded straight
+ * into the output buffer by dump_msgpack — no temporary buffer, one copy
+ * of the payload (a 1 KiB push used to be encoded into a heap buffer, then
+ * copied again by port_msgpack: a malloc, a free and two copies a push). The other methods, used by traces and
+ * captions, build the bytes on demand.
+ */
+struct port_push_item {
+	const struct port_vtab *vtab;
+	uint64_t i;
+	const char *payload;
+	uint32_t payload_len;
+	/** [i, payload] as MsgPack, and its text: made only when asked. */
+	char *data;
+	char *plain;
+};
+
+static size_t
+port_push_item_size(const struct port_push_item *port)
+{
+	return 1 + mp_sizeof_uint(port->i) + port->payload_len;
+}
+
+static char *
+port_push_item_encode(const struct port_push_item *port, char *p)
+{
+	p = mp_encode_array(p, 2);
+	p = mp_encode_uint(p, port->i);
+	memcpy(p, port->payload, port->payload_len);
+	return p + port->payload_len;
+}
+
+static int
+port_push_item_dump_msgpack(struct port *base, struct obuf *out)
+{
+	struct port_push_item *port = (struct port_push_item *)base;
+	/* The usual case: the current chunk has room, encode in place. */
+	size_t size = port_push_item_size(port);
+	struct iovec *iov = &out->iov[out->pos];
+	size_t capacity = out->capacity[out->pos];
+	if (capacity > 0 && size <= capacity - iov->iov_len) {
+		port_push_item_encode(port, obuf_alloc(out, size));
+		return 1;
+	}
+	/*
+	 * Across chunks: two appends, laid out in the buffer exactly as one
+	 * of the whole value would be (obuf_dup fills a chunk, then goes on
+	 * in the next).
+	 */
+	char head[1 + 9];
+	char *p = mp_encode_array(head, 2);
+	p = mp_encode_uint(p, port->i);
+	if (obuf_dup(out, head, (size_t)(p - head)) != 0 ||
+	    obuf_dup(out, port->payload, port->payload_len) != 0)
+		return -1;
+	return 1;
+}
+
+/** The bytes [i, payload] in port->data; NULL + diag on OOM. */
+static const char *
+port_push_item_data(struct port_push_item *port)
+{
+	if (port->data == NULL) {
+		size_t size = port_push_item_size(port);
+		port->data = mem_alloc(size);
+		if (port->data == NULL) {
+			diag_set_oom(size, "push value");
+			return NULL;
+		}
+		port_push_item_encode(port, port->data);
+	}
+	return port->data;
+}
+
+static const char *
+port_push_item_dump_plain(struct port *base, uint32_t *size)
+{
+	struct port_push_item *port = (struct port_push_item *)base;
+	const char *data = port_push_item_data(port);
+	if (data == NULL)
+		return NULL;
+	const char *end = data + port_push_item_size(port);
+	if (port->plain == NULL) {
+		int len = mp_format(NULL, 0, data, end);
+		port->plain = mem_alloc((size_t)len + 1);
+		if (port->plain == NULL) {
+			diag_set_oom((size_t)len + 1, "push text");
+			return NULL;
+		}
+		mp_format(port->plain, (size_t)len + 1, data, end);
+	}
+	*size = (uint32_t)strlen(port->plain);
+	return port->plain;
+}
+
+static int
+port_push_item_format_plain(struct port *base, char *buf, size_t size)
+{
+	struct port_push_item *port = (struct port_push_item *)base;
+	const char *data = port_push_item_data(port);
+	if (data == NULL)
+		return -1;
+	return mp_format(buf, size, data, data + port_push_item_size(port));
+}
+
+static const char *
+port_push_item_get_msgpack(struct port *base, uint32_t *size)
+{
+	/* The value as a one-element array, as port_msgpack gives it. */
+	struct port_push_item *port = (struct port_push_item *)base;
+	size_t len = 1 + port_push_item_size(port);
+	mem_free(port->data);
+	port->data = mem_alloc(len);
+	if (port->data == NULL) {
+		diag_set_oom(len, "push value");
+		return NULL;
+	}
+	port_push_item_encode(port, mp_encode_array(port->data, 1));
+	/* data now holds the array, not the value: the text is remade. */
+	char *copy = port->data;
+	port->data = NULL;
+	mem_free(port->plain);
+	port->plain = copy; /* freed by destroy */
+	*size = (uint32_t)len;
+	return copy;
+}
+
+static void
+port_push_item_destroy(struct port *base)
+{
+	struct port_push_item *port = (struct port_push_item *)base;
+	mem_free(port->data);
+	mem_free(port->plain);
+	port->data = port->plain = NULL;
+}
+
+static const struct port_vtab port_push_item_vtab = {
+	.dump_msgpack = port_push_item_dump_msgpack,
+	.dump_msgpack_16 = port_push_item_dump_msgpack,
+	.dump_plain = port_push_item_dump_plain,
+	.format_plain = port_push_item_format_plain,
+	.get_msgpack = port_push_item_get_msgpack,
+	.destroy = port_push_item_destroy,
+};
+
+/** One push of [i, payload]; every pushing loop goes through here. */
+static int
+proc_push_one(struct proc_call *call, int64_t i)
+{
+	if (proc_is_cut_short(call))
+		return -1;
+	struct port port;
+	struct port_push_item *item = (struct port_push_item *)&port;
+	_Static_assert(sizeof(*item) <= sizeof(port), "port size");
+	*item = (struct port_push_item){
+		.vtab = &port_push_item_vtab, .i = (uint64_t)i,
+		.payload = call->payload, .payload_len = call->payload_len,
+	};
+	int rc = session_push(call->session, call->sync, &port);
+	port_destroy(&port);
+	return rc;
+}
+
+/* --------------------------------------------------------- push_stream */
+
+/*
+ * push_stream(n, payload): the same n pushes as push, written as a
+ * well-behaved streaming procedure: it yields after every ~128 KiB of
+ * output (so the pushes leave while it goes on) and waits while its
+ * session holds more than 512 KiB unsent (so a slow client bounds its
+ * memory instead of the server's). It is woken when Kharon brings the
+ * flushed position back (tx.c, tx_call_wait_output). Lua: fiber.yield()
+ * and a look at what was sent (tests/interop/procs.lua).
+ */
+enum {
+	/*
+	 * push_stream: yield after about this much output, and wait while
+	 * the session holds more than PROC_STREAM_UNSENT_MAX unsent.
+	 */
+	PROC_STREAM_YIELD = 128 * 1024,
+	PROC_STREAM_UNSENT_MAX = 512 * 1024,
+	/* A chunk's bytes besides the value: header, body prefix, [i, ...]. */
+	PROC_CHUNK_OVERHEAD = 35 + 1 + 9,
+};
+
+static enum proc_status
+proc_push_stream_resume(struct proc_call *call, uint64_t *wait_ns)
+{
+	size_t since_yield = 0;
+	while (call->i < call->n) {
+		if (session_unsent(call->session) > PROC_STREAM_UNSENT_MAX)
+			return PROC_WAIT_OUTPUT;
+		call->i++;
+		if (proc_push_one(call, call->i) != 0)
+			return PROC_ERROR;
+		since_yield += PROC_CHUNK_OVERHEAD + call->payload_len;
+		if (since_yield >= PROC_STREAM_YIELD && call->i < call->n) {
+			*wait_ns = 0;
+			return PROC_WAIT;
+		}
+	}
+	return proc_result_uint(call, (uint64_t)call->n);
+}
+
+static enum proc_status
+proc_push_stream(struct proc_call *call, uint64_t *wait_ns)
+{
+	const char *p = call->args;
+	if (mp_decode_array(&p) != 2 ||
+	    (call->n = proc_arg_uint(&p, PROC_PUSH_MAX)) < 0)
+		return proc_bad_args(call, "(n, payload)");
+	if (proc_arg_payload(call, &p) != 0)
+		return PROC_ERROR;
+	call->i = 0;
+	return proc_push_stream_resume(call, wait_ns);
+}
+
 /* -------------------------------------------------------------- table */
 
 static const struct proc procs[] = {
 	{ "echo", proc_echo, NULL },
 	{ "push", proc_push, NULL },
+	{ "push_stream", proc_push_stream, proc_push_stream_resume },
 	{ "push_every", proc_push_every, proc_push_every_resume },
 	{ "sleep", proc_sleep, proc_sleep_resume },
 	{ "fail", proc_fail, NULL },

@@ -21,8 +21,14 @@ enum proc_status {
 	PROC_DONE,
 	/** Failed; diag says why. */
 	PROC_ERROR,
-	/** Resume after *wait_ns. */
+	/** Resume after *wait_ns (0: a yield, the next loop iteration). */
 	PROC_WAIT,
+	/**
+	 * Resume when the network cord reports output flushed (Kharon's
+	 * return): the session holds more unsent output than the procedure
+	 * allows (push_stream's bound, session_unsent).
+	 */
+	PROC_WAIT_OUTPUT,
 };
 
 typedef enum proc_status (*proc_f)(struct proc_call *call, uint64_t *wait_ns);

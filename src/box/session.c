@@ -17,8 +17,17 @@ session_closed_push(struct session *session, uint64_t sync, struct port *port)
 	return -1;
 }
 
+/** Nothing more will be sent; a pusher learns it from its next push. */
+static size_t
+session_closed_unsent(const struct session *session)
+{
+	(void)session;
+	return 0;
+}
+
 static const struct session_vtab session_closed_vtab = {
 	.push = session_closed_push,
+	.unsent = session_closed_unsent,
 };
 
 void

@@ -13,6 +13,7 @@
 #define KHARON_BOX_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct port;
@@ -25,6 +26,11 @@ struct session_vtab {
 	 * 0, or -1 + diag. TX only.
 	 */
 	int (*push)(struct session *session, uint64_t sync, struct port *port);
+	/**
+	 * Bytes of output written for this session and not yet reported
+	 * sent, as TX last heard (stale by at most one Kharon trip). TX only.
+	 */
+	size_t (*unsent)(const struct session *session);
 };
 
 struct session {
@@ -49,6 +55,12 @@ static inline int
 session_push(struct session *session, uint64_t sync, struct port *port)
 {
 	return session->vtab->push(session, sync, port);
+}
+
+static inline size_t
+session_unsent(const struct session *session)
+{
+	return session->vtab->unsent(session);
 }
 
 #endif /* KHARON_BOX_SESSION_H */

@@ -46,6 +46,8 @@ task_step(struct task *task, task_resume_f step)
 	struct task *prev = task_running;
 	task_running = task;
 	task->is_waiting = false;
+	/* Woken, cancelled or timed out: no longer anyone's waiter. */
+	rlist_del(&task->in_event);
 	step(task, task->msg);
 	task_running = prev;
 	if (!task->is_waiting)
@@ -134,6 +136,28 @@ task_wait(struct task *task, uint64_t ns, task_resume_f resume)
 	      TI("ns", ns));
 }
 
+void
+task_wait_event(struct task *task, struct rlist *waiters,
+		task_resume_f resume)
+{
+	task->is_waiting = true;
+	task->resume = resume;
+	rlist_add_tail(waiters, &task->in_event);
+	TRACE("task.wait", TI("task", task->id), TI("msg", task->msg_id),
+	      TS("for", "event"));
+}
+
+void
+task_wake_all(struct rlist *waiters)
+{
+	while (!rlist_empty(waiters)) {
+		struct task *task = container_of(rlist_shift(waiters),
+						 struct task, in_event);
+		TRACE("task.wake", TI("task", task->id), TI("msg", task->msg_id));
+		rt_timer_start(task->timer, 0);
+	}
+}
+
 int
 task_pool_create(struct task_pool *pool, struct rt_cord *cord, int size)
 {
@@ -151,6 +175,7 @@ task_pool_create(struct task_pool *pool, struct rt_cord *cord, int size)
 		struct task *task = &pool->tasks[i];
 		task->pool = pool;
 		task->id = (uint32_t)i + 1;
+		rlist_create(&task->in_event);
 		task->timer = rt_timer_new(cord, task_on_timer, task);
 		if (task->timer == NULL) {
 			pool->size = i;

@@ -46,6 +46,8 @@ struct task {
 	struct cpipe *next;
 	struct rt_timer *timer;
 	task_resume_f resume;
+	/** In a list of tasks waiting for an event (task_wait_event). */
+	struct rlist in_event;
 	bool is_waiting;
 	/** The wait was cut short (shutdown): the resume step must give up. */
 	bool is_cancelled;
@@ -102,5 +104,22 @@ task_current(void);
  */
 void
 task_wait(struct task *task, uint64_t ns, task_resume_f resume);
+
+/**
+ * Like task_wait, with no timer: the task waits in `waiters` (an rlist
+ * its owner keeps) until task_wake_all(waiters) — Tarantool's fiber that
+ * yields on a condition variable (fiber_cond_wait). TX only.
+ */
+void
+task_wait_event(struct task *task, struct rlist *waiters,
+		task_resume_f resume);
+
+/**
+ * Wake every task of `waiters`: each runs its resume step in the next loop
+ * iteration (fiber_cond_broadcast: the woken fibers are scheduled, not run
+ * from inside the caller), and leaves the list. TX only.
+ */
+void
+task_wake_all(struct rlist *waiters);
 
 #endif /* KHARON_BOX_TASK_H */

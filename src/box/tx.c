@@ -44,12 +44,12 @@ tx_set_wpos(struct iproto_msg *msg, struct iproto_connection *con)
 	msg->wpos.svp = obuf_create_svp(con->tx.p_obuf);
 }
 
-/**
+/*
  * Output the connection holds: written by TX and not yet reported flushed
  * — the rest of the buffer net is flushing, plus all of the other one
  * (which is either waiting to be flushed or already reset to empty).
  */
-static size_t
+size_t
 tx_output_held(const struct iproto_connection *con)
 {
 	const struct iproto_wpos *f = &con->tx.flushed;
@@ -131,6 +131,9 @@ tx_accept_wpos(struct iproto_connection *con, const struct iproto_wpos *wpos)
 		TRACE("obuf.rotate", TI("conn", con->id),
 		      TI("buf", iproto_obuf_index(con, prev)));
 	}
+	/* News of the flushed position: streams waiting for it look again. */
+	if (!rlist_empty(&con->tx.output_waiters))
+		task_wake_all(&con->tx.output_waiters);
 }
 
 /* -------------------------------------------------------------- replies */
@@ -264,6 +267,8 @@ tx_process_disconnect(struct cmsg *m)
 	con->tx.is_push_pending = false;
 	TRACE("tx.disconnect", TI("conn", con->id),
 	      TI("kharon_away", con->tx.is_push_sent));
+	/* No more news will come: waiting streams wake to find it closed. */
+	task_wake_all(&con->tx.output_waiters);
 }
 
 void
@@ -360,6 +365,47 @@ tx_call_end(struct iproto_msg *msg, enum proc_status status)
 }
 
 static void
+tx_call_resume(struct task *task, struct cmsg *m);
+
+enum {
+	/*
+	 * A stream waits again and nothing was flushed since its last
+	 * question (the client does not read): ask again after this pause
+	 * rather than at once, so Kharon does not shuttle for nothing.
+	 */
+	TX_OUTPUT_PAUSE_NS = 200 * 1000,
+};
+
+static bool
+tx_wpos_equal(const struct iproto_wpos *a, const struct iproto_wpos *b)
+{
+	return a->obuf == b->obuf && a->svp.used == b->svp.used;
+}
+
+/**
+ * The call holds more unsent output than it allows (PROC_WAIT_OUTPUT):
+ * wait for news of the flushed position. News comes with Kharon, whose
+ * position is the one he found on landing — before net wrote what he
+ * brought — so a stream usually asks twice per wait. When nothing moved
+ * since its last question it pauses first (a timer), then asks again.
+ */
+static void
+tx_call_wait_output(struct task *task, struct iproto_msg *msg)
+{
+	struct iproto_connection *con = msg->connection;
+	if (msg->is_output_paused ||
+	    !tx_wpos_equal(&msg->seen_flushed, &con->tx.flushed)) {
+		msg->is_output_paused = false;
+		msg->seen_flushed = con->tx.flushed;
+		task_wait_event(task, &con->tx.output_waiters, tx_call_resume);
+		tx_output_progress(con);
+		return;
+	}
+	msg->is_output_paused = true;
+	task_wait(task, TX_OUTPUT_PAUSE_NS, tx_call_resume);
+}
+
+static void
 tx_call_resume(struct task *task, struct cmsg *m)
 {
 	struct iproto_msg *msg = (struct iproto_msg *)m;
@@ -373,6 +419,10 @@ tx_call_resume(struct task *task, struct cmsg *m)
 	enum proc_status status = msg->call.proc->resume(&msg->call, &wait_ns);
 	if (status == PROC_WAIT) {
 		task_wait(task, wait_ns, tx_call_resume);
+		return;
+	}
+	if (status == PROC_WAIT_OUTPUT) {
+		tx_call_wait_output(task, msg);
 		return;
 	}
 	tx_call_end(msg, status);
@@ -400,6 +450,8 @@ tx_process_call(struct iproto_msg *msg)
 	}
 	call->session = &con->tx.session;
 	call->sync = req->sync;
+	msg->seen_flushed = (struct iproto_wpos){ NULL, { 0, 0, 0 } };
+	msg->is_output_paused = false;
 	call->is_grace_over = &con->thread->server->is_grace_over;
 	port_msgpack_create_from_array(&call->args_port, req->tuple,
 				       req->tuple_end);
@@ -413,7 +465,7 @@ tx_process_call(struct iproto_msg *msg)
 	/* The arguments live in the input buffer, released if it waits. */
 	port_destroy(&call->args_port);
 	call->args = NULL;
-	if (status != PROC_WAIT) {
+	if (status != PROC_WAIT && status != PROC_WAIT_OUTPUT) {
 		tx_call_end(msg, status);
 		return;
 	}
@@ -423,7 +475,10 @@ tx_process_call(struct iproto_msg *msg)
 	 */
 	cmsg_init(&msg->discard_input, con->thread->discard_route);
 	cpipe_push(&con->thread->net_pipe, &msg->discard_input);
-	task_wait(task_current(), wait_ns, tx_call_resume);
+	if (status == PROC_WAIT_OUTPUT)
+		tx_call_wait_output(task_current(), msg);
+	else
+		task_wait(task_current(), wait_ns, tx_call_resume);
 }
 
 static void

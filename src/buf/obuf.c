@@ -11,10 +11,83 @@
 #include "base/diag.h"
 #include "base/mem.h"
 
+/* ------------------------------------------------------------- cache */
+
+/** A kept chunk's first bytes: the next kept chunk of its class, its size. */
+struct obuf_cache_link {
+	void *next;
+	size_t capacity;
+};
+
+void
+obuf_cache_create(struct obuf_cache *cache)
+{
+	memset(cache, 0, sizeof(*cache));
+}
+
+void
+obuf_cache_destroy(struct obuf_cache *cache)
+{
+	for (int c = 0; c < OBUF_CACHE_CLASSES; c++) {
+		while (cache->free[c] != NULL) {
+			struct obuf_cache_link *link = cache->free[c];
+			cache->free[c] = link->next;
+			mem_free(link);
+		}
+	}
+	cache->size = 0;
+}
+
+static int
+obuf_cache_class(size_t capacity)
+{
+	return 63 - __builtin_clzll((unsigned long long)capacity);
+}
+
+/** A kept chunk of exactly `capacity` bytes, or NULL. */
+static void *
+obuf_cache_take(struct obuf_cache *cache, size_t capacity)
+{
+	if (cache == NULL || capacity < sizeof(struct obuf_cache_link))
+		return NULL;
+	void **prev = &cache->free[obuf_cache_class(capacity)];
+	for (struct obuf_cache_link *link = *prev; link != NULL;
+	     prev = &link->next, link = link->next) {
+		if (link->capacity != capacity)
+			continue;
+		*prev = link->next;
+		cache->size -= capacity;
+		cache->n_reused++;
+		return link;
+	}
+	return NULL;
+}
+
+/** Keep a chunk if there is room, else free it. */
+static void
+obuf_cache_put(struct obuf_cache *cache, void *chunk, size_t capacity)
+{
+	if (cache == NULL || capacity < sizeof(struct obuf_cache_link) ||
+	    capacity > OBUF_CACHE_CHUNK_MAX ||
+	    cache->size + capacity > OBUF_CACHE_MAX) {
+		mem_free(chunk);
+		return;
+	}
+	struct obuf_cache_link *link = chunk;
+	int c = obuf_cache_class(capacity);
+	link->next = cache->free[c];
+	link->capacity = capacity;
+	cache->free[c] = link;
+	cache->size += capacity;
+}
+
+/* -------------------------------------------------------------- obuf */
+
 void
 obuf_create(struct obuf *obuf, size_t start_capacity)
 {
 	assert(start_capacity > 0);
+	obuf->cache = NULL;
 	obuf->pos = 0;
 	obuf->n_iov = 0;
 	obuf->used = 0;
@@ -27,9 +100,12 @@ void
 obuf_destroy(struct obuf *obuf)
 {
 	for (int i = 0; i < obuf->n_iov; i++)
-		mem_free(obuf->iov[i].iov_base);
+		obuf_cache_put(obuf->cache, obuf->iov[i].iov_base,
+			       obuf->capacity[i]);
 	/* Back to the created state: a second destroy or reuse is harmless. */
+	struct obuf_cache *cache = obuf->cache;
 	obuf_create(obuf, obuf->start_capacity);
+	obuf->cache = cache;
 }
 
 void
@@ -84,7 +160,9 @@ obuf_alloc_chunk(struct obuf *obuf, int pos, size_t size)
 		diag_set_oom(size, "obuf chunk (size overflow)");
 		return -1;
 	}
-	void *ptr = mem_alloc(capacity);
+	void *ptr = obuf_cache_take(obuf->cache, capacity);
+	if (ptr == NULL)
+		ptr = mem_alloc(capacity);
 	if (ptr == NULL) {
 		diag_set_oom(capacity, "obuf chunk");
 		return -1;
@@ -121,12 +199,14 @@ obuf_reserve_slow(struct obuf *obuf, size_t size)
 			diag_set_oom(size, "obuf chunk (size overflow)");
 			return NULL;
 		}
-		void *ptr = mem_alloc(new_capacity);
+		void *ptr = obuf_cache_take(obuf->cache, new_capacity);
+		if (ptr == NULL)
+			ptr = mem_alloc(new_capacity);
 		if (ptr == NULL) {
 			diag_set_oom(new_capacity, "obuf chunk");
 			return NULL;
 		}
-		mem_free(obuf->iov[pos].iov_base);
+		obuf_cache_put(obuf->cache, obuf->iov[pos].iov_base, capacity);
 		obuf->iov[pos].iov_base = ptr;
 		obuf->capacity[pos] = new_capacity;
 	}

@@ -69,7 +69,41 @@ struct obuf_svp {
  * Public because callers embed it (a connection holds two). Read the fields
  * freely; change them only through the functions below.
  */
+/**
+ * Freed chunks kept for the next obuf that needs one of the same size, so
+ * that a new connection's output does not fault in fresh pages (Tarantool
+ * takes obuf memory from the cord's slab cache, which keeps freed slabs the
+ * same way). Owned by one thread: every obuf that uses it must allocate and
+ * free chunks on that thread only (TX, for the connections' obufs). At most
+ * OBUF_CACHE_MAX bytes are kept, and no chunk above OBUF_CACHE_CHUNK_MAX:
+ * enough for the chunks a few ordinary connections use, not so much that
+ * a burst of big outputs stays resident (`make soak` judges memory drift).
+ */
+enum {
+	OBUF_CACHE_CLASSES = 64,
+	OBUF_CACHE_MAX = 4 * 1024 * 1024,
+	OBUF_CACHE_CHUNK_MAX = 1024 * 1024,
+};
+
+struct obuf_cache {
+	/** Free chunks by log2 of their capacity, linked through their memory. */
+	void *free[OBUF_CACHE_CLASSES];
+	size_t size;
+	/** Chunks given out from the cache, for the benchmark's curiosity. */
+	unsigned long long n_reused;
+};
+
+/** An empty cache. */
+void
+obuf_cache_create(struct obuf_cache *cache);
+
+/** Free every kept chunk. On the cache's thread, or once it has stopped. */
+void
+obuf_cache_destroy(struct obuf_cache *cache);
+
 struct obuf {
+	/** Where chunks come from and go back to; NULL: straight from mem. */
+	struct obuf_cache *cache;
 	/** Index of the chunk being written. */
 	int pos;
 	/** Chunks allocated so far: iov[0 .. n_iov) have memory. */

@@ -142,10 +142,9 @@ cbus_endpoint_fetch(struct cbus_endpoint *ep, struct stailq *out)
 	stailq_create(&batch);
 	rt_mutex_lock(ep->mutex);
 	stailq_concat(&batch, &ep->output);
+	int n = ep->n_output;
+	ep->n_output = 0;
 	rt_mutex_unlock(ep->mutex);
-	int n = 0;
-	for (struct stailq_entry *e = batch.first; e != NULL; e = e->next)
-		n++;
 	stailq_concat(out, &batch);
 	if (n > 0) {
 		ep->n_fetch++;

@@ -40,6 +40,11 @@ struct cbus_endpoint {
 	/** Guards `output` and `n_pipes`. */
 	struct rt_mutex *mutex;
 	struct stailq output;
+	/**
+	 * Messages in `output`, kept by the flushes that splice them in (each
+	 * knows its count), so a fetch need not walk the list to count.
+	 */
+	int n_output;
 	struct rt_wakeup *wakeup;
 	cbus_fetch_f fetch_cb;
 	void *fetch_arg;

@@ -93,6 +93,7 @@ cpipe_flush(struct cpipe *pipe)
 	rt_mutex_lock(ep->mutex);
 	bool was_empty = stailq_empty(&ep->output);
 	stailq_concat(&ep->output, &pipe->input);
+	ep->n_output += n;
 	rt_mutex_unlock(ep->mutex);
 	pipe->n_input = 0;
 	pipe->n_flush++;

@@ -11,11 +11,15 @@ int
 cli_bench(int argc, char **argv)
 {
 	if (argc < 1) {
-		fprintf(stderr, "usage: kharon bench cbus|push [options]\n");
+		fprintf(stderr, "usage: kharon bench call|cbus|push|ring [options]\n");
 		return CLI_USAGE;
 	}
 	if (strcmp(argv[0], "cbus") == 0)
 		return bench_cbus(argc - 1, argv + 1);
+	if (strcmp(argv[0], "call") == 0)
+		return bench_call(argc - 1, argv + 1);
+	if (strcmp(argv[0], "ring") == 0)
+		return bench_ring(argc - 1, argv + 1);
 	if (strcmp(argv[0], "push") == 0)
 		return bench_push(argc - 1, argv + 1);
 	fprintf(stderr, "kharon bench: unknown benchmark '%s'\n", argv[0]);

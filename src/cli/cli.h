@@ -36,6 +36,14 @@ cli_run(int argc, char **argv);
 int
 cli_bench(int argc, char **argv);
 
+/** Two SPSC rings between two cords: cbus's physical limit (bench_ring.c). */
+int
+bench_ring(int argc, char **argv);
+
+/** The call benchmark: pipelined echo calls per second (bench_call.c). */
+int
+bench_call(int argc, char **argv);
+
 /** The push benchmark: pushes per second to one client (bench_push.c). */
 int
 bench_push(int argc, char **argv);

@@ -12,27 +12,43 @@
 struct rt;
 struct push_client;
 
+struct push_client_opts {
+	/** The procedure: "push" (no yield) or "push_stream". */
+	const char *proc;
+	/** Pushes per call, and the bytes of the string pushed. */
+	uint64_t pushes;
+	size_t payload;
+	/** Connections, each calling in turn. */
+	int conns;
+	/**
+	 * 0: each connection makes one call. Else each connection calls
+	 * again after every final reply until this much time has passed.
+	 */
+	uint64_t run_ns;
+};
+
 /**
- * Start a cord "client0" on `rt` that connects to `addr`, calls
- * push(pushes, a `payload`-byte string) and counts the chunks until the
- * final reply. NULL + diag on failure. Main thread.
+ * Start a cord "client0" on `rt` that opens opts->conns connections to
+ * `addr`; each calls proc(pushes, a `payload`-byte string) and counts the
+ * chunks until the final reply, again while run_ns lasts. NULL + diag on
+ * failure. Main thread.
  */
 struct push_client *
-push_client_start(struct rt *rt, const char *addr, uint64_t pushes,
-		  size_t payload);
+push_client_start(struct rt *rt, const char *addr,
+		  const struct push_client_opts *opts);
 
-/** The final reply (or an error) has come. Any thread. */
+/** Every connection has had its last final reply (or an error). Any thread. */
 bool
 push_client_is_done(struct push_client *c);
 
 /**
- * Chunks received and their rate, from sending the request to the final
- * reply; false if the stream ended badly (error reply, closed, garbage).
- * After push_client_is_done.
+ * Chunks received (all connections) and their rate, from the first request
+ * to the last final reply; `n_calls` calls completed. False if a stream
+ * ended badly (error reply, closed, garbage). After push_client_is_done.
  */
 bool
 push_client_result(const struct push_client *c, double *pushes_per_s,
-		   uint64_t *n_chunks);
+		   uint64_t *n_chunks, uint64_t *n_calls);
 
 /** Free it; its cord must have stopped (rt_run returned). */
 void

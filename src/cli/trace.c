@@ -90,7 +90,10 @@ bench_run(uint64_t pushes, const char *trace_path, double *pushes_per_s,
 		goto err;
 	char addr[64];
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", iproto_server_port(server));
-	struct push_client *c = push_client_start(rt, addr, pushes, 1);
+	struct push_client_opts copts = {
+		.proc = "push", .pushes = pushes, .payload = 1, .conns = 1,
+	};
+	struct push_client *c = push_client_start(rt, addr, &copts);
 	if (c == NULL)
 		goto err_stop;
 	while (!push_client_is_done(c)) {
@@ -99,7 +102,8 @@ bench_run(uint64_t pushes, const char *trace_path, double *pushes_per_s,
 	}
 	iproto_server_shutdown(server, 1000ULL * 1000 * 1000);
 	rt_run(rt);
-	push_client_result(c, pushes_per_s, n_chunks);
+	uint64_t n_calls;
+	push_client_result(c, pushes_per_s, n_chunks, &n_calls);
 	push_client_delete(c);
 	iproto_server_delete(server);
 	rt_delete(rt);

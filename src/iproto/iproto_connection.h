@@ -106,6 +106,13 @@ struct iproto_msg {
 	/** Sent by TX when a call starts waiting: release the input early. */
 	struct cmsg discard_input;
 	bool close_connection;
+	/**
+	 * TX, a call waiting for output to drain (tx_call_wait_output): the
+	 * flushed position when it last asked for news, and whether its last
+	 * wait was a pause (nothing had moved) rather than a trip.
+	 */
+	struct iproto_wpos seen_flushed;
+	bool is_output_paused;
 	struct proc_call call;
 };
 
@@ -165,6 +172,12 @@ struct iproto_connection {
 		/** Over a limit: no more output, the socket is being closed. */
 		bool is_output_cut;
 		struct session session;
+		/**
+		 * Tasks waiting for output to drain (PROC_WAIT_OUTPUT): woken
+		 * by tx_accept_wpos when news of the flushed position lands,
+		 * and by the disconnect.
+		 */
+		struct rlist output_waiters;
 		char salt[32];
 	} tx;
 };
@@ -224,6 +237,11 @@ struct iproto_server {
 	struct rt_cord *tx_cord;
 	struct cbus_endpoint tx_endpoint;
 	struct task_pool tasks;
+	/**
+	 * TX's: output chunks of destroyed connections, kept for new ones
+	 * (Tarantool's slab cache under the obufs). Only TX takes and puts.
+	 */
+	struct obuf_cache obuf_cache;
 	struct rt_listener *listener;
 	struct iproto_thread *threads;
 	int n_threads;
@@ -412,8 +430,25 @@ int
 tx_output_check(struct iproto_connection *con);
 
 /**
+ * Output TX wrote for the connection and has not heard is flushed: the
+ * rest of the buffer net is flushing plus all of the other one. TX only.
+ */
+size_t
+tx_output_held(const struct iproto_connection *con);
+
+/**
+ * A task waits for output to drain: make sure news of the flushed position
+ * will come — Kharon departs if he is home, else he will depart again on
+ * his return (the pending flag); in per_push mode a push message goes.
+ * Nothing if the session is closed (the disconnect wakes the waiters).
+ */
+void
+tx_output_progress(struct iproto_connection *con);
+
+/**
  * Recycle output buffers from net's flushed position (Tarantool's
- * tx_accept_wpos; the rules: docs/tarantool-map.md §2.4).
+ * tx_accept_wpos; the rules: docs/tarantool-map.md §2.4), and
+ * wake the tasks waiting for output to drain (con->tx.output_waiters).
  */
 void
 tx_accept_wpos(struct iproto_connection *con, const struct iproto_wpos *wpos);

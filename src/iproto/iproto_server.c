@@ -196,6 +196,7 @@ iproto_server_new(struct rt *rt, const struct iproto_opts *opts)
 		goto fail;
 	}
 	server->n_threads = n_threads;
+	obuf_cache_create(&server->obuf_cache);
 	server->listener = rt_listen(rt, opts->listen);
 	if (server->listener == NULL)
 		goto fail;
@@ -305,6 +306,8 @@ iproto_server_delete(struct iproto_server *server)
 		cbus_endpoint_destroy(&server->tx_endpoint);
 	if (server->tasks.tasks != NULL)
 		task_pool_destroy(&server->tasks);
+	/* TX has stopped: its kept output chunks go now. */
+	obuf_cache_destroy(&server->obuf_cache);
 	rt_listener_delete(server->listener);
 	mem_free(server->threads);
 	mem_free(server);

@@ -102,14 +102,37 @@ iproto_session_push(struct session *session, uint64_t sync, struct port *port)
 	return 0;
 }
 
+/** session_vtab.unsent of binary sessions. */
+static size_t
+iproto_session_unsent(const struct session *session)
+{
+	return tx_output_held(session->owner);
+}
+
 const struct session_vtab iproto_session_vtab = {
 	.push = iproto_session_push,
+	.unsent = iproto_session_unsent,
 };
 
 /**
  * Kharon is back with net's flushed position (Tarantool's tx_end_push):
  * recycle output buffers, and depart again if pushes came meanwhile.
  */
+void
+tx_output_progress(struct iproto_connection *con)
+{
+	if (con->tx.session.is_closed)
+		return;
+	if (con->thread->server->opts.push_mode == PUSH_MODE_PER_PUSH) {
+		tx_per_push_send(con);
+	} else if (!con->tx.is_push_sent) {
+		tx_kharon_depart(con);
+	} else if (!con->tx.is_push_pending) {
+		con->tx.is_push_pending = true;
+		TRACE("kharon.flag", TI("conn", con->id), TI("pending", 1));
+	}
+}
+
 void
 tx_kharon_return(struct cmsg *m)
 {

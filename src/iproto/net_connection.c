@@ -91,6 +91,8 @@ net_on_accept(struct rt_sock *sock, void *arg)
 		return;
 	}
 	con->thread = t;
+	/* TX's, set up before TX ever sees the connection. */
+	rlist_create(&con->tx.output_waiters);
 	con->id = __atomic_add_fetch(&server->next_connection_id, 1,
 				     __ATOMIC_RELAXED);
 	con->sock = sock;
@@ -102,6 +104,8 @@ net_on_accept(struct rt_sock *sock, void *arg)
 	con->p_ibuf = &con->ibuf[0];
 	obuf_create(&con->obuf[0], server->opts.obuf_chunk);
 	obuf_create(&con->obuf[1], server->opts.obuf_chunk);
+	/* Chunks are taken and given back by TX only (tx_process_destroy). */
+	con->obuf[0].cache = con->obuf[1].cache = &server->obuf_cache;
 	con->tx.p_obuf = &con->obuf[0];
 	con->wpos.obuf = con->wend.obuf = &con->obuf[0];
 	con->tx.flushed = con->wpos;

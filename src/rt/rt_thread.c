@@ -319,6 +319,7 @@ thread_cord_main(void *arg)
 	 */
 	ev_run(cord->loop, 0);
 	rt_cord_enter(NULL);
+	mem_thread_exit();
 	return NULL;
 }
 

@@ -539,7 +539,7 @@ reader_record(struct trace_reader *r, uint64_t end, const char **payload,
 			 */
 			why = "checksum mismatch";
 		}
-		uint64_t at;
+		uint64_t at = 0;
 		int found = reader_scan(r, off + 1, end, &at);
 		if (found < 0)
 			return reader_fail(r);

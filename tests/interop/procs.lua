@@ -67,6 +67,61 @@ function push(...)
     return {n}
 end
 
+-- push_stream: the pushes of push, yielding every ~128 KiB of output and
+-- waiting while more than 512 KiB is unsent (kharon: src/box/proc.c). Lua
+-- cannot see a session's unsent output, so the bound is kept on what all
+-- streams wrote against what the network thread reports sent
+-- (box.stat.net().SENT.total, updated by iproto as it writes): unsent =
+-- written - sent, allowed 512 KiB per running stream. Replies and other
+-- traffic count as sent too, so the bound is a little looser than
+-- kharon's exact one, never tighter.
+local STREAM_YIELD = 128 * 1024
+local STREAM_UNSENT_MAX = 512 * 1024
+-- A chunk's bytes besides the value: the 35-byte header and body prefix,
+-- the array of two, and i (a MsgPack uint: 1, 2, 3 or 5 bytes).
+local function chunk_overhead(i)
+    return 35 + 1 + (i < 128 and 1 or i < 256 and 2 or i < 65536 and 3 or 5)
+end
+local stream_written = 0
+local stream_sent_base = nil
+local streams = 0
+
+local function stream_unsent()
+    return stream_written - (box.stat.net().SENT.total - stream_sent_base)
+end
+
+function push_stream(...)
+    local n, payload = ...
+    check('push_stream', select('#', ...) == 2 and is_count(n, PUSH_MAX),
+          '(n, payload)')
+    if stream_sent_base == nil then
+        stream_sent_base = box.stat.net().SENT.total
+    end
+    local value_size = #require('msgpack').encode(payload)
+    local since_yield = 0
+    streams = streams + 1
+    local ok, err = pcall(function()
+        for i = 1, n do
+            box.session.push({i, payload})
+            local size = chunk_overhead(i) + value_size
+            stream_written = stream_written + size
+            since_yield = since_yield + size
+            if since_yield >= STREAM_YIELD and i < n then
+                since_yield = 0
+                fiber.yield()
+                while stream_unsent() > STREAM_UNSENT_MAX * streams do
+                    fiber.sleep(0)
+                end
+            end
+        end
+    end)
+    streams = streams - 1
+    if not ok then
+        error(err, 0)
+    end
+    return {n}
+end
+
 function push_every(...)
     local n, ms, payload = ...
     check('push_every', select('#', ...) == 3 and is_count(n, PUSH_MAX) and

@@ -242,6 +242,7 @@ Test(iproto, obuf_rotation_rules)
 	memset(&con, 0, sizeof(con));
 	obuf_create(&con.obuf[0], 64);
 	obuf_create(&con.obuf[1], 64);
+	rlist_create(&con.tx.output_waiters);
 	con.tx.p_obuf = &con.obuf[0];
 	struct iproto_wpos flushed = { &con.obuf[0], { 0, 0, 0 } };
 

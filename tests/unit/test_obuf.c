@@ -467,3 +467,39 @@ Test(obuf, every_allocation_failure_is_clean)
 	 */
 	cr_expect_eq(n_failed_runs, 7);
 }
+
+/* --------------------------------------------------------------- cache */
+
+/* A destroyed obuf's chunks go to its cache; the next obuf takes them. */
+Test(obuf_cache, chunks_are_kept_and_reused)
+{
+	int64_t before = mem_live();
+	struct obuf_cache cache;
+	obuf_cache_create(&cache);
+	struct obuf a;
+	obuf_create(&a, 64);
+	a.cache = &cache;
+	char data[300];
+	memset(data, 'x', sizeof(data));
+	cr_assert_eq(obuf_dup(&a, data, sizeof(data)), 0);
+	int n_chunks = a.n_iov;
+	cr_assert_gt(n_chunks, 0);
+	int64_t with_chunks = mem_live();
+	obuf_destroy(&a);
+	cr_assert_eq(mem_live(), with_chunks, "kept, not freed");
+	cr_assert_gt(cache.size, 0);
+	cr_assert_eq(a.cache, &cache, "a destroyed obuf keeps its cache");
+
+	struct obuf b;
+	obuf_create(&b, 64);
+	b.cache = &cache;
+	cr_assert_eq(obuf_dup(&b, data, sizeof(data)), 0);
+	cr_assert_eq(mem_live(), with_chunks, "nothing new allocated");
+	cr_assert_eq(cache.n_reused, (unsigned long long)n_chunks);
+	cr_assert_eq(cache.size, 0);
+	cr_assert_eq(memcmp(b.iov[0].iov_base, data,
+			    b.iov[0].iov_len), 0);
+	obuf_destroy(&b);
+	obuf_cache_destroy(&cache);
+	cr_assert_eq(mem_live(), before, "the cache frees what it kept");
+}

@@ -1,0 +1,353 @@
+/*
+ * bench_call.c — `kharon bench call`: calls per second, pipelined.
+ *
+ * --conns connections on one client cord each keep --inflight calls of
+ * echo(7) in flight for --seconds: every reply that comes back sends a new
+ * call, and all the calls a read answered are sent in one write (a
+ * pipelining client, as a load generator should be, so that the server's
+ * batching is what is measured). When the time is up no more are sent and
+ * the client waits for the ones in flight. Calls/s counts replies from the
+ * first connect to the last reply.
+ *
+ * With --target the client measures a server in another process (`kharon
+ * serve` or a real Tarantool running tests/interop/procs.lua; bench/run.sh
+ * always does this); without it a kharon server is started in this process
+ * on cords of its own.
+ *
+ *   call_per_s{server="kharon",conns="1",inflight="100"} VALUE
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+#include "cli/cli.h"
+#include "iproto/iproto.h"
+#include "proto/greeting.h"
+#include "proto/iproto_constants.h"
+#include "proto/mp.h"
+#include "proto/xrow.h"
+#include "rt/rt.h"
+
+static const char bench_call_usage[] =
+	"usage: kharon bench call [--conns N] [--inflight M] [--seconds S] "
+	"[--target HOST:PORT]\n";
+
+enum {
+	CALL_CONNS_MAX = 1000,
+	CALL_INFLIGHT_MAX = 10000,
+	/* echo(7) with a sync up to 2^64: well under this. */
+	CALL_REQ_MAX = 64,
+	CALL_READ = 64 * 1024,
+};
+
+struct call_conn {
+	struct call_client *client;
+	struct rt_sock *sock;
+	/** Requests to send: [out_sent, out_len). */
+	char *out;
+	size_t out_len, out_sent;
+	char in[2 * CALL_READ];
+	size_t in_len;
+	bool has_greeting;
+	int n_inflight;
+	uint64_t next_sync;
+	bool is_done;
+};
+
+struct call_client {
+	struct rt *rt;
+	struct rt_cord *cord;
+	char addr[80];
+	int n_conns, inflight;
+	uint64_t run_ns;
+	struct call_conn *conns;
+	int n_done;
+	uint64_t n_calls;
+	uint64_t t_start, t_end;
+	bool is_ok;
+	atomic_bool is_done;
+};
+
+static void
+call_conn_finish(struct call_conn *cc, bool is_ok)
+{
+	struct call_client *c = cc->client;
+	if (cc->is_done)
+		return;
+	cc->is_done = true;
+	if (!is_ok)
+		c->is_ok = false;
+	if (cc->sock != NULL)
+		rt_sock_close(cc->sock, false);
+	cc->sock = NULL;
+	if (++c->n_done < c->n_conns)
+		return;
+	c->t_end = rt_now(c->rt);
+	atomic_store(&c->is_done, true);
+	rt_cord_stop(c->cord);
+}
+
+/** Append one echo(7) call to the connection's output. */
+static void
+call_conn_queue(struct call_conn *cc)
+{
+	static const char args[] = { (char)0x91, 0x07 };
+	/* Keep only what is unsent: at most `inflight` calls, then. */
+	if (cc->out_sent != 0) {
+		memmove(cc->out, cc->out + cc->out_sent,
+			cc->out_len - cc->out_sent);
+		cc->out_len -= cc->out_sent;
+		cc->out_sent = 0;
+	}
+	cc->out_len += xrow_encode_call(cc->out + cc->out_len, CALL_REQ_MAX,
+					cc->next_sync++, XROW_ENC_NETBOX,
+					"echo", 4, args, args + sizeof(args));
+	cc->n_inflight++;
+}
+
+/** Consume whole replies, queueing a call for each while time lasts. */
+static int
+call_conn_parse(struct call_conn *cc)
+{
+	struct call_client *c = cc->client;
+	size_t pos = 0;
+	if (!cc->has_greeting) {
+		if (cc->in_len < GREETING_SIZE)
+			return 0;
+		cc->has_greeting = true;
+		pos = GREETING_SIZE;
+		for (int i = 0; i < c->inflight; i++)
+			call_conn_queue(cc);
+	}
+	bool is_over = rt_now(c->rt) - c->t_start >= c->run_ns;
+	while (pos < cc->in_len) {
+		const char *p = cc->in + pos, *end = cc->in + cc->in_len;
+		size_t len;
+		enum iproto_frame_status st = iproto_frame(p, end, CALL_READ, &len);
+		if (st == IPROTO_FRAME_NEED_MORE)
+			break;
+		struct iproto_response resp;
+		if (st != IPROTO_FRAME_OK ||
+		    xrow_decode_response(&resp, p + mp_uint_len(*p),
+					 p + len) != 0 ||
+		    resp.code != IPROTO_OK)
+			return -1;
+		pos += len;
+		c->n_calls++;
+		cc->n_inflight--;
+		if (!is_over)
+			call_conn_queue(cc);
+	}
+	memmove(cc->in, cc->in + pos, cc->in_len - pos);
+	cc->in_len -= pos;
+	return cc->has_greeting && cc->n_inflight == 0 ? 1 : 0;
+}
+
+static void
+call_conn_on_io(struct rt_sock *s, int events, void *arg)
+{
+	struct call_conn *cc = arg;
+	(void)events;
+	for (;;) {
+		ssize_t n = rt_sock_read(s, cc->in + cc->in_len,
+					 sizeof(cc->in) - cc->in_len);
+		if (n > 0) {
+			cc->in_len += (size_t)n;
+			int rc = call_conn_parse(cc);
+			if (rc != 0) {
+				call_conn_finish(cc, rc > 0);
+				return;
+			}
+			continue;
+		}
+		if (n == 0 || errno != EAGAIN) {
+			call_conn_finish(cc, false);
+			return;
+		}
+		break;
+	}
+	if (cc->out_sent < cc->out_len) {
+		struct iovec iov = { cc->out + cc->out_sent,
+				     cc->out_len - cc->out_sent };
+		ssize_t n = rt_sock_writev(s, &iov, 1);
+		if (n < 0 && errno != EAGAIN) {
+			call_conn_finish(cc, false);
+			return;
+		}
+		if (n > 0)
+			cc->out_sent += (size_t)n;
+	}
+	rt_sock_watch(s, RT_READ | (cc->out_sent < cc->out_len ? RT_WRITE : 0),
+		      call_conn_on_io, cc);
+}
+
+static void
+call_client_start_f(void *arg)
+{
+	struct call_client *c = arg;
+	c->t_start = rt_now(c->rt);
+	for (int i = 0; i < c->n_conns; i++) {
+		struct call_conn *cc = &c->conns[i];
+		cc->sock = rt_connect(c->rt, c->addr, NULL);
+		if (cc->sock == NULL) {
+			call_conn_finish(cc, false);
+			continue;
+		}
+		rt_sock_watch(cc->sock, RT_READ, call_conn_on_io, cc);
+	}
+}
+
+static void
+call_client_delete(struct call_client *c)
+{
+	for (int i = 0; i < c->n_conns && c->conns != NULL; i++) {
+		if (c->conns[i].sock != NULL)
+			rt_sock_close(c->conns[i].sock, false);
+		mem_free(c->conns[i].out);
+	}
+	mem_free(c->conns);
+	mem_free(c);
+}
+
+static struct call_client *
+call_client_start(struct rt *rt, const char *addr, int conns, int inflight,
+		  uint64_t run_ns)
+{
+	struct call_client *c = mem_zalloc(sizeof(*c));
+	if (c == NULL) {
+		diag_set_oom(sizeof(*c), "call client");
+		return NULL;
+	}
+	c->rt = rt;
+	c->n_conns = conns;
+	c->inflight = inflight;
+	c->run_ns = run_ns;
+	c->is_ok = true;
+	snprintf(c->addr, sizeof(c->addr), "%s", addr);
+	c->conns = mem_zalloc(sizeof(*c->conns) * (size_t)conns);
+	if (c->conns == NULL) {
+		diag_set_oom(sizeof(*c->conns) * (size_t)conns, "call conns");
+		goto fail;
+	}
+	for (int i = 0; i < conns; i++) {
+		struct call_conn *cc = &c->conns[i];
+		cc->client = c;
+		cc->next_sync = 1;
+		/* At most `inflight` queued at once: one per reply in flight. */
+		cc->out = mem_alloc((size_t)inflight * CALL_REQ_MAX);
+		if (cc->out == NULL) {
+			diag_set_oom((size_t)inflight * CALL_REQ_MAX, "calls");
+			goto fail;
+		}
+	}
+	c->cord = rt_cord_new(rt, "client0");
+	if (c->cord == NULL ||
+	    rt_cord_start(c->cord, call_client_start_f, c) != 0)
+		goto fail;
+	return c;
+fail:
+	call_client_delete(c);
+	return NULL;
+}
+
+static int
+bench_arg_int(const char *val, long max, int *out)
+{
+	char *end;
+	long v = strtol(val, &end, 10);
+	if (*end != '\0' || v < 1 || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int
+bench_call(int argc, char **argv)
+{
+	int conns = 1, inflight = 100;
+	double seconds = 1;
+	const char *target = NULL;
+	for (int i = 0; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			goto usage;
+		const char *opt = argv[i], *val = argv[i + 1];
+		char *end;
+		if (strcmp(opt, "--conns") == 0) {
+			if (bench_arg_int(val, CALL_CONNS_MAX, &conns) != 0)
+				goto usage;
+		} else if (strcmp(opt, "--inflight") == 0) {
+			if (bench_arg_int(val, CALL_INFLIGHT_MAX, &inflight) != 0)
+				goto usage;
+		} else if (strcmp(opt, "--seconds") == 0) {
+			seconds = strtod(val, &end);
+			if (*end != '\0' || !(seconds > 0) || seconds > 3600)
+				goto usage;
+		} else if (strcmp(opt, "--target") == 0) {
+			target = val;
+		} else {
+			goto usage;
+		}
+	}
+	struct rt *rt = rt_thread_new();
+	if (rt == NULL)
+		goto fail;
+	struct iproto_server *server = NULL;
+	char addr[80];
+	if (target == NULL) {
+		struct iproto_opts opts;
+		iproto_opts_default(&opts);
+		strcpy(opts.listen, "127.0.0.1:0");
+		server = iproto_server_new(rt, &opts);
+		if (server == NULL || iproto_server_start(server) != 0)
+			goto fail_rt;
+		snprintf(addr, sizeof(addr), "127.0.0.1:%d",
+			 iproto_server_port(server));
+	} else {
+		snprintf(addr, sizeof(addr), "%s", target);
+	}
+	struct call_client *c = call_client_start(rt, addr, conns, inflight,
+						  (uint64_t)(seconds * 1e9));
+	if (c == NULL)
+		goto fail_server;
+	while (!atomic_load(&c->is_done)) {
+		struct timespec ts = { 0, 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	if (server != NULL)
+		iproto_server_shutdown(server, 1000ULL * 1000 * 1000);
+	rt_run(rt);
+	bool ok = c->is_ok && c->n_calls > 0;
+	double rate = (double)c->n_calls * 1e9 /
+		      (double)(c->t_end - c->t_start + 1);
+	if (ok)
+		printf("call_per_s{server=\"%s\",conns=\"%d\",inflight=\"%d\"} "
+		       "%.0f\n", target != NULL ? "target" : "kharon", conns,
+		       inflight, rate);
+	else
+		fprintf(stderr, "kharon bench call: a connection failed after "
+			"%llu calls\n", (unsigned long long)c->n_calls);
+	call_client_delete(c);
+	if (server != NULL)
+		iproto_server_delete(server);
+	rt_delete(rt);
+	return ok ? CLI_OK : CLI_FAILED;
+fail_server:
+	if (server != NULL) {
+		iproto_server_shutdown(server, 0);
+		rt_run(rt);
+		iproto_server_delete(server);
+	}
+fail_rt:
+	rt_delete(rt);
+fail:
+	fprintf(stderr, "kharon bench call: %s\n", diag_msg());
+	return CLI_FAILED;
+usage:
+	fputs(bench_call_usage, stderr);
+	return CLI_USAGE;
+}
