@@ -404,6 +404,9 @@ key_of(SDL_Keycode k)
 	case SDLK_ESCAPE: return VIZ_KEY_ESC;
 	case SDLK_q: return VIZ_KEY_Q;
 	case SDLK_F11: return VIZ_KEY_FULLSCREEN;
+	case SDLK_RETURN: case SDLK_KP_ENTER: return VIZ_KEY_ENTER;
+	case SDLK_BACKSPACE: case SDLK_b: return VIZ_KEY_BACK;
+	case SDLK_t: return VIZ_KEY_T;
 	default: return VIZ_KEY_NONE;
 	}
 }
@@ -419,7 +422,8 @@ sdl_key(int k)
 		[VIZ_KEY_F] = SDLK_f, [VIZ_KEY_L] = SDLK_l,
 		[VIZ_KEY_S] = SDLK_s, [VIZ_KEY_HELP] = SDLK_SLASH,
 		[VIZ_KEY_ESC] = SDLK_ESCAPE, [VIZ_KEY_Q] = SDLK_q,
-		[VIZ_KEY_FULLSCREEN] = SDLK_F11,
+		[VIZ_KEY_FULLSCREEN] = SDLK_F11, [VIZ_KEY_ENTER] = SDLK_RETURN,
+		[VIZ_KEY_BACK] = SDLK_BACKSPACE, [VIZ_KEY_T] = SDLK_t,
 	};
 	return k > 0 && k < (int)(sizeof(map) / sizeof(map[0])) ? map[k] :
 	       SDLK_UNKNOWN;

@@ -9,6 +9,7 @@
  *
  *   kharon-view TRACE [--follow]            replay (or follow) a trace file
  *   kharon-view --scenario FILE [--seed N]  run it on the simulator, show it
+ *   --tour                                  ... and follow its guided tour
  *   --png FILE --at N|EVENT[#K]             headless: one frame
  *   --gif FILE [--from N --to M --fps F]    headless: an animated GIF
  *   --size WxH  --lang ru|en  --script FILE  --captions  --dump-display FILE
@@ -34,12 +35,13 @@
 #include "viz/model.h"
 #include "viz/scene.h"
 #include "viz/source.h"
+#include "viz/tour.h"
 #include "viz/ui.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char usage[] =
-	"usage: kharon-view TRACE [--follow] | --scenario FILE [--seed N]\n"
+	"usage: kharon-view TRACE [--follow] | --scenario FILE [--seed N] [--tour]\n"
 	"         [--lang ru|en] [--size WxH] [--script FILE]\n"
 	"         [--png FILE --at N[.F]|EVENT[#K]]\n"
 	"         [--gif FILE [--from N] [--to M] [--fps F]]\n"
@@ -62,6 +64,8 @@ struct opts {
 	const char *at;
 	const char *script;
 	bool captions;
+	/** --tour: follow the scenario's guided tour (viz/tour.h). */
+	bool tour;
 	/** --bench: figures for make bench; "window" also draws in one. */
 	const char *bench;
 	long from, to;
@@ -81,6 +85,7 @@ struct viewer {
 	bool has_state;
 	struct viz_layout layout;
 	struct viz_display display;
+	struct viz_tour tour;
 };
 
 static int
@@ -114,6 +119,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 		if (strcmp(a, "--captions") == 0) {
 			o->captions = true;
+			continue;
+		}
+		if (strcmp(a, "--tour") == 0) {
+			o->tour = true;
 			continue;
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -206,6 +215,11 @@ parse_opts(int argc, char **argv, struct opts *o)
 	if ((o->png != NULL || o->dump != NULL) && o->at == NULL) {
 		fprintf(stderr, "kharon-view: --png and --dump-display need "
 			"--at N\n");
+		return -1;
+	}
+	if (o->tour && o->scenario == NULL) {
+		fprintf(stderr, "kharon-view: --tour follows a scenario's "
+			"tour: give --scenario FILE\n");
 		return -1;
 	}
 	if (o->follow && o->scenario != NULL) {
@@ -360,10 +374,22 @@ write_png(struct viewer *v, uint32_t at, double frac)
 	return rc == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
+/** Centiseconds a tour stop's GIF frame stays: time to read its caption. */
+static int
+tour_linger(const struct viewer *v, int stop)
+{
+	const struct scenario_text *c = &v->tour.s.tour[stop].caption;
+	size_t len = strlen(v->ui.lang == VIZ_LANG_RU ? c->ru : c->en);
+	/* ~25 bytes a second (Cyrillic is two bytes a letter). */
+	size_t cs = 200 + len * 4;
+	return cs > 2500 ? 2500 : (int)cs;
+}
+
 /**
  * The GIF: paced by event, two frames per event (at the event and half
  * way to the next, so boats are seen on the river), the last frame held
- * for two seconds.
+ * for two seconds. With --tour, each stop's frame shows its caption panel
+ * and highlight and lingers (tour_linger).
  */
 static int
 write_gif(struct viewer *v)
@@ -398,6 +424,11 @@ write_gif(struct viewer *v)
 	for (uint32_t k = from * 2; k <= to * 2 && rc == 0; k++) {
 		viz_ui_seek(&v->ui, &v->hist, k / 2);
 		v->ui.pos = k / 2.0;
+		v->ui.focus_conn = 0;
+		/* A tour stop: its frame lingers long enough to read. */
+		int stop = k % 2 == 0 ? viz_ui_tour_stop(&v->ui) : -1;
+		if (stop >= 0)
+			viz_ui_tour_go(&v->ui, &v->hist, stop);
 		viewer_frame(v);
 		rc = viz_sdl_draw(g, &v->display);
 		int64_t s = rc == 0 ? viz_sdl_read_indexed(g, px) : -1;
@@ -406,7 +437,9 @@ write_gif(struct viewer *v)
 		else
 			stray += s;
 		if (rc == 0)
-			rc = viz_gif_frame(gif, px, k == to * 2 ? 200 : delay);
+			rc = viz_gif_frame(gif, px, stop >= 0 ?
+					   tour_linger(v, stop) :
+					   k == to * 2 ? 200 : delay);
 	}
 	if (viz_gif_close(gif) != 0)
 		rc = -1;
@@ -427,14 +460,15 @@ write_gif(struct viewer *v)
  * --script: one command per line, run between frames, so injected inputs
  * go through SDL's queue like a user's (the real-window test):
  *   key NAME [shift] [ctrl]   press a key (space left right home end plus
- *                             minus p f l s help esc q)
+ *                             minus p f l s help esc q enter back t)
  *   down X Y | move X Y | up X Y | click X Y
  *   click-on boat|kharon|obuf|ibuf|cord|client   the centre of the first
  *                             such item on screen now
  *   seek-click FRACTION       click the timeline at 0..1 of its width
  *   frames N                  let N frames pass
  *   expect n|paused|lang|help|focus|sel|by_time|speed|width|events|restarts
- *          VALUE              (VALUE ">K": greater than K)
+ *          |tour|tour_on VALUE (VALUE ">K": greater than K; tour: the stop
+ *                             shown, 0-based, -1 for none)
  *   wait-until FIELD VALUE [N] let frames pass until `expect` would hold
  *                             (at most N, 600 by default), else fail
  *   expect-seek               the shown state equals a fresh seek
@@ -458,7 +492,8 @@ static const char *const key_names[] = {
 	[VIZ_KEY_MINUS] = "minus", [VIZ_KEY_P] = "p", [VIZ_KEY_F] = "f",
 	[VIZ_KEY_L] = "l", [VIZ_KEY_S] = "s", [VIZ_KEY_HELP] = "help",
 	[VIZ_KEY_ESC] = "esc", [VIZ_KEY_Q] = "q",
-	[VIZ_KEY_FULLSCREEN] = "fullscreen",
+	[VIZ_KEY_FULLSCREEN] = "fullscreen", [VIZ_KEY_ENTER] = "enter",
+	[VIZ_KEY_BACK] = "back", [VIZ_KEY_T] = "t",
 };
 
 static const char *const hit_names[] = {
@@ -515,6 +550,10 @@ script_check(struct viewer *v, const char *what, const char *want, char *got)
 		snprintf(got, 64, "%u", v->hist.n_events);
 	else if (strcmp(what, "restarts") == 0)
 		snprintf(got, 64, "%u", v->src.n_restarts);
+	else if (strcmp(what, "tour") == 0)
+		snprintf(got, 64, "%d", viz_ui_tour_stop(ui));
+	else if (strcmp(what, "tour_on") == 0)
+		snprintf(got, 64, "%d", ui->is_tour);
 	else
 		return -1;
 	/* ">K": a comparison, for positions that depend on timing. */
@@ -561,7 +600,7 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 			continue;
 		if (strcmp(a, "key") == 0) {
 			struct viz_input in = { VIZ_IN_KEY, 0, false, false, 0, 0 };
-			for (int k = 1; k <= VIZ_KEY_FULLSCREEN; k++)
+			for (int k = 1; k <= VIZ_KEY_T; k++)
 				if (key_names[k] != NULL &&
 				    strcmp(key_names[k], b) == 0)
 					in.key = (uint8_t)k;
@@ -856,6 +895,16 @@ main(int argc, char **argv)
 	}
 	double open_s = viz_sdl_seconds() - open_t0;
 	viz_ui_init(&v.ui, v.o.width, v.o.height, v.o.lang);
+	if (v.o.tour) {
+		if (viz_tour_load(&v.tour, v.o.scenario, &v.hist) != 0) {
+			fprintf(stderr, "kharon-view: %s\n", diag_msg());
+			viz_source_close(&v.src);
+			viz_history_destroy(&v.hist);
+			return EXIT_USAGE;
+		}
+		v.ui.tour = &v.tour;
+		v.ui.is_tour = true;
+	}
 	viz_display_create(&v.display);
 	uint32_t at = 0;
 	double frac = 0;
@@ -882,6 +931,7 @@ main(int argc, char **argv)
 		rc = run_window(&v);
 	}
 	viz_display_destroy(&v.display);
+	viz_tour_destroy(&v.tour);
 	for (int l = 0; l < VIZ_LANG_MAX; l++)
 		viz_captions_delete(v.cap[l]);
 	viz_source_close(&v.src);

@@ -16,6 +16,7 @@
 #include "viz/layout.h"
 #include "viz/model.h"
 #include "viz/palette.h"
+#include "viz/tour.h"
 #include "viz/ui.h"
 
 /** What every helper needs. */
@@ -893,6 +894,88 @@ draw_help(const struct frame *f)
 		 w - 20, L(f, "help"));
 }
 
+/* ------------------------------------------------------------ tour */
+
+static const int highlight_hit[] = {
+	[SCENARIO_HIGHLIGHT_NONE] = VIZ_HIT_NONE,
+	[SCENARIO_HIGHLIGHT_KHARON] = VIZ_HIT_KHARON,
+	[SCENARIO_HIGHLIGHT_BOAT] = VIZ_HIT_BOAT,
+	[SCENARIO_HIGHLIGHT_OBUF] = VIZ_HIT_OBUF,
+	[SCENARIO_HIGHLIGHT_IBUF] = VIZ_HIT_IBUF,
+	[SCENARIO_HIGHLIGHT_CORD] = VIZ_HIT_CORD,
+	[SCENARIO_HIGHLIGHT_CLIENT] = VIZ_HIT_CLIENT,
+};
+
+/** Does hit `t` show what stop `k` highlights (its event `e`)? */
+static bool
+is_highlighted(const struct frame *f, int k, const struct trace_event *e,
+	       const struct viz_hit *t)
+{
+	const struct viz_tour *tour = f->ui->tour;
+	if (t->kind != highlight_hit[tour->s.tour[k].highlight])
+		return false;
+	int32_t conn = (int32_t)viz_ev_int(e, "conn", 0);
+	switch (t->kind) {
+	case VIZ_HIT_BOAT:
+		return t->id == tour->msg[k];
+	case VIZ_HIT_CORD:
+		return t->id >= 0 && t->id < f->s->n_cords &&
+		       strcmp(f->s->cords[t->id].name, e->cord) == 0;
+	case VIZ_HIT_CLIENT:
+		return true;
+	default:
+		return conn == 0 || t->conn == conn;
+	}
+}
+
+/**
+ * At a tour stop: the highlighted items framed, and the stop's caption in
+ * a panel above the caption line, with how to go on.
+ */
+static void
+draw_tour(const struct frame *f)
+{
+	int k = viz_ui_tour_stop(f->ui);
+	if (k < 0 || f->cur == 0)
+		return;
+	const struct viz_tour *tour = f->ui->tour;
+	const struct scenario_tour_stop *st = &tour->s.tour[k];
+	struct viz_display *d = f->d;
+	struct viz_event buf;
+	const struct trace_event *e = viz_history_event(f->h, f->cur - 1, &buf);
+	for (int i = 0; i < f->l->n_hits; i++) {
+		const struct viz_hit *t = &f->l->hits[i];
+		if (st->highlight == SCENARIO_HIGHLIGHT_NONE ||
+		    !is_highlighted(f, k, e, t))
+			continue;
+		viz_frame(d, VIZ_C_HIGHLIGHT, t->r.x - 3, t->r.y - 3,
+			  t->r.w + 6, t->r.h + 6);
+		viz_frame(d, VIZ_C_HIGHLIGHT, t->r.x - 4, t->r.y - 4,
+			  t->r.w + 8, t->r.h + 8);
+	}
+	char text[2048];
+	viz_caption_expand(f->ui->lang == VIZ_LANG_RU ? st->caption.ru :
+			   st->caption.en, e, text, sizeof(text));
+	int w = f->l->width - 40;
+	/* About 7 px a character in the normal font: lines to make room for. */
+	int per_line = (w - 20) / 7 > 20 ? (w - 20) / 7 : 20;
+	int lines = (int)(strlen(text) / 2 + (size_t)per_line - 1) /
+		    per_line + 1;
+	int h = 30 + lines * 18;
+	if (h > f->l->caption.y - f->l->title.h - 8)
+		h = f->l->caption.y - f->l->title.h - 8;
+	int x = 20, y = f->l->caption.y - h - 4;
+	viz_rect(d, VIZ_C_PANEL, x, y, w, h);
+	viz_frame(d, VIZ_C_HIGHLIGHT, x, y, w, h);
+	viz_frame(d, VIZ_C_HIGHLIGHT, x + 1, y + 1, w - 2, h - 2);
+	viz_textf(d, VIZ_C_DIM, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, x + 10, y + 5,
+		  0, "%s %d/%u", L(f, "tour_stop"), k + 1, tour->n_stops);
+	viz_text(d, VIZ_C_DIM, VIZ_FONT_SMALL, VIZ_ALIGN_RIGHT, x + w - 10,
+		 y + 5, 0, L(f, "tour_keys"));
+	viz_text(d, VIZ_C_INK, VIZ_FONT_NORMAL, VIZ_ALIGN_LEFT, x + 10, y + 22,
+		 w - 20, text);
+}
+
 void
 viz_scene_build(struct viz_display *d, const struct viz_layout *l,
 		const struct viz_state *s, const struct viz_history *h,
@@ -915,6 +998,7 @@ viz_scene_build(struct viz_display *d, const struct viz_layout *l,
 	draw_caption(&f);
 	draw_timeline(&f);
 	draw_title(&f, title);
+	draw_tour(&f);
 	draw_inspect(&f);
 	draw_help(&f);
 }

@@ -24,6 +24,7 @@
 #include "viz/layout.h"
 
 struct viz_history;
+struct viz_tour;
 
 enum viz_key {
 	VIZ_KEY_NONE,
@@ -42,6 +43,11 @@ enum viz_key {
 	VIZ_KEY_ESC,
 	VIZ_KEY_Q,
 	VIZ_KEY_FULLSCREEN,
+	/** Tour: Enter continues like space, Backspace goes to the previous
+	 * stop, T turns the tour on and off. */
+	VIZ_KEY_ENTER,
+	VIZ_KEY_BACK,
+	VIZ_KEY_T,
 };
 
 enum viz_input_kind {
@@ -91,6 +97,12 @@ struct viz_ui {
 	bool want_fullscreen;
 	/** Events seen by the last tick (the history may grow). */
 	uint32_t n_events;
+	/**
+	 * A guided tour (NULL: none; tour.h). While `is_tour`, playing stops
+	 * at each stop's event and pauses there; space or Enter goes on.
+	 */
+	const struct viz_tour *tour;
+	bool is_tour;
 };
 
 void
@@ -135,6 +147,20 @@ viz_ui_jump(struct viz_ui *ui, const struct viz_history *h, int dir,
 bool
 viz_ui_is_related(const struct viz_ui *ui, const struct viz_history *h,
 		  uint32_t i);
+
+/**
+ * The tour stop shown now (the tour is on and the scene shows a stop's
+ * event), or -1.
+ */
+int
+viz_ui_tour_stop(const struct viz_ui *ui);
+
+/**
+ * Go to tour stop `k` (0 .. n_stops - 1): seek to its event, pause, and
+ * put its connection in focus.
+ */
+void
+viz_ui_tour_go(struct viz_ui *ui, const struct viz_history *h, int k);
 
 /** Handle one input, with `l` the layout of the frame on screen. */
 void

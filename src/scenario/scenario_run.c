@@ -122,6 +122,8 @@ run_sink(void *arg, const struct trace_event *e)
 		run->events[run->n_event_names++].name = e->ev;
 	if (i < RUN_EVENT_NAMES_MAX)
 		run->events[i].count++;
+	if (run->opts->on_event != NULL)
+		run->opts->on_event(run->opts->on_event_arg, e);
 	rt_mutex_unlock(run->lock);
 	if (run->writer != NULL)
 		trace_writer_cord_sink(run->writer, e);
