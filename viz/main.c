@@ -10,6 +10,8 @@
  *   kharon-view TRACE [--follow]            replay (or follow) a trace file
  *   kharon-view --scenario FILE [--seed N]  run it on the simulator, show it
  *   --tour                                  ... and follow its guided tour
+ *   kharon-view --compare A B [--sync EVENT] two runs side by side (a file
+ *                                           ending in .json is a scenario)
  *   --png FILE --at N|EVENT[#K]             headless: one frame
  *   --gif FILE [--from N --to M --fps F]    headless: an animated GIF
  *   --size WxH  --lang ru|en  --script FILE  --captions  --dump-display FILE
@@ -27,6 +29,7 @@
 #include "base/mem.h"
 #include "trace/trace.h"
 #include "viz/caption.h"
+#include "viz/compare.h"
 #include "viz/display.h"
 #include "viz/draw_sdl.h"
 #include "viz/gif.h"
@@ -42,6 +45,7 @@ enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char usage[] =
 	"usage: kharon-view TRACE [--follow] | --scenario FILE [--seed N] [--tour]\n"
+	"         | --compare A B [--sync EVENT]   (A, B: traces or .json scenarios)\n"
 	"         [--lang ru|en] [--size WxH] [--script FILE]\n"
 	"         [--png FILE --at N[.F]|EVENT[#K]]\n"
 	"         [--gif FILE [--from N] [--to M] [--fps F]]\n"
@@ -66,6 +70,10 @@ struct opts {
 	bool captions;
 	/** --tour: follow the scenario's guided tour (viz/tour.h). */
 	bool tour;
+	/** --compare A B: two runs side by side (viz/compare.h). */
+	const char *compare[2];
+	/** --sync EVENT: the panes in step by that event kind (NULL: time). */
+	const char *sync;
 	/** --bench: figures for make bench; "window" also draws in one. */
 	const char *bench;
 	long from, to;
@@ -86,6 +94,12 @@ struct viewer {
 	struct viz_layout layout;
 	struct viz_display display;
 	struct viz_tour tour;
+	/** --compare: the second pane (its own source, history, layout). */
+	struct viewer *b;
+	/** --compare: what each pane's run paid, per prefix (compare.h). */
+	struct viz_tally *tally;
+	/** --compare: both panes and the strip, the frame drawn. */
+	struct viz_display both;
 };
 
 static int
@@ -180,6 +194,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 				goto bad;
 			o->png_diff[0] = v;
 			o->png_diff[1] = argv[++i];
+		} else if (strcmp(a, "--compare") == 0) {
+			if (i + 1 >= argc)
+				goto bad;
+			o->compare[0] = v;
+			o->compare[1] = argv[++i];
+		} else if (strcmp(a, "--sync") == 0) {
+			o->sync = v;
 		} else if (strcmp(a, "--png") == 0) {
 			o->png = v;
 		} else if (strcmp(a, "--gif") == 0) {
@@ -210,6 +231,20 @@ parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->png_diff[0] != NULL)
 		return 0;
+	if (o->compare[0] != NULL) {
+		if (o->trace != NULL || o->scenario != NULL || o->follow ||
+		    o->tour) {
+			fprintf(stderr, "kharon-view: --compare A B shows two "
+				"files, without TRACE, --scenario, --follow or "
+				"--tour\n");
+			return -1;
+		}
+		return 0;
+	}
+	if (o->sync != NULL) {
+		fprintf(stderr, "kharon-view: --sync goes with --compare\n");
+		return -1;
+	}
 	if ((o->trace == NULL) == (o->scenario == NULL))
 		goto bad;
 	if ((o->png != NULL || o->dump != NULL) && o->at == NULL) {
@@ -321,6 +356,43 @@ viewer_frame(struct viewer *v)
 			v->cap[v->ui.lang], v->src.title);
 }
 
+/**
+ * The frame to draw: the scene, or with --compare both panes and the
+ * strip, pane B moved to where pane A stands (viz_compare_follow).
+ */
+static const struct viz_display *
+viewer_render(struct viewer *v)
+{
+	struct viewer *b = v->b;
+	if (b == NULL) {
+		viewer_frame(v);
+		return &v->display;
+	}
+	int width = v->ui.width, height = v->ui.height;
+	int strip = width / 8 > 150 ? width / 8 : 150;
+	int pane = (width - strip) / 2;
+	v->ui.width = pane;
+	viewer_frame(v);
+	v->ui.width = width;
+	uint32_t na = viz_ui_n(&v->ui);
+	if (na > v->hist.n_events)
+		na = v->hist.n_events;
+	uint32_t nb = viz_compare_follow(&v->hist, na, &b->hist, v->o.sync);
+	b->ui = v->ui;
+	b->ui.width = pane;
+	b->ui.tour = NULL;
+	b->ui.is_tour = false;
+	memset(&b->ui.sel, 0, sizeof(b->ui.sel));
+	viz_ui_seek(&b->ui, &b->hist, nb);
+	viewer_frame(b);
+	viz_display_clear(&v->both, width, height);
+	viz_display_append(&v->both, &v->display, 0, 0);
+	viz_compare_strip(&v->both, v->cap[v->ui.lang], pane, 0, strip,
+			  height, &v->tally[na], &b->tally[nb], v->o.sync);
+	viz_display_append(&v->both, &b->display, pane + strip, 0);
+	return &v->both;
+}
+
 static int
 write_dump(struct viewer *v, const char *path)
 {
@@ -330,7 +402,7 @@ write_dump(struct viewer *v, const char *path)
 			strerror(errno));
 		return EXIT_FAILED;
 	}
-	int rc = viz_display_dump(&v->display, f);
+	int rc = viz_display_dump(viewer_render(v), f);
 	if (f != stdout && fclose(f) != 0)
 		rc = -1;
 	if (rc != 0) {
@@ -364,8 +436,7 @@ write_png(struct viewer *v, uint32_t at, double frac)
 	}
 	viz_ui_seek(&v->ui, &v->hist, at);
 	v->ui.pos = at + frac;
-	viewer_frame(v);
-	int rc = viz_sdl_draw(g, &v->display);
+	int rc = viz_sdl_draw(g, viewer_render(v));
 	if (rc == 0)
 		rc = viz_sdl_save_png(g, v->o.png);
 	if (rc != 0)
@@ -429,8 +500,7 @@ write_gif(struct viewer *v)
 		int stop = k % 2 == 0 ? viz_ui_tour_stop(&v->ui) : -1;
 		if (stop >= 0)
 			viz_ui_tour_go(&v->ui, &v->hist, stop);
-		viewer_frame(v);
-		rc = viz_sdl_draw(g, &v->display);
+		rc = viz_sdl_draw(g, viewer_render(v));
 		int64_t s = rc == 0 ? viz_sdl_read_indexed(g, px) : -1;
 		if (s < 0)
 			rc = -1;
@@ -752,8 +822,7 @@ run_window(struct viewer *v)
 		v->ui.width = w;
 		v->ui.height = h;
 		/* Draw. */
-		viewer_frame(v);
-		viz_sdl_draw(g, &v->display);
+		viz_sdl_draw(g, viewer_render(v));
 		if (v->ui.want_screenshot) {
 			v->ui.want_screenshot = false;
 			char path[64];
@@ -861,6 +930,48 @@ png_diff(const char *a, const char *b)
 	return n * 200 <= total ? EXIT_OK : EXIT_FAILED;
 }
 
+/**
+ * Open one pane's events: trace file `trace` (followed with --follow) or
+ * scenario `scenario` run on the simulator. Returns 0, or -1 after the
+ * one-line error (nothing left to close).
+ */
+static int
+viewer_open(struct viewer *v, const char *trace, const char *scenario)
+{
+	viz_display_create(&v->display);
+	viz_display_create(&v->both);
+	if (viz_history_create(&v->hist) != 0) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		return -1;
+	}
+	int rc = scenario != NULL ?
+		 viz_source_open_scenario(&v->src, scenario, v->o.has_seed,
+					  v->o.seed) :
+		 viz_source_open_trace(&v->src, trace, v->o.follow);
+	if (rc == 0 && viz_source_poll(&v->src, &v->hist, 0) < 0)
+		rc = -1;
+	if (rc != 0) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		viz_source_close(&v->src);
+		viz_history_destroy(&v->hist);
+		return -1;
+	}
+	return 0;
+}
+
+/** Free what viewer_open and the run made (not the shared captions). */
+static void
+viewer_close(struct viewer *v)
+{
+	viz_display_destroy(&v->display);
+	viz_display_destroy(&v->both);
+	viz_tour_destroy(&v->tour);
+	mem_free(v->tally);
+	v->tally = NULL;
+	viz_source_close(&v->src);
+	viz_history_destroy(&v->hist);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -876,36 +987,56 @@ main(int argc, char **argv)
 			return EXIT_FAILED;
 		}
 	}
-	if (viz_history_create(&v.hist) != 0) {
-		fprintf(stderr, "kharon-view: %s\n", diag_msg());
-		return EXIT_FAILED;
+	if (v.o.compare[0] != NULL) {
+		const char *a = v.o.compare[0];
+		size_t len = strlen(a);
+		*(len > 5 && strcmp(a + len - 5, ".json") == 0 ?
+		  &v.o.scenario : &v.o.trace) = a;
 	}
 	double open_t0 = viz_sdl_seconds();
-	int rc = v.o.scenario != NULL ?
-		 viz_source_open_scenario(&v.src, v.o.scenario, v.o.has_seed,
-					  v.o.seed) :
-		 viz_source_open_trace(&v.src, v.o.trace, v.o.follow);
-	if (rc == 0 && viz_source_poll(&v.src, &v.hist, 0) < 0)
-		rc = -1;
-	if (rc != 0) {
-		fprintf(stderr, "kharon-view: %s\n", diag_msg());
-		viz_source_close(&v.src);
-		viz_history_destroy(&v.hist);
+	if (viewer_open(&v, v.o.trace, v.o.scenario) != 0)
 		return EXIT_USAGE;
+	if (v.o.compare[1] != NULL) {
+		static struct viewer second;
+		const char *b = v.o.compare[1];
+		size_t len = strlen(b);
+		bool is_json = len > 5 && strcmp(b + len - 5, ".json") == 0;
+		second.o = v.o;
+		second.o.follow = false;
+		memcpy(second.cap, v.cap, sizeof(second.cap));
+		if (viewer_open(&second, is_json ? NULL : b,
+				is_json ? b : NULL) != 0) {
+			viewer_close(&v);
+			return EXIT_USAGE;
+		}
+		if (viz_tally_build(&v.hist, &v.tally) != 0 ||
+		    viz_tally_build(&second.hist, &second.tally) != 0) {
+			fprintf(stderr, "kharon-view: %s\n", diag_msg());
+			viewer_close(&second);
+			viewer_close(&v);
+			return EXIT_FAILED;
+		}
+		viz_ui_init(&second.ui, v.o.width, v.o.height, v.o.lang);
+		/* Each pane says which it is. */
+		char title[256];
+		snprintf(title, sizeof(title), "A: %.200s", v.src.title);
+		snprintf(v.src.title, sizeof(v.src.title), "%s", title);
+		snprintf(title, sizeof(title), "B: %.200s", second.src.title);
+		snprintf(second.src.title, sizeof(second.src.title), "%s", title);
+		v.b = &second;
 	}
 	double open_s = viz_sdl_seconds() - open_t0;
 	viz_ui_init(&v.ui, v.o.width, v.o.height, v.o.lang);
 	if (v.o.tour) {
 		if (viz_tour_load(&v.tour, v.o.scenario, &v.hist) != 0) {
 			fprintf(stderr, "kharon-view: %s\n", diag_msg());
-			viz_source_close(&v.src);
-			viz_history_destroy(&v.hist);
+			viewer_close(&v);
 			return EXIT_USAGE;
 		}
 		v.ui.tour = &v.tour;
 		v.ui.is_tour = true;
 	}
-	viz_display_create(&v.display);
+	int rc = EXIT_OK;
 	uint32_t at = 0;
 	double frac = 0;
 	if (v.o.at != NULL && parse_at(&v.hist, v.o.at, &at, &frac) != 0) {
@@ -919,7 +1050,6 @@ main(int argc, char **argv)
 		if (v.o.dump != NULL) {
 			viz_ui_seek(&v.ui, &v.hist, at);
 			v.ui.pos = at + frac;
-			viewer_frame(&v);
 			rc = write_dump(&v, v.o.dump);
 		}
 		if (rc == EXIT_OK && v.o.png != NULL)
@@ -930,11 +1060,10 @@ main(int argc, char **argv)
 		viz_ui_seek(&v.ui, &v.hist, at);
 		rc = run_window(&v);
 	}
-	viz_display_destroy(&v.display);
-	viz_tour_destroy(&v.tour);
+	if (v.b != NULL)
+		viewer_close(v.b);
+	viewer_close(&v);
 	for (int l = 0; l < VIZ_LANG_MAX; l++)
 		viz_captions_delete(v.cap[l]);
-	viz_source_close(&v.src);
-	viz_history_destroy(&v.hist);
 	return rc;
 }

@@ -723,8 +723,22 @@ draw_title(const struct frame *f, const char *title)
 		snprintf(speed, sizeof(speed), "%.3g ev/s", rate);
 	}
 	uint64_t t = f->cur > 0 ? viz_history_time(f->h, f->cur - 1) : 0;
-	viz_textf(d, VIZ_C_WHITE, VIZ_FONT_NORMAL, VIZ_ALIGN_LEFT, 8, 4, 0,
-		  "%s  -  %s", L(f, "title"), title);
+	/* A narrow pane (--compare) names only what it shows, and says
+	 * less about playback: the two lines must not overlap. */
+	bool narrow = r->w < 1000;
+	if (narrow)
+		viz_text(d, VIZ_C_WHITE, VIZ_FONT_NORMAL, VIZ_ALIGN_LEFT, 8, 4,
+			 0, title);
+	else
+		viz_textf(d, VIZ_C_WHITE, VIZ_FONT_NORMAL, VIZ_ALIGN_LEFT, 8,
+			  4, 0, "%s  -  %s", L(f, "title"), title);
+	if (narrow) {
+		viz_textf(d, VIZ_C_BELL_RUNG, VIZ_FONT_NORMAL, VIZ_ALIGN_RIGHT,
+			  r->w - 8, 4, 0, "%u/%u  t=%llu.%06llu ms", f->cur,
+			  f->h->n_events, (unsigned long long)(t / 1000000),
+			  (unsigned long long)(t % 1000000));
+		return;
+	}
 	viz_textf(d, VIZ_C_BELL_RUNG, VIZ_FONT_NORMAL, VIZ_ALIGN_RIGHT,
 		  r->w - 8, 4, 0, "%s %u/%u  t=%llu.%06llu ms  %s  %s %s  [%s]",
 		  L(f, "events"), f->cur, f->h->n_events,
