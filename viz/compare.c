@@ -81,14 +81,18 @@ viz_compare_follow(const struct viz_history *a, uint32_t n_a,
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < n_a; i++)
 		k += strcmp(viz_history_name(a, i), sync) == 0;
-	/* b up to just before its (k + 1)th `sync` event. */
+	/* b up to just before its (k + 1)th `sync` event... */
+	uint32_t after_kth = 0;
 	for (uint32_t i = 0; i < b->n_events; i++) {
 		if (strcmp(viz_history_name(b, i), sync) != 0)
 			continue;
 		if (k-- == 0)
 			return i;
+		after_kth = i + 1;
 	}
-	return b->n_events;
+	/* ... and past b's last one, on by time (never back). */
+	uint32_t by_time = events_until(b, viz_history_time(a, n_a - 1));
+	return by_time > after_kth ? by_time : after_kth;
 }
 
 static void

@@ -45,7 +45,8 @@ viz_tally_build(const struct viz_history *h, struct viz_tally **out);
  * Where pane `b` stands when pane `a` shows `n_a` events: by time (the
  * events of `b` stamped up to the time of a's last shown event, `sync`
  * NULL) or by event kind (`sync` an event name: as many of those events
- * shown in b as in a, up to just before b's next one). At a's end, b's end.
+ * shown in b as in a, up to just before b's next one; past b's last one,
+ * by time again). At a's end, b's end.
  */
 uint32_t
 viz_compare_follow(const struct viz_history *a, uint32_t n_a,

@@ -13,7 +13,7 @@
  *   kharon-view --compare A B [--sync EVENT] two runs side by side (a file
  *                                           ending in .json is a scenario)
  *   --png FILE --at N|EVENT[#K]             headless: one frame
- *   --gif FILE [--from N --to M --fps F]    headless: an animated GIF
+ *   --gif FILE [--from N --to M --fps F --step K]  headless: an animated GIF
  *   --size WxH  --lang ru|en  --script FILE  --captions  --dump-display FILE
  *
  * Exit codes: 0 ok, 1 a runtime failure (no display, a write failed, a
@@ -48,7 +48,7 @@ static const char usage[] =
 	"         | --compare A B [--sync EVENT]   (A, B: traces or .json scenarios)\n"
 	"         [--lang ru|en] [--size WxH] [--script FILE]\n"
 	"         [--png FILE --at N[.F]|EVENT[#K]]\n"
-	"         [--gif FILE [--from N] [--to M] [--fps F]]\n"
+	"         [--gif FILE [--from N] [--to M] [--fps F] [--step K]]\n"
 	"         [--captions] [--dump-display FILE --at N|EVENT[#K]]\n"
 	"       kharon-view --png-diff A.png B.png\n";
 
@@ -78,6 +78,8 @@ struct opts {
 	const char *bench;
 	long from, to;
 	int fps;
+	/** --step K: a GIF frame every K events (1: two per event). */
+	long step;
 };
 
 /** The viewer's whole state: what it shows and how. */
@@ -123,6 +125,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->from = -1;
 	o->to = -1;
 	o->fps = 8;
+	o->step = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -218,6 +221,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			*(strcmp(a, "--from") == 0 ? &o->from : &o->to) = n;
+		} else if (strcmp(a, "--step") == 0) {
+			if (parse_long(v, 1, 100000, &n) != 0) {
+				fprintf(stderr, "kharon-view: --step %s: want "
+					"1..100000 events a frame\n", v);
+				return -1;
+			}
+			o->step = n;
 		} else if (strcmp(a, "--fps") == 0) {
 			if (parse_long(v, 1, 50, &n) != 0) {
 				fprintf(stderr, "kharon-view: --fps %s: want "
@@ -492,7 +502,12 @@ write_gif(struct viewer *v)
 	int delay = 100 / v->o.fps;
 	int rc = 0;
 	int64_t stray = 0;
-	for (uint32_t k = from * 2; k <= to * 2 && rc == 0; k++) {
+	/* --step K > 1: one frame every K events (a long run, a small file),
+	 * always ending on `to`. */
+	uint32_t step = (uint32_t)v->o.step;
+	for (uint32_t k = from * 2; k <= to * 2 && rc == 0;
+	     k = step > 1 && k < to * 2 && k + 2 * step > to * 2 ? to * 2 :
+		 k + (step > 1 ? 2 * step : 1)) {
 		viz_ui_seek(&v->ui, &v->hist, k / 2);
 		v->ui.pos = k / 2.0;
 		v->ui.focus_conn = 0;
