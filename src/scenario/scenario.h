@@ -218,6 +218,23 @@ struct scenario_tour_stop {
 	int32_t focus;
 };
 
+/**
+ * A what-if intervention (scenario `interventions`): at a moment of the
+ * run (virtual time on the simulator, from the start), one client does
+ * something its steps do not say. The simulator is deterministic, so the
+ * run is the original one up to that moment and forks after it.
+ */
+struct scenario_intervention {
+	/** When, ns from the start of the run. */
+	uint64_t at_ns;
+	/** Index into scenario.clients. */
+	uint32_t client;
+	/** PAUSE_READING, RESUME_READING or DISCONNECT. */
+	enum scenario_action action;
+	/** DISCONNECT: with RST instead of FIN. */
+	bool is_reset;
+};
+
 struct scenario {
 	/** [a-z0-9-]+, at most 64 characters. */
 	char *name;
@@ -254,6 +271,9 @@ struct scenario {
 	/** The guided tour, in order (none: n_tour 0). */
 	struct scenario_tour_stop *tour;
 	uint32_t n_tour;
+	/** What-if interventions, in the file's order. */
+	struct scenario_intervention *interventions;
+	uint32_t n_interventions;
 };
 
 /**

@@ -53,10 +53,21 @@ enum { PATH_MAX_LEN = 200, TIME_MS_MAX = 86400000 };
  * in the same order.
  */
 enum { K_SCHEMA, K_NAME, K_TITLE, K_SUMMARY, K_MODE, K_SEED, K_SERVER,
-       K_NETWORK, K_CLIENTS, K_EXPECT, K_SIM_ONLY_WHY, K_TOUR };
+       K_NETWORK, K_CLIENTS, K_EXPECT, K_SIM_ONLY_WHY, K_TOUR,
+       K_INTERVENTIONS };
 static const char *const root_keys[] = {
 	"$schema", "name", "title", "summary", "mode", "seed", "server",
-	"network", "clients", "expect", "sim_only", "tour", NULL,
+	"network", "clients", "expect", "sim_only", "tour", "interventions",
+	NULL,
+};
+
+enum { K_IV_AT_US, K_IV_CLIENT, K_IV_DO, K_IV_RESET };
+static const char *const intervention_keys[] = {
+	"at_us", "client", "do", "reset", NULL,
+};
+/* In the order of enum scenario_action's client-side actions. */
+static const char *const intervention_names[] = {
+	"pause_reading", "resume_reading", "disconnect", NULL,
 };
 
 enum { K_STOP_EVENT, K_STOP_WHERE, K_STOP_NTH, K_STOP_CAPTION,
@@ -151,6 +162,7 @@ static const struct scenario_keys key_tables[] = {
 	{"expect.events.*", event_keys},
 	{"tour[]", stop_keys},
 	{"tour[].caption", text_keys},
+	{"interventions[]", intervention_keys},
 	{NULL, NULL},
 };
 
@@ -1568,6 +1580,91 @@ load_stop(struct loader *l, const cJSON *node, void *element, int index)
 	return walk_object(l, node, &w, stop_member, element);
 }
 
+/* ---- interventions ---- */
+
+struct iv_parse {
+	struct scenario_intervention *iv;
+	/* The client's name, resolved when every client is loaded. */
+	const char *client;
+};
+
+static int
+iv_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct iv_parse *p = ctx;
+	int64_t v = 0;
+	int what = 0;
+	switch (k) {
+	case K_IV_AT_US:
+		if (get_int(l, c, 0, (double)TIME_MS_MAX * 1000, &v) != 0)
+			return -1;
+		p->iv->at_ns = (uint64_t)v * 1000;
+		return 0;
+	case K_IV_CLIENT:
+		return get_str(l, c, &p->client);
+	case K_IV_DO:
+		if (get_enum(l, c, intervention_names, &what) != 0)
+			return -1;
+		p->iv->action = what == 0 ? SCENARIO_ACTION_PAUSE_READING :
+				what == 1 ? SCENARIO_ACTION_RESUME_READING :
+				SCENARIO_ACTION_DISCONNECT;
+		return 0;
+	default:
+		return get_bool(l, c, &p->iv->is_reset);
+	}
+}
+
+/* An intervention; its client is checked by load_interventions_resolve. */
+static int
+load_intervention(struct loader *l, const cJSON *node, void *element,
+		  int index)
+{
+	(void)index;
+	struct iv_parse p = {element, NULL};
+	struct walk w = {.keys = intervention_keys, .required =
+			 (1u << K_IV_AT_US) | (1u << K_IV_CLIENT) |
+			 (1u << K_IV_DO)};
+	if (walk_object(l, node, &w, iv_member, &p) != 0)
+		return -1;
+	if (p.iv->is_reset && p.iv->action != SCENARIO_ACTION_DISCONNECT)
+		return loader_error(l, "\"reset\" goes with \"do\": "
+				    "\"disconnect\"");
+	/* The client's index is not known until "clients" has been read
+	 * (it may come later in the file): resolve_interventions sets it. */
+	p.iv->client = UINT32_MAX;
+	return 0;
+}
+
+/* Each intervention's "client" names a client of the scenario. */
+static int
+resolve_interventions(struct loader *l, const cJSON *root)
+{
+	struct scenario *s = l->s;
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root,
+							     "interventions");
+	uint32_t i = 0;
+	for (const cJSON *c = list != NULL ? list->child : NULL; c != NULL;
+	     c = c->next, i++) {
+		const char *name = cJSON_GetObjectItemCaseSensitive(
+			c, "client")->valuestring;
+		struct scenario_intervention *iv = &s->interventions[i];
+		for (uint32_t k = 0; k < s->n_clients; k++)
+			if (strcmp(s->clients[k].name, name) == 0)
+				iv->client = k;
+		if (iv->client == UINT32_MAX) {
+			size_t mark = path_push_key(l, "interventions");
+			path_push_index(l, (int)i);
+			path_push_key(l, "client");
+			char q[80];
+			quote(q, sizeof(q), name);
+			loader_error(l, "no client is named %s", q);
+			path_pop(l, mark);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static bool
 is_scenario_name(const char *s)
 {
@@ -1619,6 +1716,15 @@ root_member(struct loader *l, const cJSON *c, int k, void *ctx)
 		return load_server(l, c, &s->server);
 	case K_NETWORK:
 		return load_net(l, c, &s->network);
+	case K_INTERVENTIONS:
+		s->interventions = array_new(l, c, 1024,
+					     sizeof(*s->interventions),
+					     "interventions",
+					     &s->n_interventions);
+		if (s->interventions == NULL)
+			return -1;
+		return array_each(l, c, s->interventions,
+				  sizeof(*s->interventions), load_intervention);
 	case K_TOUR:
 		s->tour = array_new(l, c, 256, sizeof(*s->tour), "stops",
 				    &s->n_tour);
@@ -1646,7 +1752,8 @@ load_root(struct loader *l, const cJSON *root)
 				    "got %s", json_type_name(root));
 	struct walk w = {.keys = root_keys, .required = (1u << K_NAME) |
 			 (1u << K_TITLE) | (1u << K_CLIENTS)};
-	if (walk_object(l, root, &w, root_member, s) != 0)
+	if (walk_object(l, root, &w, root_member, s) != 0 ||
+	    resolve_interventions(l, root) != 0)
 		return -1;
 	if (s->summary.ru == NULL) {
 		if (dup_str(l, "", &s->summary.ru) != 0 ||
@@ -1925,5 +2032,6 @@ scenario_destroy(struct scenario *s)
 		mem_free(st->caption.en);
 	}
 	mem_free(s->tour);
+	mem_free(s->interventions);
 	memset(s, 0, sizeof(*s));
 }
