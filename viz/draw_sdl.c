@@ -407,6 +407,9 @@ key_of(SDL_Keycode k)
 	case SDLK_RETURN: case SDLK_KP_ENTER: return VIZ_KEY_ENTER;
 	case SDLK_BACKSPACE: case SDLK_b: return VIZ_KEY_BACK;
 	case SDLK_t: return VIZ_KEY_T;
+	case SDLK_r: return VIZ_KEY_R;
+	case SDLK_d: return VIZ_KEY_D;
+	case SDLK_w: return VIZ_KEY_W;
 	default: return VIZ_KEY_NONE;
 	}
 }
@@ -424,6 +427,7 @@ sdl_key(int k)
 		[VIZ_KEY_ESC] = SDLK_ESCAPE, [VIZ_KEY_Q] = SDLK_q,
 		[VIZ_KEY_FULLSCREEN] = SDLK_F11, [VIZ_KEY_ENTER] = SDLK_RETURN,
 		[VIZ_KEY_BACK] = SDLK_BACKSPACE, [VIZ_KEY_T] = SDLK_t,
+		[VIZ_KEY_R] = SDLK_r, [VIZ_KEY_D] = SDLK_d, [VIZ_KEY_W] = SDLK_w,
 	};
 	return k > 0 && k < (int)(sizeof(map) / sizeof(map[0])) ? map[k] :
 	       SDLK_UNKNOWN;

@@ -40,6 +40,7 @@
 #include "viz/source.h"
 #include "viz/tour.h"
 #include "viz/ui.h"
+#include "viz/whatif.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
@@ -102,6 +103,9 @@ struct viewer {
 	struct viz_tally *tally;
 	/** --compare: both panes and the strip, the frame drawn. */
 	struct viz_display both;
+	/** --scenario: the scenario and the interventions added (whatif.h). */
+	struct viz_whatif whatif;
+	bool has_whatif;
 };
 
 static int
@@ -545,15 +549,16 @@ write_gif(struct viewer *v)
  * --script: one command per line, run between frames, so injected inputs
  * go through SDL's queue like a user's (the real-window test):
  *   key NAME [shift] [ctrl]   press a key (space left right home end plus
- *                             minus p f l s help esc q enter back t)
+ *                             minus p f l s help esc q enter back t r d w)
  *   down X Y | move X Y | up X Y | click X Y
  *   click-on boat|kharon|obuf|ibuf|cord|client   the centre of the first
  *                             such item on screen now
  *   seek-click FRACTION       click the timeline at 0..1 of its width
  *   frames N                  let N frames pass
  *   expect n|paused|lang|help|focus|sel|by_time|speed|width|events|restarts
- *          |tour|tour_on VALUE (VALUE ">K": greater than K; tour: the stop
- *                             shown, 0-based, -1 for none)
+ *          |tour|tour_on|fork|interventions VALUE (VALUE ">K": greater
+ *                             than K; tour: the stop shown, 0-based, -1
+ *                             for none; fork: events shown at the fork)
  *   wait-until FIELD VALUE [N] let frames pass until `expect` would hold
  *                             (at most N, 600 by default), else fail
  *   expect-seek               the shown state equals a fresh seek
@@ -578,7 +583,8 @@ static const char *const key_names[] = {
 	[VIZ_KEY_L] = "l", [VIZ_KEY_S] = "s", [VIZ_KEY_HELP] = "help",
 	[VIZ_KEY_ESC] = "esc", [VIZ_KEY_Q] = "q",
 	[VIZ_KEY_FULLSCREEN] = "fullscreen", [VIZ_KEY_ENTER] = "enter",
-	[VIZ_KEY_BACK] = "back", [VIZ_KEY_T] = "t",
+	[VIZ_KEY_BACK] = "back", [VIZ_KEY_T] = "t", [VIZ_KEY_R] = "r",
+	[VIZ_KEY_D] = "d", [VIZ_KEY_W] = "w",
 };
 
 static const char *const hit_names[] = {
@@ -639,6 +645,10 @@ script_check(struct viewer *v, const char *what, const char *want, char *got)
 		snprintf(got, 64, "%d", viz_ui_tour_stop(ui));
 	else if (strcmp(what, "tour_on") == 0)
 		snprintf(got, 64, "%d", ui->is_tour);
+	else if (strcmp(what, "fork") == 0)
+		snprintf(got, 64, "%u", ui->fork_n);
+	else if (strcmp(what, "interventions") == 0)
+		snprintf(got, 64, "%u", v->whatif.s.n_interventions);
 	else
 		return -1;
 	/* ">K": a comparison, for positions that depend on timing. */
@@ -685,7 +695,7 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 			continue;
 		if (strcmp(a, "key") == 0) {
 			struct viz_input in = { VIZ_IN_KEY, 0, false, false, 0, 0 };
-			for (int k = 1; k <= VIZ_KEY_T; k++)
+			for (int k = 1; k <= VIZ_KEY_W; k++)
 				if (key_names[k] != NULL &&
 				    strcmp(key_names[k], b) == 0)
 					in.key = (uint8_t)k;
@@ -775,6 +785,90 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 	return 0;
 }
 
+/* ------------------------------------------------------------ what if */
+
+/**
+ * R / D on the selected client (or the only one): add the intervention
+ * 1 us after the shown event's time and re-run the scenario; the new run
+ * is shown from the same event, the fork marked on the timeline. The tour
+ * is dropped: its stops were proven on the original run. Returns 0, or -1
+ * when the re-run failed (diag set).
+ */
+static int
+viewer_intervene(struct viewer *v, int key)
+{
+	const struct viz_state *st = viewer_state(v);
+	int ci = v->ui.sel.kind == VIZ_HIT_CLIENT ? v->ui.sel.id :
+		 st->n_clients == 1 ? 0 : -1;
+	uint32_t n = viz_ui_n(&v->ui);
+	if (!v->has_whatif || ci < 0 || ci >= st->n_clients || n == 0) {
+		printf("kharon-view: what if: select a client first (click it), "
+		       "in --scenario mode\n");
+		return 0;
+	}
+	const struct viz_client *c = &st->clients[ci];
+	const char *name = c->cord >= 0 && c->cord < st->n_cords ?
+			   st->cords[c->cord].name : "";
+	struct scenario *s = &v->whatif.s;
+	struct scenario_intervention iv = { 0, UINT32_MAX,
+		SCENARIO_ACTION_DISCONNECT, false };
+	for (uint32_t k = 0; k < s->n_clients; k++)
+		if (strcmp(s->clients[k].name, name) == 0)
+			iv.client = k;
+	if (iv.client == UINT32_MAX) {
+		printf("kharon-view: what if: no client %s in %s\n", name,
+		       v->whatif.path);
+		return 0;
+	}
+	iv.at_ns = (viz_history_time(&v->hist, n - 1) / 1000 + 1) * 1000;
+	if (key == VIZ_KEY_R)
+		iv.action = c->is_paused ? SCENARIO_ACTION_RESUME_READING :
+			    SCENARIO_ACTION_PAUSE_READING;
+	if (viz_whatif_add(&v->whatif, &iv) != 0)
+		return -1;
+	viz_source_close(&v->src);
+	memset(&v->src, 0, sizeof(v->src));
+	if (viz_history_reset(&v->hist) != 0 ||
+	    viz_source_run_scenario(&v->src, s, v->whatif.path, v->o.has_seed,
+				    v->o.seed) != 0 ||
+	    viz_source_poll(&v->src, &v->hist, 0) < 0)
+		return -1;
+	v->has_state = false;
+	v->ui.tour = NULL;
+	v->ui.is_tour = false;
+	v->ui.fork_n = n;
+	v->whatif.fork_n = n;
+	viz_ui_seek(&v->ui, &v->hist, n);
+	v->ui.is_paused = true;
+	printf("kharon-view: what if: %s %s at %llu us; the run forks at "
+	       "event %u (%u events now)\n", name,
+	       iv.action == SCENARIO_ACTION_PAUSE_READING ? "stops reading" :
+	       iv.action == SCENARIO_ACTION_RESUME_READING ? "reads again" :
+	       "disconnects", (unsigned long long)(iv.at_ns / 1000), n,
+	       v->hist.n_events);
+	return 0;
+}
+
+/** W: the scenario with its interventions, to NAME-what-if-K.json. */
+static void
+viewer_save(struct viewer *v)
+{
+	if (!v->has_whatif) {
+		printf("kharon-view: W writes a --scenario with its "
+		       "interventions\n");
+		return;
+	}
+	char path[128];
+	snprintf(path, sizeof(path), "%.60s-what-if-%u.json",
+		 v->whatif.s.name, ++v->whatif.n_saved);
+	if (viz_whatif_save(&v->whatif, path) == 0)
+		printf("kharon-view: wrote %s (%u intervention%s): kharon run "
+		       "%s replays it\n", path, v->whatif.s.n_interventions,
+		       v->whatif.s.n_interventions == 1 ? "" : "s", path);
+	else
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+}
+
 /* ------------------------------------------------------------ window */
 
 static int
@@ -826,6 +920,19 @@ run_window(struct viewer *v)
 		if (sc.f != NULL && script_step(v, &sc, g) < 0) {
 			rc = EXIT_FAILED;
 			break;
+		}
+		if (v->ui.want_intervene != 0) {
+			int key = v->ui.want_intervene;
+			v->ui.want_intervene = 0;
+			if (viewer_intervene(v, key) != 0) {
+				fprintf(stderr, "kharon-view: %s\n", diag_msg());
+				rc = EXIT_FAILED;
+				break;
+			}
+		}
+		if (v->ui.want_save) {
+			v->ui.want_save = false;
+			viewer_save(v);
 		}
 		viz_ui_tick(&v->ui, &v->hist, dt);
 		if (v->ui.want_fullscreen != fullscreen) {
@@ -983,6 +1090,7 @@ viewer_close(struct viewer *v)
 	viz_tour_destroy(&v->tour);
 	mem_free(v->tally);
 	v->tally = NULL;
+	viz_whatif_destroy(&v->whatif);
 	viz_source_close(&v->src);
 	viz_history_destroy(&v->hist);
 }
@@ -1050,6 +1158,15 @@ main(int argc, char **argv)
 		}
 		v.ui.tour = &v.tour;
 		v.ui.is_tour = true;
+	}
+	if (v.o.scenario != NULL && v.b == NULL) {
+		/* Loads again what the source ran: cheap, and kept whole. */
+		if (viz_whatif_load(&v.whatif, v.o.scenario) != 0) {
+			fprintf(stderr, "kharon-view: %s\n", diag_msg());
+			viewer_close(&v);
+			return EXIT_USAGE;
+		}
+		v.has_whatif = true;
 	}
 	int rc = EXIT_OK;
 	uint32_t at = 0;

@@ -990,6 +990,20 @@ draw_tour(const struct frame *f)
 		 w - 20, text);
 }
 
+/** A forked run (what if): where it forked, on the timeline. */
+static void
+draw_fork(const struct frame *f)
+{
+	if (f->ui->fork_n == 0)
+		return;
+	int x = viz_layout_timeline_x(f->l, f->ui->fork_n, f->h->n_events);
+	const struct viz_rect *t = &f->l->timeline;
+	viz_line(f->d, VIZ_C_FLAG, x, t->y, x, t->y + t->h);
+	viz_line(f->d, VIZ_C_FLAG, x + 1, t->y, x + 1, t->y + t->h);
+	viz_text(f->d, VIZ_C_FLAG, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, x + 4,
+		 t->y + 2, 0, L(f, "fork"));
+}
+
 void
 viz_scene_build(struct viz_display *d, const struct viz_layout *l,
 		const struct viz_state *s, const struct viz_history *h,
@@ -1012,6 +1026,7 @@ viz_scene_build(struct viz_display *d, const struct viz_layout *l,
 	draw_caption(&f);
 	draw_timeline(&f);
 	draw_title(&f, title);
+	draw_fork(&f);
 	draw_tour(&f);
 	draw_inspect(&f);
 	draw_help(&f);

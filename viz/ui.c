@@ -330,6 +330,13 @@ on_key(struct viz_ui *ui, const struct viz_history *h,
 			viz_ui_tour_go(ui, h, viz_tour_prev(ui->tour,
 							    viz_ui_n(ui)));
 		break;
+	case VIZ_KEY_R:
+	case VIZ_KEY_D:
+		ui->want_intervene = in->key;
+		break;
+	case VIZ_KEY_W:
+		ui->want_save = true;
+		break;
 	case VIZ_KEY_T:
 		if (ui->tour != NULL) {
 			ui->is_tour = !ui->is_tour;

@@ -48,6 +48,11 @@ enum viz_key {
 	VIZ_KEY_ENTER,
 	VIZ_KEY_BACK,
 	VIZ_KEY_T,
+	/** What if (--scenario): R the selected client stops or resumes
+	 * reading, D it disconnects now, W writes the forked scenario. */
+	VIZ_KEY_R,
+	VIZ_KEY_D,
+	VIZ_KEY_W,
 };
 
 enum viz_input_kind {
@@ -103,6 +108,11 @@ struct viz_ui {
 	 */
 	const struct viz_tour *tour;
 	bool is_tour;
+	/** What if: VIZ_KEY_R / VIZ_KEY_D asked for (0: none), W asked for. */
+	int want_intervene;
+	bool want_save;
+	/** Events shown when the run was last forked (0: not forked). */
+	uint32_t fork_n;
 };
 
 void
