@@ -458,10 +458,12 @@ viz_sdl_poll(struct viz_sdl *g, struct viz_input *in)
 			return 1;
 		case SDL_MOUSEBUTTONDOWN:
 		case SDL_MOUSEBUTTONUP:
-			if (ev.button.button != SDL_BUTTON_LEFT)
+			if (ev.button.button != SDL_BUTTON_LEFT &&
+			    ev.button.button != SDL_BUTTON_RIGHT)
 				continue;
 			in->kind = ev.type == SDL_MOUSEBUTTONDOWN ? VIZ_IN_DOWN :
 				   VIZ_IN_UP;
+			in->is_right = ev.button.button == SDL_BUTTON_RIGHT;
 			in->x = ev.button.x;
 			in->y = ev.button.y;
 			return 1;
@@ -534,7 +536,8 @@ viz_sdl_push(struct viz_sdl *g, const struct viz_input *in)
 		ev.type = in->kind == VIZ_IN_DOWN ? SDL_MOUSEBUTTONDOWN :
 			  SDL_MOUSEBUTTONUP;
 		ev.button.windowID = wid;
-		ev.button.button = SDL_BUTTON_LEFT;
+		ev.button.button = in->is_right ? SDL_BUTTON_RIGHT :
+				   SDL_BUTTON_LEFT;
 		ev.button.state = in->kind == VIZ_IN_DOWN ? SDL_PRESSED :
 				  SDL_RELEASED;
 		ev.button.clicks = 1;

@@ -552,7 +552,9 @@ write_gif(struct viewer *v)
  *                             minus p f l s help esc q enter back t r d w)
  *   down X Y | move X Y | up X Y | click X Y
  *   click-on boat|kharon|obuf|ibuf|cord|client   the centre of the first
- *                             such item on screen now
+ *                             such item on screen now (rclick-on: with the
+ *                             right button: a client's what-if menu)
+ *   menu N                    click item N of the open what-if menu
  *   seek-click FRACTION       click the timeline at 0..1 of its width
  *   frames N                  let N frames pass
  *   expect n|paused|lang|help|focus|sel|by_time|speed|width|events|restarts
@@ -608,7 +610,7 @@ script_fail(struct script *sc, const char *what, const char *want,
 static void
 push_click(struct viz_sdl *g, int x, int y)
 {
-	struct viz_input in = { VIZ_IN_DOWN, 0, false, false, x, y };
+	struct viz_input in = { VIZ_IN_DOWN, 0, false, false, x, y, false };
 	viz_sdl_push(g, &in);
 	in.kind = VIZ_IN_UP;
 	viz_sdl_push(g, &in);
@@ -645,6 +647,8 @@ script_check(struct viewer *v, const char *what, const char *want, char *got)
 		snprintf(got, 64, "%d", viz_ui_tour_stop(ui));
 	else if (strcmp(what, "tour_on") == 0)
 		snprintf(got, 64, "%d", ui->is_tour);
+	else if (strcmp(what, "menu") == 0)
+		snprintf(got, 64, "%d", ui->is_menu);
 	else if (strcmp(what, "fork") == 0)
 		snprintf(got, 64, "%u", ui->fork_n);
 	else if (strcmp(what, "interventions") == 0)
@@ -694,7 +698,8 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 		if (n <= 0 || a[0] == '#')
 			continue;
 		if (strcmp(a, "key") == 0) {
-			struct viz_input in = { VIZ_IN_KEY, 0, false, false, 0, 0 };
+			struct viz_input in = { VIZ_IN_KEY, 0, false, false, 0,
+						0, false };
 			for (int k = 1; k <= VIZ_KEY_W; k++)
 				if (key_names[k] != NULL &&
 				    strcmp(key_names[k], b) == 0)
@@ -712,7 +717,8 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 		    strcmp(a, "up") == 0) {
 			struct viz_input in = { strcmp(a, "down") == 0 ?
 				VIZ_IN_DOWN : strcmp(a, "up") == 0 ? VIZ_IN_UP :
-				VIZ_IN_MOTION, 0, false, false, atoi(b), atoi(c) };
+				VIZ_IN_MOTION, 0, false, false, atoi(b), atoi(c),
+				false };
 			viz_sdl_push(g, &in);
 			return 0;
 		}
@@ -720,9 +726,18 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 			push_click(g, atoi(b), atoi(c));
 			return 0;
 		}
+		if (strcmp(a, "menu") == 0) {
+			/* Click item N (0-based) of the open what-if menu. */
+			if (!v->ui.is_menu)
+				return script_fail(sc, "menu", "an open menu",
+						   "none");
+			push_click(g, v->ui.menu_x + 10, v->ui.menu_y +
+				   atoi(b) * VIZ_MENU_ITEM_H + 8);
+			return 0;
+		}
 		if (strcmp(a, "resize") == 0) {
 			struct viz_input in = { VIZ_IN_RESIZE, 0, false, false,
-						atoi(b), atoi(c) };
+						atoi(b), atoi(c), false };
 			viz_sdl_push(g, &in);
 			sc->wait = 5;
 			return 0;
@@ -733,13 +748,22 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 				   t->y + t->h / 2);
 			return 0;
 		}
-		if (strcmp(a, "click-on") == 0) {
+		if (strcmp(a, "click-on") == 0 || strcmp(a, "rclick-on") == 0) {
 			for (int i = 0; i < v->layout.n_hits; i++) {
 				const struct viz_hit *t = &v->layout.hits[i];
 				if (strcmp(hit_names[t->kind % 9], b) != 0)
 					continue;
-				push_click(g, t->r.x + t->r.w / 2,
-					   t->r.y + t->r.h / 2);
+				int x = t->r.x + t->r.w / 2;
+				int y = t->r.y + t->r.h / 2;
+				if (a[0] == 'c') {
+					push_click(g, x, y);
+					return 0;
+				}
+				struct viz_input in = { VIZ_IN_DOWN, 0, false,
+							false, x, y, true };
+				viz_sdl_push(g, &in);
+				in.kind = VIZ_IN_UP;
+				viz_sdl_push(g, &in);
 				return 0;
 			}
 			return script_fail(sc, "click-on", b, "none on screen");
@@ -776,7 +800,8 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 			continue;
 		}
 		if (strcmp(a, "quit") == 0) {
-			struct viz_input in = { VIZ_IN_QUIT, 0, false, false, 0, 0 };
+			struct viz_input in = { VIZ_IN_QUIT, 0, false, false,
+						0, 0, false };
 			viz_sdl_push(g, &in);
 			return 0;
 		}

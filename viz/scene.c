@@ -1004,6 +1004,30 @@ draw_fork(const struct frame *f)
 		 t->y + 2, 0, L(f, "fork"));
 }
 
+/** The what-if menu of a right-clicked client. */
+static void
+draw_menu(const struct frame *f)
+{
+	const struct viz_ui *ui = f->ui;
+	if (!ui->is_menu)
+		return;
+	static const char *const items[VIZ_MENU_ITEMS] = {
+		"menu_reading", "menu_disconnect", "menu_save",
+	};
+	int x = ui->menu_x, y = ui->menu_y;
+	int h = VIZ_MENU_ITEMS * VIZ_MENU_ITEM_H;
+	viz_rect(f->d, VIZ_C_PANEL, x, y, VIZ_MENU_W, h);
+	viz_frame(f->d, VIZ_C_PANEL_EDGE, x, y, VIZ_MENU_W, h);
+	for (int i = 0; i < VIZ_MENU_ITEMS; i++) {
+		if (i > 0)
+			viz_line(f->d, VIZ_C_PANEL_EDGE, x, y + i *
+				 VIZ_MENU_ITEM_H, x + VIZ_MENU_W, y + i *
+				 VIZ_MENU_ITEM_H);
+		viz_text(f->d, VIZ_C_INK, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, x + 8,
+			 y + i * VIZ_MENU_ITEM_H + 4, 0, L(f, items[i]));
+	}
+}
+
 void
 viz_scene_build(struct viz_display *d, const struct viz_layout *l,
 		const struct viz_state *s, const struct viz_history *h,
@@ -1029,5 +1053,6 @@ viz_scene_build(struct viz_display *d, const struct viz_layout *l,
 	draw_fork(&f);
 	draw_tour(&f);
 	draw_inspect(&f);
+	draw_menu(&f);
 	draw_help(&f);
 }

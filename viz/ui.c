@@ -365,7 +365,33 @@ viz_ui_input(struct viz_ui *ui, const struct viz_history *h,
 		ui->height = in->y > 300 ? in->y : 300;
 		break;
 	case VIZ_IN_DOWN: {
+		if (ui->is_menu) {
+			/* A click on an item does it; anywhere else closes. */
+			ui->is_menu = false;
+			int i = (in->y - ui->menu_y) / VIZ_MENU_ITEM_H;
+			if (!in->is_right && in->x >= ui->menu_x &&
+			    in->x < ui->menu_x + VIZ_MENU_W &&
+			    in->y >= ui->menu_y && i < VIZ_MENU_ITEMS) {
+				if (i == 2)
+					ui->want_save = true;
+				else
+					ui->want_intervene = i == 0 ?
+						VIZ_KEY_R : VIZ_KEY_D;
+			}
+			break;
+		}
 		const struct viz_hit *t = viz_layout_hit(l, in->x, in->y);
+		if (in->is_right) {
+			/* What if: a client's menu of interventions. */
+			if (t != NULL && t->kind == VIZ_HIT_CLIENT) {
+				ui->sel = *t;
+				ui->is_menu = true;
+				ui->menu_x = in->x + VIZ_MENU_W < ui->width ?
+					     in->x : ui->width - VIZ_MENU_W;
+				ui->menu_y = in->y;
+			}
+			break;
+		}
 		if (t != NULL && t->kind == VIZ_HIT_TIMELINE) {
 			ui->is_dragging = true;
 			ui->was_paused = ui->is_paused;
@@ -385,6 +411,8 @@ viz_ui_input(struct viz_ui *ui, const struct viz_history *h,
 				l, in->x, h->n_events));
 		break;
 	case VIZ_IN_UP:
+		if (in->is_right)
+			break;
 		if (ui->is_dragging) {
 			ui->is_dragging = false;
 			ui->is_paused = ui->was_paused;

@@ -70,6 +70,15 @@ struct viz_input {
 	bool is_shift;
 	bool is_ctrl;
 	int x, y;
+	/** DOWN / UP: true for the right button (the what-if menu). */
+	bool is_right;
+};
+
+enum {
+	/** The what-if menu's items: R, D, W. */
+	VIZ_MENU_ITEMS = 3,
+	VIZ_MENU_W = 230,
+	VIZ_MENU_ITEM_H = 22,
 };
 
 enum {
@@ -113,6 +122,9 @@ struct viz_ui {
 	bool want_save;
 	/** Events shown when the run was last forked (0: not forked). */
 	uint32_t fork_n;
+	/** The what-if menu, opened by a right click on a client. */
+	bool is_menu;
+	int menu_x, menu_y;
 };
 
 void

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# What if, in the viewer: under Xvfb, a client is selected and R / D fork
+# What if, in the viewer: under Xvfb, a right click on a client opens the
+# what-if menu and its first item forks the run; a client is selected and
+# R / D fork
 # the run of 06-kharon at the shown event (the fork marked, the
 # interventions counted), W writes the scenario with its interventions;
 # `kharon check` accepts the file and `kharon run` on it gives a trace of
@@ -18,11 +20,13 @@ command -v xvfb-run >/dev/null || fail "xvfb-run missing (make deps)"
 cat >"$dir/s.txt" <<EOF
 frames 2
 expect fork 0
-click-on client
+rclick-on client
 frames 1
+expect menu 1
 expect sel client
-key r
+menu 0
 frames 2
+expect menu 0
 expect fork 120
 expect interventions 1
 key right
@@ -53,4 +57,4 @@ shown=$(sed -n 's/.*forks at event 122 (\([0-9]*\) events now).*/\1/p' "$dir/w.o
 cmp -s <(head -n 120 "$dir/o.jsonl") <(head -n 120 "$dir/w.jsonl") ||
 	fail "the fork differs from 06-kharon before its moment"
 cmp -s "$dir/o.jsonl" "$dir/w.jsonl" && fail "the fork is 06-kharon itself"
-echo "whatif: R and D fork at events 120/122 ($shown events), W -> check + run reproduce it: ok"
+echo "whatif: the menu and D fork at events 120/122 ($shown events), W -> check + run reproduce it: ok"

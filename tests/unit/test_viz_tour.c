@@ -44,7 +44,7 @@ static void
 key(struct viz_ui *ui, const struct viz_history *h, int k)
 {
 	static struct viz_layout l;
-	struct viz_input in = { VIZ_IN_KEY, (uint8_t)k, false, false, 0, 0 };
+	struct viz_input in = { VIZ_IN_KEY, (uint8_t)k, false, false, 0, 0, false };
 	viz_ui_input(ui, h, &l, &in);
 }
 
