@@ -19,7 +19,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 for f in scenarios/[0-9]*.json; do
 	"$K" check "$f" >"$dir/out" 2>&1 || fail "kharon check $f: $(cat "$dir/out")"
 done
-for s in 03-request-life 04-ibuf-double 05-obuf-reserve 06-kharon 07-batching-kharon; do
+for s in 02-cbus-batching 03-request-life 04-ibuf-double 05-obuf-reserve 06-kharon 07-batching-kharon; do
 	"$K" check "scenarios/$s.json" | grep -q 'a tour of [0-9]* stops' ||
 		fail "$s has no tour"
 done

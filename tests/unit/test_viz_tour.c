@@ -18,7 +18,8 @@
 Test(viz_tour, shipped_stops_land_on_their_events)
 {
 	static const char *const names[] = {
-		"03-request-life", "04-ibuf-double", "05-obuf-reserve",
+		"02-cbus-batching", "03-request-life", "04-ibuf-double",
+		"05-obuf-reserve",
 		"06-kharon", "07-batching-kharon",
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
