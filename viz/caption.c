@@ -298,9 +298,16 @@ viz_captions_render(const struct viz_captions *c, const struct trace_event *e,
 		snprintf(out, size, "%s", e->ev);
 		return -1;
 	}
+	return viz_caption_expand(it->text, e, out, size);
+}
+
+int
+viz_caption_expand(const char *text, const struct trace_event *e, char *out,
+		   size_t size)
+{
 	size_t at = 0;
 	out[0] = '\0';
-	for (const char *p = it->text; *p != '\0' && at + 1 < size;) {
+	for (const char *p = text; *p != '\0' && at + 1 < size;) {
 		const char *close = p[0] == '{' ? strchr(p, '}') : NULL;
 		if (close == NULL || close - p > 40) {
 			out[at++] = *p++;

@@ -61,6 +61,16 @@ int
 viz_captions_render(const struct viz_captions *c, const struct trace_event *e,
 		    char *out, size_t size);
 
+/**
+ * Template `text` with `e`'s fields filled in ({field}, {field:ms},
+ * {field:us}, {cord}; a field the event lacks becomes "?") into out[size]
+ * (always NUL-terminated, cut at a whole UTF-8 character). Returns the
+ * length. A tour stop's caption is rendered with it.
+ */
+int
+viz_caption_expand(const char *text, const struct trace_event *e, char *out,
+		   size_t size);
+
 /** The caption files, compiled in by the Makefile: NULL-terminated lines. */
 extern const char *const viz_captions_en_lines[];
 extern const char *const viz_captions_ru_lines[];

@@ -195,3 +195,27 @@ viz_display_dump(const struct viz_display *d, FILE *out)
 	}
 	return ferror(out) ? -1 : 0;
 }
+
+void
+viz_display_append(struct viz_display *d, const struct viz_display *src,
+		   int dx, int dy)
+{
+	for (int i = 0; i < src->n_cmds; i++) {
+		const struct viz_cmd *c = &src->cmds[i];
+		if (c->kind == VIZ_CMD_TEXT) {
+			viz_text(d, c->color, c->font, c->align, c->x + dx,
+				 c->y + dy, c->w, viz_cmd_text(src, c));
+			continue;
+		}
+		struct viz_cmd *n = cmd_new(d, c->kind, c->color);
+		if (n == NULL)
+			return;
+		*n = *c;
+		n->x = clip16(c->x + dx);
+		n->y = clip16(c->y + dy);
+		for (int k = 0; k < c->n && k < VIZ_POLY_MAX; k++) {
+			n->px[k] = clip16(c->px[k] + dx);
+			n->py[k] = clip16(c->py[k] + dy);
+		}
+	}
+}

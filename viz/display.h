@@ -98,6 +98,14 @@ viz_cmd_text(const struct viz_display *d, const struct viz_cmd *c)
 }
 
 /** One line per command ("rect 10 20 30 40 river"). Returns 0 or -1. */
+/**
+ * Append every command of `src` to `d`, moved by (dx, dy): a pane of a
+ * side-by-side frame (kharon-view --compare). Out of memory: d->is_oom.
+ */
+void
+viz_display_append(struct viz_display *d, const struct viz_display *src,
+		   int dx, int dy);
+
 int
 viz_display_dump(const struct viz_display *d, FILE *out);
 

@@ -404,6 +404,12 @@ key_of(SDL_Keycode k)
 	case SDLK_ESCAPE: return VIZ_KEY_ESC;
 	case SDLK_q: return VIZ_KEY_Q;
 	case SDLK_F11: return VIZ_KEY_FULLSCREEN;
+	case SDLK_RETURN: case SDLK_KP_ENTER: return VIZ_KEY_ENTER;
+	case SDLK_BACKSPACE: case SDLK_b: return VIZ_KEY_BACK;
+	case SDLK_t: return VIZ_KEY_T;
+	case SDLK_r: return VIZ_KEY_R;
+	case SDLK_d: return VIZ_KEY_D;
+	case SDLK_w: return VIZ_KEY_W;
 	default: return VIZ_KEY_NONE;
 	}
 }
@@ -419,7 +425,9 @@ sdl_key(int k)
 		[VIZ_KEY_F] = SDLK_f, [VIZ_KEY_L] = SDLK_l,
 		[VIZ_KEY_S] = SDLK_s, [VIZ_KEY_HELP] = SDLK_SLASH,
 		[VIZ_KEY_ESC] = SDLK_ESCAPE, [VIZ_KEY_Q] = SDLK_q,
-		[VIZ_KEY_FULLSCREEN] = SDLK_F11,
+		[VIZ_KEY_FULLSCREEN] = SDLK_F11, [VIZ_KEY_ENTER] = SDLK_RETURN,
+		[VIZ_KEY_BACK] = SDLK_BACKSPACE, [VIZ_KEY_T] = SDLK_t,
+		[VIZ_KEY_R] = SDLK_r, [VIZ_KEY_D] = SDLK_d, [VIZ_KEY_W] = SDLK_w,
 	};
 	return k > 0 && k < (int)(sizeof(map) / sizeof(map[0])) ? map[k] :
 	       SDLK_UNKNOWN;
@@ -450,10 +458,12 @@ viz_sdl_poll(struct viz_sdl *g, struct viz_input *in)
 			return 1;
 		case SDL_MOUSEBUTTONDOWN:
 		case SDL_MOUSEBUTTONUP:
-			if (ev.button.button != SDL_BUTTON_LEFT)
+			if (ev.button.button != SDL_BUTTON_LEFT &&
+			    ev.button.button != SDL_BUTTON_RIGHT)
 				continue;
 			in->kind = ev.type == SDL_MOUSEBUTTONDOWN ? VIZ_IN_DOWN :
 				   VIZ_IN_UP;
+			in->is_right = ev.button.button == SDL_BUTTON_RIGHT;
 			in->x = ev.button.x;
 			in->y = ev.button.y;
 			return 1;
@@ -526,7 +536,8 @@ viz_sdl_push(struct viz_sdl *g, const struct viz_input *in)
 		ev.type = in->kind == VIZ_IN_DOWN ? SDL_MOUSEBUTTONDOWN :
 			  SDL_MOUSEBUTTONUP;
 		ev.button.windowID = wid;
-		ev.button.button = SDL_BUTTON_LEFT;
+		ev.button.button = in->is_right ? SDL_BUTTON_RIGHT :
+				   SDL_BUTTON_LEFT;
 		ev.button.state = in->kind == VIZ_IN_DOWN ? SDL_PRESSED :
 				  SDL_RELEASED;
 		ev.button.clicks = 1;

@@ -9,8 +9,11 @@
  *
  *   kharon-view TRACE [--follow]            replay (or follow) a trace file
  *   kharon-view --scenario FILE [--seed N]  run it on the simulator, show it
+ *   --tour                                  ... and follow its guided tour
+ *   kharon-view --compare A B [--sync EVENT] two runs side by side (a file
+ *                                           ending in .json is a scenario)
  *   --png FILE --at N|EVENT[#K]             headless: one frame
- *   --gif FILE [--from N --to M --fps F]    headless: an animated GIF
+ *   --gif FILE [--from N --to M --fps F --step K]  headless: an animated GIF
  *   --size WxH  --lang ru|en  --script FILE  --captions  --dump-display FILE
  *
  * Exit codes: 0 ok, 1 a runtime failure (no display, a write failed, a
@@ -26,6 +29,7 @@
 #include "base/mem.h"
 #include "trace/trace.h"
 #include "viz/caption.h"
+#include "viz/compare.h"
 #include "viz/display.h"
 #include "viz/draw_sdl.h"
 #include "viz/gif.h"
@@ -34,15 +38,18 @@
 #include "viz/model.h"
 #include "viz/scene.h"
 #include "viz/source.h"
+#include "viz/tour.h"
 #include "viz/ui.h"
+#include "viz/whatif.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char usage[] =
-	"usage: kharon-view TRACE [--follow] | --scenario FILE [--seed N]\n"
+	"usage: kharon-view TRACE [--follow] | --scenario FILE [--seed N] [--tour]\n"
+	"         | --compare A B [--sync EVENT]   (A, B: traces or .json scenarios)\n"
 	"         [--lang ru|en] [--size WxH] [--script FILE]\n"
 	"         [--png FILE --at N[.F]|EVENT[#K]]\n"
-	"         [--gif FILE [--from N] [--to M] [--fps F]]\n"
+	"         [--gif FILE [--from N] [--to M] [--fps F] [--step K]]\n"
 	"         [--captions] [--dump-display FILE --at N|EVENT[#K]]\n"
 	"       kharon-view --png-diff A.png B.png\n";
 
@@ -62,10 +69,18 @@ struct opts {
 	const char *at;
 	const char *script;
 	bool captions;
+	/** --tour: follow the scenario's guided tour (viz/tour.h). */
+	bool tour;
+	/** --compare A B: two runs side by side (viz/compare.h). */
+	const char *compare[2];
+	/** --sync EVENT: the panes in step by that event kind (NULL: time). */
+	const char *sync;
 	/** --bench: figures for make bench; "window" also draws in one. */
 	const char *bench;
 	long from, to;
 	int fps;
+	/** --step K: a GIF frame every K events (1: two per event). */
+	long step;
 };
 
 /** The viewer's whole state: what it shows and how. */
@@ -81,6 +96,16 @@ struct viewer {
 	bool has_state;
 	struct viz_layout layout;
 	struct viz_display display;
+	struct viz_tour tour;
+	/** --compare: the second pane (its own source, history, layout). */
+	struct viewer *b;
+	/** --compare: what each pane's run paid, per prefix (compare.h). */
+	struct viz_tally *tally;
+	/** --compare: both panes and the strip, the frame drawn. */
+	struct viz_display both;
+	/** --scenario: the scenario and the interventions added (whatif.h). */
+	struct viz_whatif whatif;
+	bool has_whatif;
 };
 
 static int
@@ -104,6 +129,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 	o->from = -1;
 	o->to = -1;
 	o->fps = 8;
+	o->step = 1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -114,6 +140,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 		if (strcmp(a, "--captions") == 0) {
 			o->captions = true;
+			continue;
+		}
+		if (strcmp(a, "--tour") == 0) {
+			o->tour = true;
 			continue;
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -171,6 +201,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 				goto bad;
 			o->png_diff[0] = v;
 			o->png_diff[1] = argv[++i];
+		} else if (strcmp(a, "--compare") == 0) {
+			if (i + 1 >= argc)
+				goto bad;
+			o->compare[0] = v;
+			o->compare[1] = argv[++i];
+		} else if (strcmp(a, "--sync") == 0) {
+			o->sync = v;
 		} else if (strcmp(a, "--png") == 0) {
 			o->png = v;
 		} else if (strcmp(a, "--gif") == 0) {
@@ -188,6 +225,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			*(strcmp(a, "--from") == 0 ? &o->from : &o->to) = n;
+		} else if (strcmp(a, "--step") == 0) {
+			if (parse_long(v, 1, 100000, &n) != 0) {
+				fprintf(stderr, "kharon-view: --step %s: want "
+					"1..100000 events a frame\n", v);
+				return -1;
+			}
+			o->step = n;
 		} else if (strcmp(a, "--fps") == 0) {
 			if (parse_long(v, 1, 50, &n) != 0) {
 				fprintf(stderr, "kharon-view: --fps %s: want "
@@ -201,11 +245,30 @@ parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (o->png_diff[0] != NULL)
 		return 0;
+	if (o->compare[0] != NULL) {
+		if (o->trace != NULL || o->scenario != NULL || o->follow ||
+		    o->tour) {
+			fprintf(stderr, "kharon-view: --compare A B shows two "
+				"files, without TRACE, --scenario, --follow or "
+				"--tour\n");
+			return -1;
+		}
+		return 0;
+	}
+	if (o->sync != NULL) {
+		fprintf(stderr, "kharon-view: --sync goes with --compare\n");
+		return -1;
+	}
 	if ((o->trace == NULL) == (o->scenario == NULL))
 		goto bad;
 	if ((o->png != NULL || o->dump != NULL) && o->at == NULL) {
 		fprintf(stderr, "kharon-view: --png and --dump-display need "
 			"--at N\n");
+		return -1;
+	}
+	if (o->tour && o->scenario == NULL) {
+		fprintf(stderr, "kharon-view: --tour follows a scenario's "
+			"tour: give --scenario FILE\n");
 		return -1;
 	}
 	if (o->follow && o->scenario != NULL) {
@@ -307,6 +370,43 @@ viewer_frame(struct viewer *v)
 			v->cap[v->ui.lang], v->src.title);
 }
 
+/**
+ * The frame to draw: the scene, or with --compare both panes and the
+ * strip, pane B moved to where pane A stands (viz_compare_follow).
+ */
+static const struct viz_display *
+viewer_render(struct viewer *v)
+{
+	struct viewer *b = v->b;
+	if (b == NULL) {
+		viewer_frame(v);
+		return &v->display;
+	}
+	int width = v->ui.width, height = v->ui.height;
+	int strip = width / 8 > 150 ? width / 8 : 150;
+	int pane = (width - strip) / 2;
+	v->ui.width = pane;
+	viewer_frame(v);
+	v->ui.width = width;
+	uint32_t na = viz_ui_n(&v->ui);
+	if (na > v->hist.n_events)
+		na = v->hist.n_events;
+	uint32_t nb = viz_compare_follow(&v->hist, na, &b->hist, v->o.sync);
+	b->ui = v->ui;
+	b->ui.width = pane;
+	b->ui.tour = NULL;
+	b->ui.is_tour = false;
+	memset(&b->ui.sel, 0, sizeof(b->ui.sel));
+	viz_ui_seek(&b->ui, &b->hist, nb);
+	viewer_frame(b);
+	viz_display_clear(&v->both, width, height);
+	viz_display_append(&v->both, &v->display, 0, 0);
+	viz_compare_strip(&v->both, v->cap[v->ui.lang], pane, 0, strip,
+			  height, &v->tally[na], &b->tally[nb], v->o.sync);
+	viz_display_append(&v->both, &b->display, pane + strip, 0);
+	return &v->both;
+}
+
 static int
 write_dump(struct viewer *v, const char *path)
 {
@@ -316,7 +416,7 @@ write_dump(struct viewer *v, const char *path)
 			strerror(errno));
 		return EXIT_FAILED;
 	}
-	int rc = viz_display_dump(&v->display, f);
+	int rc = viz_display_dump(viewer_render(v), f);
 	if (f != stdout && fclose(f) != 0)
 		rc = -1;
 	if (rc != 0) {
@@ -350,8 +450,7 @@ write_png(struct viewer *v, uint32_t at, double frac)
 	}
 	viz_ui_seek(&v->ui, &v->hist, at);
 	v->ui.pos = at + frac;
-	viewer_frame(v);
-	int rc = viz_sdl_draw(g, &v->display);
+	int rc = viz_sdl_draw(g, viewer_render(v));
 	if (rc == 0)
 		rc = viz_sdl_save_png(g, v->o.png);
 	if (rc != 0)
@@ -360,10 +459,22 @@ write_png(struct viewer *v, uint32_t at, double frac)
 	return rc == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
+/** Centiseconds a tour stop's GIF frame stays: time to read its caption. */
+static int
+tour_linger(const struct viewer *v, int stop)
+{
+	const struct scenario_text *c = &v->tour.s.tour[stop].caption;
+	size_t len = strlen(v->ui.lang == VIZ_LANG_RU ? c->ru : c->en);
+	/* ~25 bytes a second (Cyrillic is two bytes a letter). */
+	size_t cs = 200 + len * 4;
+	return cs > 2500 ? 2500 : (int)cs;
+}
+
 /**
  * The GIF: paced by event, two frames per event (at the event and half
  * way to the next, so boats are seen on the river), the last frame held
- * for two seconds.
+ * for two seconds. With --tour, each stop's frame shows its caption panel
+ * and highlight and lingers (tour_linger).
  */
 static int
 write_gif(struct viewer *v)
@@ -395,18 +506,29 @@ write_gif(struct viewer *v)
 	int delay = 100 / v->o.fps;
 	int rc = 0;
 	int64_t stray = 0;
-	for (uint32_t k = from * 2; k <= to * 2 && rc == 0; k++) {
+	/* --step K > 1: one frame every K events (a long run, a small file),
+	 * always ending on `to`. */
+	uint32_t step = (uint32_t)v->o.step;
+	for (uint32_t k = from * 2; k <= to * 2 && rc == 0;
+	     k = step > 1 && k < to * 2 && k + 2 * step > to * 2 ? to * 2 :
+		 k + (step > 1 ? 2 * step : 1)) {
 		viz_ui_seek(&v->ui, &v->hist, k / 2);
 		v->ui.pos = k / 2.0;
-		viewer_frame(v);
-		rc = viz_sdl_draw(g, &v->display);
+		v->ui.focus_conn = 0;
+		/* A tour stop: its frame lingers long enough to read. */
+		int stop = k % 2 == 0 ? viz_ui_tour_stop(&v->ui) : -1;
+		if (stop >= 0)
+			viz_ui_tour_go(&v->ui, &v->hist, stop);
+		rc = viz_sdl_draw(g, viewer_render(v));
 		int64_t s = rc == 0 ? viz_sdl_read_indexed(g, px) : -1;
 		if (s < 0)
 			rc = -1;
 		else
 			stray += s;
 		if (rc == 0)
-			rc = viz_gif_frame(gif, px, k == to * 2 ? 200 : delay);
+			rc = viz_gif_frame(gif, px, stop >= 0 ?
+					   tour_linger(v, stop) :
+					   k == to * 2 ? 200 : delay);
 	}
 	if (viz_gif_close(gif) != 0)
 		rc = -1;
@@ -427,14 +549,18 @@ write_gif(struct viewer *v)
  * --script: one command per line, run between frames, so injected inputs
  * go through SDL's queue like a user's (the real-window test):
  *   key NAME [shift] [ctrl]   press a key (space left right home end plus
- *                             minus p f l s help esc q)
+ *                             minus p f l s help esc q enter back t r d w)
  *   down X Y | move X Y | up X Y | click X Y
  *   click-on boat|kharon|obuf|ibuf|cord|client   the centre of the first
- *                             such item on screen now
+ *                             such item on screen now (rclick-on: with the
+ *                             right button: a client's what-if menu)
+ *   menu N                    click item N of the open what-if menu
  *   seek-click FRACTION       click the timeline at 0..1 of its width
  *   frames N                  let N frames pass
  *   expect n|paused|lang|help|focus|sel|by_time|speed|width|events|restarts
- *          VALUE              (VALUE ">K": greater than K)
+ *          |tour|tour_on|fork|interventions VALUE (VALUE ">K": greater
+ *                             than K; tour: the stop shown, 0-based, -1
+ *                             for none; fork: events shown at the fork)
  *   wait-until FIELD VALUE [N] let frames pass until `expect` would hold
  *                             (at most N, 600 by default), else fail
  *   expect-seek               the shown state equals a fresh seek
@@ -458,7 +584,9 @@ static const char *const key_names[] = {
 	[VIZ_KEY_MINUS] = "minus", [VIZ_KEY_P] = "p", [VIZ_KEY_F] = "f",
 	[VIZ_KEY_L] = "l", [VIZ_KEY_S] = "s", [VIZ_KEY_HELP] = "help",
 	[VIZ_KEY_ESC] = "esc", [VIZ_KEY_Q] = "q",
-	[VIZ_KEY_FULLSCREEN] = "fullscreen",
+	[VIZ_KEY_FULLSCREEN] = "fullscreen", [VIZ_KEY_ENTER] = "enter",
+	[VIZ_KEY_BACK] = "back", [VIZ_KEY_T] = "t", [VIZ_KEY_R] = "r",
+	[VIZ_KEY_D] = "d", [VIZ_KEY_W] = "w",
 };
 
 static const char *const hit_names[] = {
@@ -482,7 +610,7 @@ script_fail(struct script *sc, const char *what, const char *want,
 static void
 push_click(struct viz_sdl *g, int x, int y)
 {
-	struct viz_input in = { VIZ_IN_DOWN, 0, false, false, x, y };
+	struct viz_input in = { VIZ_IN_DOWN, 0, false, false, x, y, false };
 	viz_sdl_push(g, &in);
 	in.kind = VIZ_IN_UP;
 	viz_sdl_push(g, &in);
@@ -515,6 +643,16 @@ script_check(struct viewer *v, const char *what, const char *want, char *got)
 		snprintf(got, 64, "%u", v->hist.n_events);
 	else if (strcmp(what, "restarts") == 0)
 		snprintf(got, 64, "%u", v->src.n_restarts);
+	else if (strcmp(what, "tour") == 0)
+		snprintf(got, 64, "%d", viz_ui_tour_stop(ui));
+	else if (strcmp(what, "tour_on") == 0)
+		snprintf(got, 64, "%d", ui->is_tour);
+	else if (strcmp(what, "menu") == 0)
+		snprintf(got, 64, "%d", ui->is_menu);
+	else if (strcmp(what, "fork") == 0)
+		snprintf(got, 64, "%u", ui->fork_n);
+	else if (strcmp(what, "interventions") == 0)
+		snprintf(got, 64, "%u", v->whatif.s.n_interventions);
 	else
 		return -1;
 	/* ">K": a comparison, for positions that depend on timing. */
@@ -560,8 +698,9 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 		if (n <= 0 || a[0] == '#')
 			continue;
 		if (strcmp(a, "key") == 0) {
-			struct viz_input in = { VIZ_IN_KEY, 0, false, false, 0, 0 };
-			for (int k = 1; k <= VIZ_KEY_FULLSCREEN; k++)
+			struct viz_input in = { VIZ_IN_KEY, 0, false, false, 0,
+						0, false };
+			for (int k = 1; k <= VIZ_KEY_W; k++)
 				if (key_names[k] != NULL &&
 				    strcmp(key_names[k], b) == 0)
 					in.key = (uint8_t)k;
@@ -578,7 +717,8 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 		    strcmp(a, "up") == 0) {
 			struct viz_input in = { strcmp(a, "down") == 0 ?
 				VIZ_IN_DOWN : strcmp(a, "up") == 0 ? VIZ_IN_UP :
-				VIZ_IN_MOTION, 0, false, false, atoi(b), atoi(c) };
+				VIZ_IN_MOTION, 0, false, false, atoi(b), atoi(c),
+				false };
 			viz_sdl_push(g, &in);
 			return 0;
 		}
@@ -586,9 +726,18 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 			push_click(g, atoi(b), atoi(c));
 			return 0;
 		}
+		if (strcmp(a, "menu") == 0) {
+			/* Click item N (0-based) of the open what-if menu. */
+			if (!v->ui.is_menu)
+				return script_fail(sc, "menu", "an open menu",
+						   "none");
+			push_click(g, v->ui.menu_x + 10, v->ui.menu_y +
+				   atoi(b) * VIZ_MENU_ITEM_H + 8);
+			return 0;
+		}
 		if (strcmp(a, "resize") == 0) {
 			struct viz_input in = { VIZ_IN_RESIZE, 0, false, false,
-						atoi(b), atoi(c) };
+						atoi(b), atoi(c), false };
 			viz_sdl_push(g, &in);
 			sc->wait = 5;
 			return 0;
@@ -599,13 +748,22 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 				   t->y + t->h / 2);
 			return 0;
 		}
-		if (strcmp(a, "click-on") == 0) {
+		if (strcmp(a, "click-on") == 0 || strcmp(a, "rclick-on") == 0) {
 			for (int i = 0; i < v->layout.n_hits; i++) {
 				const struct viz_hit *t = &v->layout.hits[i];
 				if (strcmp(hit_names[t->kind % 9], b) != 0)
 					continue;
-				push_click(g, t->r.x + t->r.w / 2,
-					   t->r.y + t->r.h / 2);
+				int x = t->r.x + t->r.w / 2;
+				int y = t->r.y + t->r.h / 2;
+				if (a[0] == 'c') {
+					push_click(g, x, y);
+					return 0;
+				}
+				struct viz_input in = { VIZ_IN_DOWN, 0, false,
+							false, x, y, true };
+				viz_sdl_push(g, &in);
+				in.kind = VIZ_IN_UP;
+				viz_sdl_push(g, &in);
 				return 0;
 			}
 			return script_fail(sc, "click-on", b, "none on screen");
@@ -642,13 +800,98 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
 			continue;
 		}
 		if (strcmp(a, "quit") == 0) {
-			struct viz_input in = { VIZ_IN_QUIT, 0, false, false, 0, 0 };
+			struct viz_input in = { VIZ_IN_QUIT, 0, false, false,
+						0, 0, false };
 			viz_sdl_push(g, &in);
 			return 0;
 		}
 		return script_fail(sc, "command", "a script command", a);
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ what if */
+
+/**
+ * R / D on the selected client (or the only one): add the intervention
+ * 1 us after the shown event's time and re-run the scenario; the new run
+ * is shown from the same event, the fork marked on the timeline. The tour
+ * is dropped: its stops were proven on the original run. Returns 0, or -1
+ * when the re-run failed (diag set).
+ */
+static int
+viewer_intervene(struct viewer *v, int key)
+{
+	const struct viz_state *st = viewer_state(v);
+	int ci = v->ui.sel.kind == VIZ_HIT_CLIENT ? v->ui.sel.id :
+		 st->n_clients == 1 ? 0 : -1;
+	uint32_t n = viz_ui_n(&v->ui);
+	if (!v->has_whatif || ci < 0 || ci >= st->n_clients || n == 0) {
+		printf("kharon-view: what if: select a client first (click it), "
+		       "in --scenario mode\n");
+		return 0;
+	}
+	const struct viz_client *c = &st->clients[ci];
+	const char *name = c->cord >= 0 && c->cord < st->n_cords ?
+			   st->cords[c->cord].name : "";
+	struct scenario *s = &v->whatif.s;
+	struct scenario_intervention iv = { 0, UINT32_MAX,
+		SCENARIO_ACTION_DISCONNECT, false };
+	for (uint32_t k = 0; k < s->n_clients; k++)
+		if (strcmp(s->clients[k].name, name) == 0)
+			iv.client = k;
+	if (iv.client == UINT32_MAX) {
+		printf("kharon-view: what if: no client %s in %s\n", name,
+		       v->whatif.path);
+		return 0;
+	}
+	iv.at_ns = (viz_history_time(&v->hist, n - 1) / 1000 + 1) * 1000;
+	if (key == VIZ_KEY_R)
+		iv.action = c->is_paused ? SCENARIO_ACTION_RESUME_READING :
+			    SCENARIO_ACTION_PAUSE_READING;
+	if (viz_whatif_add(&v->whatif, &iv) != 0)
+		return -1;
+	viz_source_close(&v->src);
+	memset(&v->src, 0, sizeof(v->src));
+	if (viz_history_reset(&v->hist) != 0 ||
+	    viz_source_run_scenario(&v->src, s, v->whatif.path, v->o.has_seed,
+				    v->o.seed) != 0 ||
+	    viz_source_poll(&v->src, &v->hist, 0) < 0)
+		return -1;
+	v->has_state = false;
+	v->ui.tour = NULL;
+	v->ui.is_tour = false;
+	v->ui.fork_n = n;
+	v->whatif.fork_n = n;
+	viz_ui_seek(&v->ui, &v->hist, n);
+	v->ui.is_paused = true;
+	printf("kharon-view: what if: %s %s at %llu us; the run forks at "
+	       "event %u (%u events now)\n", name,
+	       iv.action == SCENARIO_ACTION_PAUSE_READING ? "stops reading" :
+	       iv.action == SCENARIO_ACTION_RESUME_READING ? "reads again" :
+	       "disconnects", (unsigned long long)(iv.at_ns / 1000), n,
+	       v->hist.n_events);
+	return 0;
+}
+
+/** W: the scenario with its interventions, to NAME-what-if-K.json. */
+static void
+viewer_save(struct viewer *v)
+{
+	if (!v->has_whatif) {
+		printf("kharon-view: W writes a --scenario with its "
+		       "interventions\n");
+		return;
+	}
+	char path[128];
+	snprintf(path, sizeof(path), "%.60s-what-if-%u.json",
+		 v->whatif.s.name, ++v->whatif.n_saved);
+	if (viz_whatif_save(&v->whatif, path) == 0)
+		printf("kharon-view: wrote %s (%u intervention%s): kharon run "
+		       "%s replays it\n", path, v->whatif.s.n_interventions,
+		       v->whatif.s.n_interventions == 1 ? "" : "s", path);
+	else
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
 }
 
 /* ------------------------------------------------------------ window */
@@ -703,6 +946,19 @@ run_window(struct viewer *v)
 			rc = EXIT_FAILED;
 			break;
 		}
+		if (v->ui.want_intervene != 0) {
+			int key = v->ui.want_intervene;
+			v->ui.want_intervene = 0;
+			if (viewer_intervene(v, key) != 0) {
+				fprintf(stderr, "kharon-view: %s\n", diag_msg());
+				rc = EXIT_FAILED;
+				break;
+			}
+		}
+		if (v->ui.want_save) {
+			v->ui.want_save = false;
+			viewer_save(v);
+		}
 		viz_ui_tick(&v->ui, &v->hist, dt);
 		if (v->ui.want_fullscreen != fullscreen) {
 			fullscreen = v->ui.want_fullscreen;
@@ -713,8 +969,7 @@ run_window(struct viewer *v)
 		v->ui.width = w;
 		v->ui.height = h;
 		/* Draw. */
-		viewer_frame(v);
-		viz_sdl_draw(g, &v->display);
+		viz_sdl_draw(g, viewer_render(v));
 		if (v->ui.want_screenshot) {
 			v->ui.want_screenshot = false;
 			char path[64];
@@ -822,6 +1077,49 @@ png_diff(const char *a, const char *b)
 	return n * 200 <= total ? EXIT_OK : EXIT_FAILED;
 }
 
+/**
+ * Open one pane's events: trace file `trace` (followed with --follow) or
+ * scenario `scenario` run on the simulator. Returns 0, or -1 after the
+ * one-line error (nothing left to close).
+ */
+static int
+viewer_open(struct viewer *v, const char *trace, const char *scenario)
+{
+	viz_display_create(&v->display);
+	viz_display_create(&v->both);
+	if (viz_history_create(&v->hist) != 0) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		return -1;
+	}
+	int rc = scenario != NULL ?
+		 viz_source_open_scenario(&v->src, scenario, v->o.has_seed,
+					  v->o.seed) :
+		 viz_source_open_trace(&v->src, trace, v->o.follow);
+	if (rc == 0 && viz_source_poll(&v->src, &v->hist, 0) < 0)
+		rc = -1;
+	if (rc != 0) {
+		fprintf(stderr, "kharon-view: %s\n", diag_msg());
+		viz_source_close(&v->src);
+		viz_history_destroy(&v->hist);
+		return -1;
+	}
+	return 0;
+}
+
+/** Free what viewer_open and the run made (not the shared captions). */
+static void
+viewer_close(struct viewer *v)
+{
+	viz_display_destroy(&v->display);
+	viz_display_destroy(&v->both);
+	viz_tour_destroy(&v->tour);
+	mem_free(v->tally);
+	v->tally = NULL;
+	viz_whatif_destroy(&v->whatif);
+	viz_source_close(&v->src);
+	viz_history_destroy(&v->hist);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -837,26 +1135,65 @@ main(int argc, char **argv)
 			return EXIT_FAILED;
 		}
 	}
-	if (viz_history_create(&v.hist) != 0) {
-		fprintf(stderr, "kharon-view: %s\n", diag_msg());
-		return EXIT_FAILED;
+	if (v.o.compare[0] != NULL) {
+		const char *a = v.o.compare[0];
+		size_t len = strlen(a);
+		*(len > 5 && strcmp(a + len - 5, ".json") == 0 ?
+		  &v.o.scenario : &v.o.trace) = a;
 	}
 	double open_t0 = viz_sdl_seconds();
-	int rc = v.o.scenario != NULL ?
-		 viz_source_open_scenario(&v.src, v.o.scenario, v.o.has_seed,
-					  v.o.seed) :
-		 viz_source_open_trace(&v.src, v.o.trace, v.o.follow);
-	if (rc == 0 && viz_source_poll(&v.src, &v.hist, 0) < 0)
-		rc = -1;
-	if (rc != 0) {
-		fprintf(stderr, "kharon-view: %s\n", diag_msg());
-		viz_source_close(&v.src);
-		viz_history_destroy(&v.hist);
+	if (viewer_open(&v, v.o.trace, v.o.scenario) != 0)
 		return EXIT_USAGE;
+	if (v.o.compare[1] != NULL) {
+		static struct viewer second;
+		const char *b = v.o.compare[1];
+		size_t len = strlen(b);
+		bool is_json = len > 5 && strcmp(b + len - 5, ".json") == 0;
+		second.o = v.o;
+		second.o.follow = false;
+		memcpy(second.cap, v.cap, sizeof(second.cap));
+		if (viewer_open(&second, is_json ? NULL : b,
+				is_json ? b : NULL) != 0) {
+			viewer_close(&v);
+			return EXIT_USAGE;
+		}
+		if (viz_tally_build(&v.hist, &v.tally) != 0 ||
+		    viz_tally_build(&second.hist, &second.tally) != 0) {
+			fprintf(stderr, "kharon-view: %s\n", diag_msg());
+			viewer_close(&second);
+			viewer_close(&v);
+			return EXIT_FAILED;
+		}
+		viz_ui_init(&second.ui, v.o.width, v.o.height, v.o.lang);
+		/* Each pane says which it is. */
+		char title[256];
+		snprintf(title, sizeof(title), "A: %.200s", v.src.title);
+		snprintf(v.src.title, sizeof(v.src.title), "%s", title);
+		snprintf(title, sizeof(title), "B: %.200s", second.src.title);
+		snprintf(second.src.title, sizeof(second.src.title), "%s", title);
+		v.b = &second;
 	}
 	double open_s = viz_sdl_seconds() - open_t0;
 	viz_ui_init(&v.ui, v.o.width, v.o.height, v.o.lang);
-	viz_display_create(&v.display);
+	if (v.o.tour) {
+		if (viz_tour_load(&v.tour, v.o.scenario, &v.hist) != 0) {
+			fprintf(stderr, "kharon-view: %s\n", diag_msg());
+			viewer_close(&v);
+			return EXIT_USAGE;
+		}
+		v.ui.tour = &v.tour;
+		v.ui.is_tour = true;
+	}
+	if (v.o.scenario != NULL && v.b == NULL) {
+		/* Loads again what the source ran: cheap, and kept whole. */
+		if (viz_whatif_load(&v.whatif, v.o.scenario) != 0) {
+			fprintf(stderr, "kharon-view: %s\n", diag_msg());
+			viewer_close(&v);
+			return EXIT_USAGE;
+		}
+		v.has_whatif = true;
+	}
+	int rc = EXIT_OK;
 	uint32_t at = 0;
 	double frac = 0;
 	if (v.o.at != NULL && parse_at(&v.hist, v.o.at, &at, &frac) != 0) {
@@ -870,7 +1207,6 @@ main(int argc, char **argv)
 		if (v.o.dump != NULL) {
 			viz_ui_seek(&v.ui, &v.hist, at);
 			v.ui.pos = at + frac;
-			viewer_frame(&v);
 			rc = write_dump(&v, v.o.dump);
 		}
 		if (rc == EXIT_OK && v.o.png != NULL)
@@ -881,10 +1217,10 @@ main(int argc, char **argv)
 		viz_ui_seek(&v.ui, &v.hist, at);
 		rc = run_window(&v);
 	}
-	viz_display_destroy(&v.display);
+	if (v.b != NULL)
+		viewer_close(v.b);
+	viewer_close(&v);
 	for (int l = 0; l < VIZ_LANG_MAX; l++)
 		viz_captions_delete(v.cap[l]);
-	viz_source_close(&v.src);
-	viz_history_destroy(&v.hist);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include "viz/layout.h"
 #include "viz/model.h"
 #include "viz/palette.h"
+#include "viz/tour.h"
 #include "viz/ui.h"
 
 /** What every helper needs. */
@@ -722,8 +723,22 @@ draw_title(const struct frame *f, const char *title)
 		snprintf(speed, sizeof(speed), "%.3g ev/s", rate);
 	}
 	uint64_t t = f->cur > 0 ? viz_history_time(f->h, f->cur - 1) : 0;
-	viz_textf(d, VIZ_C_WHITE, VIZ_FONT_NORMAL, VIZ_ALIGN_LEFT, 8, 4, 0,
-		  "%s  -  %s", L(f, "title"), title);
+	/* A narrow pane (--compare) names only what it shows, and says
+	 * less about playback: the two lines must not overlap. */
+	bool narrow = r->w < 1000;
+	if (narrow)
+		viz_text(d, VIZ_C_WHITE, VIZ_FONT_NORMAL, VIZ_ALIGN_LEFT, 8, 4,
+			 0, title);
+	else
+		viz_textf(d, VIZ_C_WHITE, VIZ_FONT_NORMAL, VIZ_ALIGN_LEFT, 8,
+			  4, 0, "%s  -  %s", L(f, "title"), title);
+	if (narrow) {
+		viz_textf(d, VIZ_C_BELL_RUNG, VIZ_FONT_NORMAL, VIZ_ALIGN_RIGHT,
+			  r->w - 8, 4, 0, "%u/%u  t=%llu.%06llu ms", f->cur,
+			  f->h->n_events, (unsigned long long)(t / 1000000),
+			  (unsigned long long)(t % 1000000));
+		return;
+	}
 	viz_textf(d, VIZ_C_BELL_RUNG, VIZ_FONT_NORMAL, VIZ_ALIGN_RIGHT,
 		  r->w - 8, 4, 0, "%s %u/%u  t=%llu.%06llu ms  %s  %s %s  [%s]",
 		  L(f, "events"), f->cur, f->h->n_events,
@@ -893,6 +908,126 @@ draw_help(const struct frame *f)
 		 w - 20, L(f, "help"));
 }
 
+/* ------------------------------------------------------------ tour */
+
+static const int highlight_hit[] = {
+	[SCENARIO_HIGHLIGHT_NONE] = VIZ_HIT_NONE,
+	[SCENARIO_HIGHLIGHT_KHARON] = VIZ_HIT_KHARON,
+	[SCENARIO_HIGHLIGHT_BOAT] = VIZ_HIT_BOAT,
+	[SCENARIO_HIGHLIGHT_OBUF] = VIZ_HIT_OBUF,
+	[SCENARIO_HIGHLIGHT_IBUF] = VIZ_HIT_IBUF,
+	[SCENARIO_HIGHLIGHT_CORD] = VIZ_HIT_CORD,
+	[SCENARIO_HIGHLIGHT_CLIENT] = VIZ_HIT_CLIENT,
+};
+
+/** Does hit `t` show what stop `k` highlights (its event `e`)? */
+static bool
+is_highlighted(const struct frame *f, int k, const struct trace_event *e,
+	       const struct viz_hit *t)
+{
+	const struct viz_tour *tour = f->ui->tour;
+	if (t->kind != highlight_hit[tour->s.tour[k].highlight])
+		return false;
+	int32_t conn = (int32_t)viz_ev_int(e, "conn", 0);
+	switch (t->kind) {
+	case VIZ_HIT_BOAT:
+		return t->id == tour->msg[k];
+	case VIZ_HIT_CORD:
+		return t->id >= 0 && t->id < f->s->n_cords &&
+		       strcmp(f->s->cords[t->id].name, e->cord) == 0;
+	case VIZ_HIT_CLIENT:
+		return true;
+	default:
+		return conn == 0 || t->conn == conn;
+	}
+}
+
+/**
+ * At a tour stop: the highlighted items framed, and the stop's caption in
+ * a panel above the caption line, with how to go on.
+ */
+static void
+draw_tour(const struct frame *f)
+{
+	int k = viz_ui_tour_stop(f->ui);
+	if (k < 0 || f->cur == 0)
+		return;
+	const struct viz_tour *tour = f->ui->tour;
+	const struct scenario_tour_stop *st = &tour->s.tour[k];
+	struct viz_display *d = f->d;
+	struct viz_event buf;
+	const struct trace_event *e = viz_history_event(f->h, f->cur - 1, &buf);
+	for (int i = 0; i < f->l->n_hits; i++) {
+		const struct viz_hit *t = &f->l->hits[i];
+		if (st->highlight == SCENARIO_HIGHLIGHT_NONE ||
+		    !is_highlighted(f, k, e, t))
+			continue;
+		viz_frame(d, VIZ_C_HIGHLIGHT, t->r.x - 3, t->r.y - 3,
+			  t->r.w + 6, t->r.h + 6);
+		viz_frame(d, VIZ_C_HIGHLIGHT, t->r.x - 4, t->r.y - 4,
+			  t->r.w + 8, t->r.h + 8);
+	}
+	char text[2048];
+	viz_caption_expand(f->ui->lang == VIZ_LANG_RU ? st->caption.ru :
+			   st->caption.en, e, text, sizeof(text));
+	int w = f->l->width - 40;
+	/* About 7 px a character in the normal font: lines to make room for. */
+	int per_line = (w - 20) / 7 > 20 ? (w - 20) / 7 : 20;
+	int lines = (int)(strlen(text) / 2 + (size_t)per_line - 1) /
+		    per_line + 1;
+	int h = 30 + lines * 18;
+	if (h > f->l->caption.y - f->l->title.h - 8)
+		h = f->l->caption.y - f->l->title.h - 8;
+	int x = 20, y = f->l->caption.y - h - 4;
+	viz_rect(d, VIZ_C_PANEL, x, y, w, h);
+	viz_frame(d, VIZ_C_HIGHLIGHT, x, y, w, h);
+	viz_frame(d, VIZ_C_HIGHLIGHT, x + 1, y + 1, w - 2, h - 2);
+	viz_textf(d, VIZ_C_DIM, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, x + 10, y + 5,
+		  0, "%s %d/%u", L(f, "tour_stop"), k + 1, tour->n_stops);
+	viz_text(d, VIZ_C_DIM, VIZ_FONT_SMALL, VIZ_ALIGN_RIGHT, x + w - 10,
+		 y + 5, 0, L(f, "tour_keys"));
+	viz_text(d, VIZ_C_INK, VIZ_FONT_NORMAL, VIZ_ALIGN_LEFT, x + 10, y + 22,
+		 w - 20, text);
+}
+
+/** A forked run (what if): where it forked, on the timeline. */
+static void
+draw_fork(const struct frame *f)
+{
+	if (f->ui->fork_n == 0)
+		return;
+	int x = viz_layout_timeline_x(f->l, f->ui->fork_n, f->h->n_events);
+	const struct viz_rect *t = &f->l->timeline;
+	viz_line(f->d, VIZ_C_FLAG, x, t->y, x, t->y + t->h);
+	viz_line(f->d, VIZ_C_FLAG, x + 1, t->y, x + 1, t->y + t->h);
+	viz_text(f->d, VIZ_C_FLAG, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, x + 4,
+		 t->y + 2, 0, L(f, "fork"));
+}
+
+/** The what-if menu of a right-clicked client. */
+static void
+draw_menu(const struct frame *f)
+{
+	const struct viz_ui *ui = f->ui;
+	if (!ui->is_menu)
+		return;
+	static const char *const items[VIZ_MENU_ITEMS] = {
+		"menu_reading", "menu_disconnect", "menu_save",
+	};
+	int x = ui->menu_x, y = ui->menu_y;
+	int h = VIZ_MENU_ITEMS * VIZ_MENU_ITEM_H;
+	viz_rect(f->d, VIZ_C_PANEL, x, y, VIZ_MENU_W, h);
+	viz_frame(f->d, VIZ_C_PANEL_EDGE, x, y, VIZ_MENU_W, h);
+	for (int i = 0; i < VIZ_MENU_ITEMS; i++) {
+		if (i > 0)
+			viz_line(f->d, VIZ_C_PANEL_EDGE, x, y + i *
+				 VIZ_MENU_ITEM_H, x + VIZ_MENU_W, y + i *
+				 VIZ_MENU_ITEM_H);
+		viz_text(f->d, VIZ_C_INK, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, x + 8,
+			 y + i * VIZ_MENU_ITEM_H + 4, 0, L(f, items[i]));
+	}
+}
+
 void
 viz_scene_build(struct viz_display *d, const struct viz_layout *l,
 		const struct viz_state *s, const struct viz_history *h,
@@ -915,6 +1050,9 @@ viz_scene_build(struct viz_display *d, const struct viz_layout *l,
 	draw_caption(&f);
 	draw_timeline(&f);
 	draw_title(&f, title);
+	draw_fork(&f);
+	draw_tour(&f);
 	draw_inspect(&f);
+	draw_menu(&f);
 	draw_help(&f);
 }

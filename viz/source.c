@@ -57,10 +57,18 @@ viz_source_open_scenario(struct viz_source *src, const char *path,
 	struct scenario s;
 	if (scenario_load(path, &s) != 0)
 		return -1;
+	int rc = viz_source_run_scenario(src, &s, path, has_seed, seed);
+	scenario_destroy(&s);
+	return rc;
+}
+
+int
+viz_source_run_scenario(struct viz_source *src, const struct scenario *s,
+			const char *path, bool has_seed, uint64_t seed)
+{
 	char tmp[] = "/tmp/kharon-view-XXXXXX";
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
-		scenario_destroy(&s);
 		diag_set(DIAG_ER_SYSTEM, "SystemError",
 			 "cannot make a temporary trace in /tmp");
 		return -1;
@@ -74,10 +82,9 @@ viz_source_open_scenario(struct viz_source *src, const char *path,
 	opts.has_mode = true;
 	opts.mode = SCENARIO_MODE_SIM;
 	struct scenario_run_result result;
-	int rc = scenario_run(&s, &opts, &result);
+	int rc = scenario_run(s, &opts, &result);
 	char name[256];
-	snprintf(name, sizeof(name), "%s", s.name != NULL ? s.name : path);
-	scenario_destroy(&s);
+	snprintf(name, sizeof(name), "%s", s->name != NULL ? s->name : path);
 	char side[sizeof(tmp) + 16];
 	snprintf(side, sizeof(side), "%s.lock", tmp);
 	unlink(side);

@@ -73,6 +73,18 @@ int
 viz_source_open_scenario(struct viz_source *src, const char *path,
 			 bool has_seed, uint64_t seed);
 
+struct scenario;
+
+/**
+ * Run the loaded scenario `s` (its interventions too) on the simulator
+ * into a temporary trace and open that; `path` names it in errors. What
+ * the viewer re-runs after a what-if intervention (viz/whatif.h).
+ * Returns 0 or -1 (diag set). Main thread only.
+ */
+int
+viz_source_run_scenario(struct viz_source *src, const struct scenario *s,
+			const char *path, bool has_seed, uint64_t seed);
+
 /**
  * Append to `h` the events that are readable now (at most `max`; 0: no
  * limit). Returns how many were appended, or -1 (diag set): corruption,

@@ -9,6 +9,7 @@
 #include "trace/trace.h"
 #include "viz/caption.h"
 #include "viz/history.h"
+#include "viz/tour.h"
 #include "viz/model.h"
 
 void
@@ -73,6 +74,40 @@ viz_ui_seek(struct viz_ui *ui, const struct viz_history *h, uint32_t n)
 		ui->t_now = viz_history_time(h, 0);
 }
 
+int
+viz_ui_tour_stop(const struct viz_ui *ui)
+{
+	if (ui->tour == NULL || !ui->is_tour || (double)viz_ui_n(ui) != ui->pos)
+		return -1;
+	return viz_tour_stop_at(ui->tour, viz_ui_n(ui));
+}
+
+void
+viz_ui_tour_go(struct viz_ui *ui, const struct viz_history *h, int k)
+{
+	if (ui->tour == NULL || k < 0 || (uint32_t)k >= ui->tour->n_stops)
+		return;
+	viz_ui_seek(ui, h, ui->tour->at[k]);
+	ui->is_paused = true;
+	ui->focus_conn = ui->tour->focus[k];
+}
+
+/**
+ * Playing from `from` events shown to the new position: if a stop lies in
+ * (from, pos], stop there instead. Returns true when it stopped.
+ */
+static bool
+tour_clamp(struct viz_ui *ui, const struct viz_history *h, uint32_t from)
+{
+	if (ui->tour == NULL || !ui->is_tour)
+		return false;
+	int k = viz_tour_next(ui->tour, from);
+	if (k < 0 || (double)ui->tour->at[k] > ui->pos)
+		return false;
+	viz_ui_tour_go(ui, h, k);
+	return true;
+}
+
 void
 viz_ui_tick(struct viz_ui *ui, const struct viz_history *h, double dt)
 {
@@ -86,10 +121,13 @@ viz_ui_tick(struct viz_ui *ui, const struct viz_history *h, double dt)
 	}
 	if (ui->is_paused || ui->is_dragging || h->n_events == 0)
 		return;
+	uint32_t from = viz_ui_n(ui);
 	if (ui->is_by_time) {
 		ui->t_now += (uint64_t)(viz_ui_rate(ui) * dt);
 		uint32_t n = events_until(h, ui->t_now);
 		ui->pos = n;
+		if (tour_clamp(ui, h, from))
+			return;
 		if (n >= h->n_events) {
 			ui->pos = h->n_events;
 			ui->is_paused = true;
@@ -97,6 +135,8 @@ viz_ui_tick(struct viz_ui *ui, const struct viz_history *h, double dt)
 		return;
 	}
 	ui->pos += viz_ui_rate(ui) * dt;
+	if (tour_clamp(ui, h, from))
+		return;
 	if (ui->pos >= h->n_events) {
 		ui->pos = h->n_events;
 		ui->is_paused = true;
@@ -222,7 +262,11 @@ on_key(struct viz_ui *ui, const struct viz_history *h,
        const struct viz_layout *l, const struct viz_input *in)
 {
 	switch (in->key) {
+	case VIZ_KEY_ENTER:
 	case VIZ_KEY_SPACE:
+		if (ui->is_paused && viz_ui_tour_stop(ui) >= 0)
+			/* "Continue": the scene is the stop's; let it go. */
+			ui->focus_conn = 0;
 		if (ui->is_paused && viz_ui_n(ui) >= h->n_events &&
 		    !ui->is_follow)
 			viz_ui_seek(ui, h, 0);
@@ -281,6 +325,25 @@ on_key(struct viz_ui *ui, const struct viz_history *h,
 	case VIZ_KEY_FULLSCREEN:
 		ui->want_fullscreen = !ui->want_fullscreen;
 		break;
+	case VIZ_KEY_BACK:
+		if (ui->tour != NULL && ui->is_tour)
+			viz_ui_tour_go(ui, h, viz_tour_prev(ui->tour,
+							    viz_ui_n(ui)));
+		break;
+	case VIZ_KEY_R:
+	case VIZ_KEY_D:
+		ui->want_intervene = in->key;
+		break;
+	case VIZ_KEY_W:
+		ui->want_save = true;
+		break;
+	case VIZ_KEY_T:
+		if (ui->tour != NULL) {
+			ui->is_tour = !ui->is_tour;
+			if (!ui->is_tour)
+				ui->focus_conn = 0;
+		}
+		break;
 	default:
 		break;
 	}
@@ -302,7 +365,33 @@ viz_ui_input(struct viz_ui *ui, const struct viz_history *h,
 		ui->height = in->y > 300 ? in->y : 300;
 		break;
 	case VIZ_IN_DOWN: {
+		if (ui->is_menu) {
+			/* A click on an item does it; anywhere else closes. */
+			ui->is_menu = false;
+			int i = (in->y - ui->menu_y) / VIZ_MENU_ITEM_H;
+			if (!in->is_right && in->x >= ui->menu_x &&
+			    in->x < ui->menu_x + VIZ_MENU_W &&
+			    in->y >= ui->menu_y && i < VIZ_MENU_ITEMS) {
+				if (i == 2)
+					ui->want_save = true;
+				else
+					ui->want_intervene = i == 0 ?
+						VIZ_KEY_R : VIZ_KEY_D;
+			}
+			break;
+		}
 		const struct viz_hit *t = viz_layout_hit(l, in->x, in->y);
+		if (in->is_right) {
+			/* What if: a client's menu of interventions. */
+			if (t != NULL && t->kind == VIZ_HIT_CLIENT) {
+				ui->sel = *t;
+				ui->is_menu = true;
+				ui->menu_x = in->x + VIZ_MENU_W < ui->width ?
+					     in->x : ui->width - VIZ_MENU_W;
+				ui->menu_y = in->y;
+			}
+			break;
+		}
 		if (t != NULL && t->kind == VIZ_HIT_TIMELINE) {
 			ui->is_dragging = true;
 			ui->was_paused = ui->is_paused;
@@ -322,6 +411,8 @@ viz_ui_input(struct viz_ui *ui, const struct viz_history *h,
 				l, in->x, h->n_events));
 		break;
 	case VIZ_IN_UP:
+		if (in->is_right)
+			break;
 		if (ui->is_dragging) {
 			ui->is_dragging = false;
 			ui->is_paused = ui->was_paused;

@@ -24,6 +24,7 @@
 #include "viz/layout.h"
 
 struct viz_history;
+struct viz_tour;
 
 enum viz_key {
 	VIZ_KEY_NONE,
@@ -42,6 +43,16 @@ enum viz_key {
 	VIZ_KEY_ESC,
 	VIZ_KEY_Q,
 	VIZ_KEY_FULLSCREEN,
+	/** Tour: Enter continues like space, Backspace goes to the previous
+	 * stop, T turns the tour on and off. */
+	VIZ_KEY_ENTER,
+	VIZ_KEY_BACK,
+	VIZ_KEY_T,
+	/** What if (--scenario): R the selected client stops or resumes
+	 * reading, D it disconnects now, W writes the forked scenario. */
+	VIZ_KEY_R,
+	VIZ_KEY_D,
+	VIZ_KEY_W,
 };
 
 enum viz_input_kind {
@@ -59,6 +70,15 @@ struct viz_input {
 	bool is_shift;
 	bool is_ctrl;
 	int x, y;
+	/** DOWN / UP: true for the right button (the what-if menu). */
+	bool is_right;
+};
+
+enum {
+	/** The what-if menu's items: R, D, W. */
+	VIZ_MENU_ITEMS = 3,
+	VIZ_MENU_W = 230,
+	VIZ_MENU_ITEM_H = 22,
 };
 
 enum {
@@ -91,6 +111,20 @@ struct viz_ui {
 	bool want_fullscreen;
 	/** Events seen by the last tick (the history may grow). */
 	uint32_t n_events;
+	/**
+	 * A guided tour (NULL: none; tour.h). While `is_tour`, playing stops
+	 * at each stop's event and pauses there; space or Enter goes on.
+	 */
+	const struct viz_tour *tour;
+	bool is_tour;
+	/** What if: VIZ_KEY_R / VIZ_KEY_D asked for (0: none), W asked for. */
+	int want_intervene;
+	bool want_save;
+	/** Events shown when the run was last forked (0: not forked). */
+	uint32_t fork_n;
+	/** The what-if menu, opened by a right click on a client. */
+	bool is_menu;
+	int menu_x, menu_y;
 };
 
 void
@@ -135,6 +169,20 @@ viz_ui_jump(struct viz_ui *ui, const struct viz_history *h, int dir,
 bool
 viz_ui_is_related(const struct viz_ui *ui, const struct viz_history *h,
 		  uint32_t i);
+
+/**
+ * The tour stop shown now (the tour is on and the scene shows a stop's
+ * event), or -1.
+ */
+int
+viz_ui_tour_stop(const struct viz_ui *ui);
+
+/**
+ * Go to tour stop `k` (0 .. n_stops - 1): seek to its event, pause, and
+ * put its connection in focus.
+ */
+void
+viz_ui_tour_go(struct viz_ui *ui, const struct viz_history *h, int k);
 
 /** Handle one input, with `l` the layout of the frame on screen. */
 void

@@ -178,6 +178,63 @@ struct scenario_event_expect {
 	bool is_sim_only;
 };
 
+/** A field a tour stop's event must carry: an integer or a string. */
+struct scenario_tour_field {
+	char *key;
+	/** NULL: the integer `i`; else the string. */
+	char *s;
+	int64_t i;
+};
+
+/** What a tour stop highlights on the scene (tour[].highlight). */
+enum scenario_highlight {
+	SCENARIO_HIGHLIGHT_NONE,
+	SCENARIO_HIGHLIGHT_KHARON,
+	SCENARIO_HIGHLIGHT_BOAT,
+	SCENARIO_HIGHLIGHT_OBUF,
+	SCENARIO_HIGHLIGHT_IBUF,
+	SCENARIO_HIGHLIGHT_CORD,
+	SCENARIO_HIGHLIGHT_CLIENT,
+};
+
+/**
+ * One stop of a guided tour: the viewer plays until the event it names,
+ * pauses there and shows its caption (kharon-view --tour). The event is
+ * named by its trace name and field values; `nth` picks one occurrence of
+ * those. `kharon check` proves each stop matches exactly one event of the
+ * simulated run, in order (src/scenario/tour.h).
+ */
+struct scenario_tour_stop {
+	/** Dotted trace event name ("kharon.flag"). */
+	char *event;
+	struct scenario_tour_field *where;
+	uint32_t n_where;
+	/** 1..: the nth event matching name and fields; 0: not given. */
+	uint32_t nth;
+	/** A few sentences; {field} is the event's field (viz/caption.h). */
+	struct scenario_text caption;
+	enum scenario_highlight highlight;
+	/** Connection to put in focus (others fade); 0: the event's conn. */
+	int32_t focus;
+};
+
+/**
+ * A what-if intervention (scenario `interventions`): at a moment of the
+ * run (virtual time on the simulator, from the start), one client does
+ * something its steps do not say. The simulator is deterministic, so the
+ * run is the original one up to that moment and forks after it.
+ */
+struct scenario_intervention {
+	/** When, ns from the start of the run. */
+	uint64_t at_ns;
+	/** Index into scenario.clients. */
+	uint32_t client;
+	/** PAUSE_READING, RESUME_READING or DISCONNECT. */
+	enum scenario_action action;
+	/** DISCONNECT: with RST instead of FIN. */
+	bool is_reset;
+};
+
 struct scenario {
 	/** [a-z0-9-]+, at most 64 characters. */
 	char *name;
@@ -211,6 +268,12 @@ struct scenario {
 	 * runs anywhere): `kharon run --mode real` then says so and skips it.
 	 */
 	char *sim_only;
+	/** The guided tour, in order (none: n_tour 0). */
+	struct scenario_tour_stop *tour;
+	uint32_t n_tour;
+	/** What-if interventions, in the file's order. */
+	struct scenario_intervention *interventions;
+	uint32_t n_interventions;
 };
 
 /**
@@ -239,6 +302,9 @@ void
 scenario_destroy(struct scenario *scenario);
 
 /** Names of the enums, as the file spells them ("sim", "call", ...). */
+const char *
+scenario_highlight_name(enum scenario_highlight h);
+
 const char *
 scenario_mode_name(enum scenario_mode mode);
 

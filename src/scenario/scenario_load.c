@@ -53,10 +53,27 @@ enum { PATH_MAX_LEN = 200, TIME_MS_MAX = 86400000 };
  * in the same order.
  */
 enum { K_SCHEMA, K_NAME, K_TITLE, K_SUMMARY, K_MODE, K_SEED, K_SERVER,
-       K_NETWORK, K_CLIENTS, K_EXPECT, K_SIM_ONLY_WHY };
+       K_NETWORK, K_CLIENTS, K_EXPECT, K_SIM_ONLY_WHY, K_TOUR,
+       K_INTERVENTIONS };
 static const char *const root_keys[] = {
 	"$schema", "name", "title", "summary", "mode", "seed", "server",
-	"network", "clients", "expect", "sim_only", NULL,
+	"network", "clients", "expect", "sim_only", "tour", "interventions",
+	NULL,
+};
+
+enum { K_IV_AT_US, K_IV_CLIENT, K_IV_DO, K_IV_RESET };
+static const char *const intervention_keys[] = {
+	"at_us", "client", "do", "reset", NULL,
+};
+/* In the order of enum scenario_action's client-side actions. */
+static const char *const intervention_names[] = {
+	"pause_reading", "resume_reading", "disconnect", NULL,
+};
+
+enum { K_STOP_EVENT, K_STOP_WHERE, K_STOP_NTH, K_STOP_CAPTION,
+       K_STOP_HIGHLIGHT, K_STOP_FOCUS };
+static const char *const stop_keys[] = {
+	"event", "where", "nth", "caption", "highlight", "focus", NULL,
 };
 
 enum { K_RU, K_EN };
@@ -143,6 +160,9 @@ static const struct scenario_keys key_tables[] = {
 	{"clients[].steps[].expect.error", error_keys},
 	{"expect", run_expect_keys},
 	{"expect.events.*", event_keys},
+	{"tour[]", stop_keys},
+	{"tour[].caption", text_keys},
+	{"interventions[]", intervention_keys},
 	{NULL, NULL},
 };
 
@@ -155,6 +175,16 @@ scenario_key_tables(void)
 static const char *const mode_names[] = {"sim", "real", NULL};
 static const char *const push_mode_names[] = {"kharon", "per_push", NULL};
 static const char *const after_names[] = {"reply", "sent", NULL};
+/* In enum scenario_highlight order. */
+static const char *const highlight_names[] = {
+	"none", "kharon", "boat", "obuf", "ibuf", "cord", "client", NULL,
+};
+
+const char *
+scenario_highlight_name(enum scenario_highlight h)
+{
+	return h <= SCENARIO_HIGHLIGHT_CLIENT ? highlight_names[h] : "?";
+}
 
 const char *
 scenario_mode_name(enum scenario_mode mode)
@@ -1476,6 +1506,165 @@ load_run_expect(struct loader *l, const cJSON *node)
 	return walk_object(l, node, &w, run_expect_member, l->s);
 }
 
+/* ---- the tour ---- */
+
+static int
+load_where(struct loader *l, const cJSON *node, struct scenario_tour_stop *st)
+{
+	if (expect_object(l, node) != 0 || check_free_keys(l, node) != 0)
+		return -1;
+	int n = cJSON_GetArraySize(node);
+	if (n == 0)
+		return 0;
+	if (n > 8)
+		return loader_error(l, "expected at most 8 fields, got %d", n);
+	st->where = mem_zalloc((size_t)n * sizeof(*st->where));
+	if (st->where == NULL)
+		return loader_oom(l, (size_t)n * sizeof(*st->where), "where");
+	for (const cJSON *c = node->child; c != NULL; c = c->next) {
+		size_t mark = path_push_key(l, c->string);
+		struct scenario_tour_field *f = &st->where[st->n_where++];
+		if (c->string[0] == '\0')
+			return loader_error(l, "expected a field name");
+		if (dup_str(l, c->string, &f->key) != 0)
+			return -1;
+		if (cJSON_IsString(c)) {
+			if (dup_str(l, c->valuestring, &f->s) != 0)
+				return -1;
+		} else if (!cJSON_IsNumber(c) || !is_exact_int(c->valuedouble)) {
+			return loader_error(l, "expected an integer or a "
+					    "string, got %s", json_type_name(c));
+		} else {
+			f->i = (int64_t)c->valuedouble;
+		}
+		path_pop(l, mark);
+	}
+	return 0;
+}
+
+static int
+stop_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct scenario_tour_stop *st = ctx;
+	int64_t v = 0;
+	int h = 0;
+	int rc;
+	switch (k) {
+	case K_STOP_EVENT:
+		return get_nonempty_str(l, c, &st->event);
+	case K_STOP_WHERE:
+		return load_where(l, c, st);
+	case K_STOP_NTH:
+		rc = get_int(l, c, 1, 1000000000, &v);
+		st->nth = (uint32_t)v;
+		return rc;
+	case K_STOP_CAPTION:
+		return load_text(l, c, &st->caption);
+	case K_STOP_HIGHLIGHT:
+		rc = get_enum(l, c, highlight_names, &h);
+		st->highlight = (enum scenario_highlight)h;
+		return rc;
+	default:
+		rc = get_int(l, c, 1, 1000000000, &v);
+		st->focus = (int32_t)v;
+		return rc;
+	}
+}
+
+static int
+load_stop(struct loader *l, const cJSON *node, void *element, int index)
+{
+	(void)index;
+	struct walk w = {.keys = stop_keys, .required = (1u << K_STOP_EVENT) |
+			 (1u << K_STOP_CAPTION)};
+	return walk_object(l, node, &w, stop_member, element);
+}
+
+/* ---- interventions ---- */
+
+struct iv_parse {
+	struct scenario_intervention *iv;
+	/* The client's name, resolved when every client is loaded. */
+	const char *client;
+};
+
+static int
+iv_member(struct loader *l, const cJSON *c, int k, void *ctx)
+{
+	struct iv_parse *p = ctx;
+	int64_t v = 0;
+	int what = 0;
+	switch (k) {
+	case K_IV_AT_US:
+		if (get_int(l, c, 0, (double)TIME_MS_MAX * 1000, &v) != 0)
+			return -1;
+		p->iv->at_ns = (uint64_t)v * 1000;
+		return 0;
+	case K_IV_CLIENT:
+		return get_str(l, c, &p->client);
+	case K_IV_DO:
+		if (get_enum(l, c, intervention_names, &what) != 0)
+			return -1;
+		p->iv->action = what == 0 ? SCENARIO_ACTION_PAUSE_READING :
+				what == 1 ? SCENARIO_ACTION_RESUME_READING :
+				SCENARIO_ACTION_DISCONNECT;
+		return 0;
+	default:
+		return get_bool(l, c, &p->iv->is_reset);
+	}
+}
+
+/* An intervention; its client is checked by load_interventions_resolve. */
+static int
+load_intervention(struct loader *l, const cJSON *node, void *element,
+		  int index)
+{
+	(void)index;
+	struct iv_parse p = {element, NULL};
+	struct walk w = {.keys = intervention_keys, .required =
+			 (1u << K_IV_AT_US) | (1u << K_IV_CLIENT) |
+			 (1u << K_IV_DO)};
+	if (walk_object(l, node, &w, iv_member, &p) != 0)
+		return -1;
+	if (p.iv->is_reset && p.iv->action != SCENARIO_ACTION_DISCONNECT)
+		return loader_error(l, "\"reset\" goes with \"do\": "
+				    "\"disconnect\"");
+	/* The client's index is not known until "clients" has been read
+	 * (it may come later in the file): resolve_interventions sets it. */
+	p.iv->client = UINT32_MAX;
+	return 0;
+}
+
+/* Each intervention's "client" names a client of the scenario. */
+static int
+resolve_interventions(struct loader *l, const cJSON *root)
+{
+	struct scenario *s = l->s;
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root,
+							     "interventions");
+	uint32_t i = 0;
+	for (const cJSON *c = list != NULL ? list->child : NULL; c != NULL;
+	     c = c->next, i++) {
+		const char *name = cJSON_GetObjectItemCaseSensitive(
+			c, "client")->valuestring;
+		struct scenario_intervention *iv = &s->interventions[i];
+		for (uint32_t k = 0; k < s->n_clients; k++)
+			if (strcmp(s->clients[k].name, name) == 0)
+				iv->client = k;
+		if (iv->client == UINT32_MAX) {
+			size_t mark = path_push_key(l, "interventions");
+			path_push_index(l, (int)i);
+			path_push_key(l, "client");
+			char q[80];
+			quote(q, sizeof(q), name);
+			loader_error(l, "no client is named %s", q);
+			path_pop(l, mark);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static bool
 is_scenario_name(const char *s)
 {
@@ -1527,6 +1716,21 @@ root_member(struct loader *l, const cJSON *c, int k, void *ctx)
 		return load_server(l, c, &s->server);
 	case K_NETWORK:
 		return load_net(l, c, &s->network);
+	case K_INTERVENTIONS:
+		s->interventions = array_new(l, c, 1024,
+					     sizeof(*s->interventions),
+					     "interventions",
+					     &s->n_interventions);
+		if (s->interventions == NULL)
+			return -1;
+		return array_each(l, c, s->interventions,
+				  sizeof(*s->interventions), load_intervention);
+	case K_TOUR:
+		s->tour = array_new(l, c, 256, sizeof(*s->tour), "stops",
+				    &s->n_tour);
+		if (s->tour == NULL)
+			return -1;
+		return array_each(l, c, s->tour, sizeof(*s->tour), load_stop);
 	case K_CLIENTS:
 		s->clients = array_new(l, c, 1024, sizeof(*s->clients),
 				       "clients", &s->n_clients);
@@ -1548,7 +1752,8 @@ load_root(struct loader *l, const cJSON *root)
 				    "got %s", json_type_name(root));
 	struct walk w = {.keys = root_keys, .required = (1u << K_NAME) |
 			 (1u << K_TITLE) | (1u << K_CLIENTS)};
-	if (walk_object(l, root, &w, root_member, s) != 0)
+	if (walk_object(l, root, &w, root_member, s) != 0 ||
+	    resolve_interventions(l, root) != 0)
 		return -1;
 	if (s->summary.ru == NULL) {
 		if (dup_str(l, "", &s->summary.ru) != 0 ||
@@ -1815,5 +2020,18 @@ scenario_destroy(struct scenario *s)
 	mem_free(s->summary.ru);
 	mem_free(s->summary.en);
 	mem_free(s->sim_only);
+	for (uint32_t i = 0; i < s->n_tour; i++) {
+		struct scenario_tour_stop *st = &s->tour[i];
+		for (uint32_t j = 0; j < st->n_where; j++) {
+			mem_free(st->where[j].key);
+			mem_free(st->where[j].s);
+		}
+		mem_free(st->where);
+		mem_free(st->event);
+		mem_free(st->caption.ru);
+		mem_free(st->caption.en);
+	}
+	mem_free(s->tour);
+	mem_free(s->interventions);
 	memset(s, 0, sizeof(*s));
 }

@@ -76,6 +76,16 @@ struct run_client {
 	/** Closed by the server or the network (not by a disconnect step). */
 	bool is_closed_by_peer;
 	bool is_done;
+	/** This client's interventions (scenario.interventions): a timer each. */
+	struct run_intervention *ivs;
+	uint32_t n_ivs;
+};
+
+/** A what-if intervention waiting for its moment on its client's cord. */
+struct run_intervention {
+	struct run_client *c;
+	const struct scenario_intervention *iv;
+	struct rt_timer *timer;
 };
 
 struct run_event_count {
@@ -122,6 +132,8 @@ run_sink(void *arg, const struct trace_event *e)
 		run->events[run->n_event_names++].name = e->ev;
 	if (i < RUN_EVENT_NAMES_MAX)
 		run->events[i].count++;
+	if (run->opts->on_event != NULL)
+		run->opts->on_event(run->opts->on_event_arg, e);
 	rt_mutex_unlock(run->lock);
 	if (run->writer != NULL)
 		trace_writer_cord_sink(run->writer, e);
@@ -185,6 +197,8 @@ run_client_done(struct run_client *c)
 		return;
 	c->is_done = true;
 	rt_timer_stop(c->timer);
+	for (uint32_t i = 0; i < c->n_ivs; i++)
+		rt_timer_stop(c->ivs[i].timer);
 	if (__atomic_add_fetch(&c->run->n_done, 1, __ATOMIC_ACQ_REL) ==
 	    (int)c->run->s->n_clients)
 		run_finish_all(c->run);
@@ -423,11 +437,34 @@ run_client_on_close(void *arg, const struct diag *why)
 	run_client_done(c);
 }
 
+/** An intervention's moment: do it, if the client is connected now. */
+static void
+run_intervention_on_timer(void *arg)
+{
+	struct run_intervention *ri = arg;
+	struct run_client *c = ri->c;
+	if (!c->is_connected || c->is_closed)
+		return;
+	switch (ri->iv->action) {
+	case SCENARIO_ACTION_PAUSE_READING:
+		iproto_client_pause_reading(c->client);
+		break;
+	case SCENARIO_ACTION_RESUME_READING:
+		iproto_client_resume_reading(c->client);
+		break;
+	default:
+		iproto_client_disconnect(c->client, ri->iv->is_reset);
+		break;
+	}
+}
+
 static void
 run_client_start(void *arg)
 {
 	struct run_client *c = arg;
 	rt_timer_start(c->timer, c->sc->connect_at_ns);
+	for (uint32_t i = 0; i < c->n_ivs; i++)
+		rt_timer_start(c->ivs[i].timer, c->ivs[i].iv->at_ns);
 }
 
 /** The watchdog: give up on clients still running. */
@@ -487,6 +524,27 @@ run_client_create(struct run *run, struct run_client *c, uint32_t index)
 	c->timer = rt_timer_new(c->cord, run_client_on_timer, c);
 	if (c->client == NULL || c->timer == NULL)
 		return -1;
+	for (uint32_t i = 0; i < run->s->n_interventions; i++)
+		c->n_ivs += run->s->interventions[i].client == index;
+	if (c->n_ivs == 0)
+		return 0;
+	c->ivs = mem_zalloc(sizeof(*c->ivs) * c->n_ivs);
+	if (c->ivs == NULL) {
+		diag_set_oom(sizeof(*c->ivs) * c->n_ivs, "interventions");
+		c->n_ivs = 0;
+		return -1;
+	}
+	uint32_t at = 0;
+	for (uint32_t i = 0; i < run->s->n_interventions; i++) {
+		if (run->s->interventions[i].client != index)
+			continue;
+		struct run_intervention *ri = &c->ivs[at++];
+		ri->c = c;
+		ri->iv = &run->s->interventions[i];
+		ri->timer = rt_timer_new(c->cord, run_intervention_on_timer, ri);
+		if (ri->timer == NULL)
+			return -1;
+	}
 	return 0;
 }
 
@@ -496,6 +554,9 @@ run_client_destroy(struct run_client *c)
 	if (c->client != NULL)
 		iproto_client_delete(c->client);
 	rt_timer_delete(c->timer);
+	for (uint32_t i = 0; i < c->n_ivs; i++)
+		rt_timer_delete(c->ivs[i].timer);
+	mem_free(c->ivs);
 	uint32_t n = c->step_first != NULL ? c->step_first[c->sc->n_steps] : 0;
 	for (uint32_t k = 0; c->requests != NULL && k < n; k++) {
 		mem_free(c->requests[k].data);

@@ -21,6 +21,8 @@
 
 #include "scenario/scenario.h"
 
+struct trace_event;
+
 struct scenario_run_opts {
 	/** Write the trace here (NULL: no file). */
 	const char *trace_path;
@@ -38,6 +40,13 @@ struct scenario_run_opts {
 	uint64_t timeout_ns;
 	/** Where the report goes (NULL: nowhere). */
 	FILE *out;
+	/**
+	 * Given: every event of the run, in the order they are stamped
+	 * (on the simulator: the trace's order), under the run's lock.
+	 * `kharon check` matches a tour with it (scenario/tour.h).
+	 */
+	void (*on_event)(void *arg, const struct trace_event *e);
+	void *on_event_arg;
 };
 
 struct scenario_run_result {

@@ -201,7 +201,7 @@ Test(viz_scene, timeline_clicks_seek_and_drag_pauses)
 	viz_ui_init(&ui, 1280, 720, VIZ_LANG_EN);
 	ui.is_paused = false;
 	struct viz_input down = { VIZ_IN_DOWN, 0, false, false,
-				  l.ticks.x + l.ticks.w / 2, l.ticks.y + 2 };
+				  l.ticks.x + l.ticks.w / 2, l.ticks.y + 2, false };
 	viz_ui_input(&ui, &h, &l, &down);
 	cr_assert(ui.is_dragging);
 	cr_assert(ui.is_paused, "dragging pauses");

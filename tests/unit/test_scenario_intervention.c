@@ -1,0 +1,141 @@
+/*
+ * test_scenario_intervention.c — what-if interventions (scenario.h
+ * `interventions`, applied by scenario_run): for each kind, the run with
+ * it is the original one, event for event, up to its moment and a
+ * different one after it (the simulator is deterministic); a client named
+ * by no client is refused with the path.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/diag.h"
+#include "base/mem.h"
+#include "scenario/scenario.h"
+#include "scenario/scenario_run.h"
+#include "trace/trace.h"
+
+enum { MAX_EVENTS = 4096 };
+
+struct capture {
+	uint32_t n;
+	uint64_t t[MAX_EVENTS];
+	char line[MAX_EVENTS][96];
+};
+
+static void
+on_event(void *arg, const struct trace_event *e)
+{
+	struct capture *c = arg;
+	if (c->n == MAX_EVENTS)
+		return;
+	size_t at = (size_t)snprintf(c->line[c->n], 96, "%s %s", e->cord,
+				     e->ev);
+	for (int i = 0; i < e->n_fields && at < 96; i++)
+		at += (size_t)snprintf(c->line[c->n] + at, 96 - at, " %lld",
+				       (long long)e->fields[i].i);
+	c->t[c->n++] = e->t;
+}
+
+static void
+run(const struct scenario *s, struct capture *c)
+{
+	memset(c, 0, sizeof(*c));
+	struct scenario_run_opts o = { .has_mode = true,
+				       .mode = SCENARIO_MODE_SIM,
+				       .on_event = on_event, .on_event_arg = c };
+	struct scenario_run_result r;
+	cr_assert_geq(scenario_run(s, &o, &r), 0, "%s", diag_msg());
+	cr_assert_lt(c->n, MAX_EVENTS);
+}
+
+/* Same events before `at_ns`, not the same run after. */
+static void
+assert_forks_at(const struct capture *a, const struct capture *b,
+		uint64_t at_ns)
+{
+	uint32_t i = 0;
+	while (i < a->n && i < b->n && a->t[i] < at_ns) {
+		cr_assert_eq(a->t[i], b->t[i], "event %u", i);
+		cr_assert_str_eq(a->line[i], b->line[i], "event %u", i);
+		i++;
+	}
+	cr_assert(i < a->n && a->t[i] >= at_ns, "the original ran past %u",
+		  i);
+	bool differs = a->n != b->n;
+	for (uint32_t k = i; !differs && k < a->n; k++)
+		differs = a->t[k] != b->t[k] ||
+			  strcmp(a->line[k], b->line[k]) != 0;
+	cr_assert(differs, "the run did not fork");
+}
+
+static struct capture base, fork_;
+
+static void
+with(struct scenario *s, uint32_t n, const struct scenario_intervention *iv)
+{
+	mem_free(s->interventions);
+	s->interventions = mem_alloc(n * sizeof(*iv));
+	cr_assert_not_null(s->interventions);
+	memcpy(s->interventions, iv, n * sizeof(*iv));
+	s->n_interventions = n;
+}
+
+Test(scenario_intervention, each_kind_forks_the_run_at_its_moment)
+{
+	struct scenario s;
+	cr_assert_eq(scenario_load("scenarios/06-kharon.json", &s), 0, "%s",
+		     diag_msg());
+	run(&s, &base);
+	/* The fast burst starts at 29.28 ms and reaches the client at
+	 * 34.66 ms (the network is 5 ms one way). */
+	struct scenario_intervention pause = {33000000, 0,
+		SCENARIO_ACTION_PAUSE_READING, false};
+	struct scenario_intervention resume = {40000000, 0,
+		SCENARIO_ACTION_RESUME_READING, false};
+	struct scenario_intervention bye = {29283000, 0,
+		SCENARIO_ACTION_DISCONNECT, false};
+	with(&s, 1, &bye);
+	run(&s, &fork_);
+	assert_forks_at(&base, &fork_, bye.at_ns);
+	with(&s, 1, &pause);
+	run(&s, &fork_);
+	assert_forks_at(&base, &fork_, pause.at_ns);
+	/* Not only the client's own pause event: the pushes come later. */
+	uint32_t late = 0;
+	for (uint32_t i = 0; i < fork_.n; i++)
+		late += strncmp(fork_.line[i], "pusher client.recv", 18) == 0 &&
+			fork_.t[i] >= resume.at_ns;
+	cr_assert_eq(late, 0, "pushes read while the client does not read");
+	/* Resume: against the run that only paused. */
+	static struct capture paused;
+	memcpy(&paused, &fork_, sizeof(paused));
+	struct scenario_intervention both[2] = {pause, resume};
+	with(&s, 2, both);
+	run(&s, &fork_);
+	assert_forks_at(&paused, &fork_, resume.at_ns);
+	late = 0;
+	for (uint32_t i = 0; i < fork_.n; i++)
+		late += strncmp(fork_.line[i], "pusher client.recv", 18) == 0 &&
+			fork_.t[i] >= resume.at_ns;
+	cr_assert_eq(late, 9, "8 pushes and the reply, read on resume");
+	scenario_destroy(&s);
+}
+
+Test(scenario_intervention, loaded_and_resolved)
+{
+	const char *text = "{\"name\": \"t\", \"title\": {\"ru\": \"т\", "
+		"\"en\": \"t\"}, \"interventions\": [{\"at_us\": 1500, "
+		"\"client\": \"bob\", \"do\": \"disconnect\", \"reset\": true}],"
+		" \"clients\": [{\"steps\": [{\"ping\": {}}]}, {\"name\": "
+		"\"bob\", \"steps\": [{\"ping\": {}}]}]}";
+	struct scenario s;
+	cr_assert_eq(scenario_load_buf("t.json", text, strlen(text), &s), 0,
+		     "%s", diag_msg());
+	cr_assert_eq(s.n_interventions, 1);
+	cr_assert_eq(s.interventions[0].at_ns, 1500000);
+	cr_assert_eq(s.interventions[0].client, 1);
+	cr_assert_eq(s.interventions[0].action, SCENARIO_ACTION_DISCONNECT);
+	cr_assert(s.interventions[0].is_reset);
+	scenario_destroy(&s);
+}
