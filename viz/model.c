@@ -394,6 +394,19 @@ apply_ibuf(struct viz_conn *c, const struct trace_event *e, const char *what)
 	int b = (int)(viz_ev_int(e, "buf", 0) & 1);
 	struct viz_ibuf *ib = &c->ibuf[b];
 	if (strcmp(what, "switch") == 0) {
+		/*
+		 * The partial request at the old buffer's tail moves across
+		 * (net_input_buffer): the old one gives it up — and starts
+		 * afresh if nothing else is left — the new one holds it.
+		 */
+		int64_t moved = viz_ev_int(e, "moved", 0);
+		struct viz_ibuf *old = &c->ibuf[b ^ 1];
+		old->wpos -= moved;
+		if (old->wpos < old->rpos + old->in_flight)
+			old->wpos = old->rpos + old->in_flight;
+		if (old->wpos == old->rpos)
+			old->rpos = old->wpos = 0;
+		ib->wpos += moved;
 		c->ibuf_cur = (int8_t)b;
 		c->n_ibuf_switches++;
 		return;
