@@ -91,14 +91,8 @@ iproto_session_push(struct session *session, uint64_t sync, struct port *port)
 	      TI("buf", iproto_obuf_index(con, out)), TI("begin", begin),
 	      TI("end", obuf_size(out)), TI("kharon_away", con->tx.is_push_sent),
 	      TS("value", tx_port_text(port)));
-	if (con->thread->server->opts.push_mode == PUSH_MODE_PER_PUSH) {
-		tx_per_push_send(con);
-	} else if (!con->tx.is_push_sent) {
-		tx_kharon_depart(con);
-	} else if (!con->tx.is_push_pending) {
-		con->tx.is_push_pending = true;
-		TRACE("kharon.flag", TI("conn", con->id), TI("pending", 1));
-	}
+	/* Kharon departs if he is home, else the flag goes up. */
+	tx_output_progress(con);
 	return 0;
 }
 
@@ -115,8 +109,10 @@ const struct session_vtab iproto_session_vtab = {
 };
 
 /**
- * Kharon is back with net's flushed position (Tarantool's tx_end_push):
- * recycle output buffers, and depart again if pushes came meanwhile.
+ * There is news for the network cord (a push was written, or a waiting
+ * push_stream wants the flushed position): Kharon departs if he is home
+ * (Tarantool's tx_begin_push), else the flag goes up and he will depart
+ * again on his return; in per_push mode a message of its own goes.
  */
 void
 tx_output_progress(struct iproto_connection *con)
@@ -133,6 +129,10 @@ tx_output_progress(struct iproto_connection *con)
 	}
 }
 
+/**
+ * Kharon is back with net's flushed position (Tarantool's tx_end_push):
+ * recycle output buffers, and depart again if pushes came meanwhile.
+ */
 void
 tx_kharon_return(struct cmsg *m)
 {
