@@ -96,6 +96,10 @@ iproto_server_shutdown(struct iproto_server *server, uint64_t grace_ns);
 int
 iproto_server_port(const struct iproto_server *server);
 
+/** The cord named `name` ("tx", "net0", ...), NULL if there is none. */
+struct rt_cord *
+iproto_server_cord(struct iproto_server *server, const char *name);
+
 void
 iproto_server_stats(const struct iproto_server *server,
 		    struct iproto_stats *stats);

@@ -264,6 +264,17 @@ iproto_server_port(const struct iproto_server *server)
 	return rt_listener_port(server->listener);
 }
 
+struct rt_cord *
+iproto_server_cord(struct iproto_server *server, const char *name)
+{
+	if (strcmp(rt_cord_name(server->tx_cord), name) == 0)
+		return server->tx_cord;
+	for (int i = 0; i < server->n_threads; i++)
+		if (strcmp(rt_cord_name(server->threads[i].cord), name) == 0)
+			return server->threads[i].cord;
+	return NULL;
+}
+
 void
 iproto_server_stats(const struct iproto_server *server,
 		    struct iproto_stats *stats)

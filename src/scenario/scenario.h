@@ -121,6 +121,8 @@ enum scenario_action {
 	SCENARIO_ACTION_PAUSE_READING,
 	SCENARIO_ACTION_RESUME_READING,
 	SCENARIO_ACTION_DISCONNECT,
+	/** What-if only (no step): a server cord is busy for a while. */
+	SCENARIO_ACTION_HOLD_CORD,
 };
 
 /** When a step starts. */
@@ -227,12 +229,16 @@ struct scenario_tour_stop {
 struct scenario_intervention {
 	/** When, ns from the start of the run. */
 	uint64_t at_ns;
-	/** Index into scenario.clients. */
+	/** Index into scenario.clients; UINT32_MAX for HOLD_CORD. */
 	uint32_t client;
-	/** PAUSE_READING, RESUME_READING or DISCONNECT. */
+	/** PAUSE_READING, RESUME_READING, DISCONNECT or HOLD_CORD. */
 	enum scenario_action action;
 	/** DISCONNECT: with RST instead of FIN. */
 	bool is_reset;
+	/** HOLD_CORD: the server cord ("tx", "net0", ...). */
+	char cord[16];
+	/** HOLD_CORD: how long the cord is busy, ns (rt_sim_hold_cord). */
+	uint64_t for_ns;
 };
 
 struct scenario {
