@@ -835,8 +835,8 @@ viewer_intervene(struct viewer *v, int key)
 	const char *name = c->cord >= 0 && c->cord < st->n_cords ?
 			   st->cords[c->cord].name : "";
 	struct scenario *s = &v->whatif.s;
-	struct scenario_intervention iv = { 0, UINT32_MAX,
-		SCENARIO_ACTION_DISCONNECT, false };
+	struct scenario_intervention iv = { .client = UINT32_MAX,
+		.action = SCENARIO_ACTION_DISCONNECT };
 	for (uint32_t k = 0; k < s->n_clients; k++)
 		if (strcmp(s->clients[k].name, name) == 0)
 			iv.client = k;
