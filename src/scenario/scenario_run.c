@@ -88,8 +88,12 @@ struct run_intervention {
 	struct rt_timer *timer;
 };
 
-/** A what-if hold_cord waiting for its moment on the held cord. */
+/**
+ * A what-if hold_cord waiting for its moment on the held cord, or a
+ * set_option on TX (where box.cfg runs).
+ */
 struct run_hold {
+	struct run *run;
 	const struct scenario_intervention *iv;
 	struct rt_cord *cord;
 	struct rt_timer *timer;
@@ -365,6 +369,7 @@ run_client_execute(struct run_client *c, uint32_t i)
 		iproto_client_disconnect(c->client, st->is_reset);
 		break;
 	case SCENARIO_ACTION_HOLD_CORD:
+	case SCENARIO_ACTION_SET_OPTION:
 		break; /* never a step: the loader has no such step */
 	}
 }
@@ -479,6 +484,19 @@ static void
 run_hold_on_timer(void *arg)
 {
 	struct run_hold *h = arg;
+	if (h->iv->action == SCENARIO_ACTION_SET_OPTION) {
+		bool is_msg_max = h->iv->option == SCENARIO_OPTION_NET_MSG_MAX;
+		TRACE("server.option", TS("name", is_msg_max ? "net_msg_max" :
+					  "readahead"),
+		      TI("value", h->iv->value));
+		if (is_msg_max)
+			iproto_server_set_net_msg_max(h->run->server,
+						      (int)h->iv->value);
+		else
+			iproto_server_set_readahead(h->run->server,
+						    (size_t)h->iv->value);
+		return;
+	}
 	TRACE("cord.hold", TI("for_us", h->iv->for_ns / 1000));
 	if (rt_sim_hold_cord(h->cord, h->iv->for_ns) != 0)
 		diag_clear();
@@ -609,6 +627,7 @@ run_action_name(enum scenario_action a)
 	case SCENARIO_ACTION_RESUME_READING: return "resume_reading";
 	case SCENARIO_ACTION_DISCONNECT: return "disconnect";
 	case SCENARIO_ACTION_HOLD_CORD: return "hold_cord";
+	case SCENARIO_ACTION_SET_OPTION: return "set_option";
 	}
 	return "?";
 }
@@ -860,7 +879,9 @@ run_holds_create(struct run *run)
 	const struct scenario *s = run->s;
 	for (uint32_t i = 0; i < s->n_interventions; i++)
 		run->n_holds += s->interventions[i].action ==
-				SCENARIO_ACTION_HOLD_CORD;
+				SCENARIO_ACTION_HOLD_CORD ||
+				s->interventions[i].action ==
+				SCENARIO_ACTION_SET_OPTION;
 	if (run->n_holds == 0 || run->server == NULL)
 		return 0;
 	run->holds = mem_zalloc(sizeof(*run->holds) * run->n_holds);
@@ -872,11 +893,14 @@ run_holds_create(struct run *run)
 	uint32_t at = 0;
 	for (uint32_t i = 0; i < s->n_interventions; i++) {
 		const struct scenario_intervention *iv = &s->interventions[i];
-		if (iv->action != SCENARIO_ACTION_HOLD_CORD)
+		if (iv->action != SCENARIO_ACTION_HOLD_CORD &&
+		    iv->action != SCENARIO_ACTION_SET_OPTION)
 			continue;
 		struct run_hold *h = &run->holds[at++];
+		h->run = run;
 		h->iv = iv;
-		h->cord = iproto_server_cord(run->server, iv->cord);
+		h->cord = iproto_server_cord(run->server,
+			iv->action == SCENARIO_ACTION_HOLD_CORD ? iv->cord : "tx");
 		if (h->cord == NULL) {
 			diag_set(DIAG_ER_SYSTEM, "IllegalParams", "the server "
 				 "has no cord '%s'", iv->cord);
@@ -1021,14 +1045,21 @@ scenario_run(const struct scenario *s, const struct scenario_run_opts *opts,
 	}
 	for (uint32_t i = 0; run.mode == SCENARIO_MODE_REAL &&
 	     i < s->n_interventions; i++) {
-		if (s->interventions[i].action != SCENARIO_ACTION_HOLD_CORD)
+		enum scenario_action a = s->interventions[i].action;
+		if (a != SCENARIO_ACTION_HOLD_CORD &&
+		    a != SCENARIO_ACTION_SET_OPTION)
 			continue;
-		if (opts->out != NULL)
+		if (opts->out != NULL && a == SCENARIO_ACTION_HOLD_CORD)
 			fprintf(opts->out, "%s: skipped on real threads "
 				"(interventions[%u] holds cord %s busy: that "
 				"takes the simulator's virtual time)\n"
 				"result: skipped\n", s->name, i,
 				s->interventions[i].cord);
+		else if (opts->out != NULL)
+			fprintf(opts->out, "%s: skipped on real threads "
+				"(interventions[%u] sets a server option at a "
+				"virtual moment: the simulator only)\n"
+				"result: skipped\n", s->name, i);
 		return 0;
 	}
 	if (run_setup(&run) != 0) {

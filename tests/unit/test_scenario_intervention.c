@@ -3,8 +3,9 @@
  * `interventions`, applied by scenario_run): for each kind, the run with
  * it is the original one, event for event, up to its moment and a
  * different one after it (the simulator is deterministic); a held cord
- * runs nothing else while it is held; a client named by no client, a cord
- * the server does not have, are refused with the path.
+ * runs nothing else while it is held; a set option holds from its moment
+ * on; a client named by no client, a cord the server does not have, are
+ * refused with the path.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -218,5 +219,92 @@ Test(scenario_intervention, loaded_and_resolved)
 	cr_assert_eq(s.interventions[0].client, 1);
 	cr_assert_eq(s.interventions[0].action, SCENARIO_ACTION_DISCONNECT);
 	cr_assert(s.interventions[0].is_reset);
+	scenario_destroy(&s);
+}
+
+/* Lines of `c` that start with `prefix`, at or after `from`. */
+static uint32_t
+count_from(const struct capture *c, const char *prefix, uint64_t from)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < c->n; i++)
+		n += c->t[i] >= from &&
+		     strncmp(c->line[i], prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+Test(scenario_intervention, set_option_net_msg_max_from_its_moment)
+{
+	struct scenario s;
+	cr_assert_eq(scenario_load("scenarios/10-net-msg-max.json", &s), 0,
+		     "%s", diag_msg());
+	run(&s, &base);
+	/* net_msg_max 2 parks input from 154.88 µs on; 100 from 100 µs. */
+	struct scenario_intervention set = {.at_ns = 100000,
+		.client = UINT32_MAX, .action = SCENARIO_ACTION_SET_OPTION,
+		.option = SCENARIO_OPTION_NET_MSG_MAX, .value = 100};
+	cr_assert_gt(count_from(&base, "net0 input.stop", set.at_ns), 0);
+	with(&s, 1, &set);
+	run(&s, &fork_);
+	assert_forks_at(&base, &fork_, set.at_ns);
+	cr_assert_eq(count_from(&fork_, "tx server.option 0 100", set.at_ns),
+		     1);
+	cr_assert_eq(count_from(&fork_, "net0 input.stop", set.at_ns), 0,
+		     "input parked with room for 100 messages");
+	scenario_destroy(&s);
+}
+
+Test(scenario_intervention, set_option_readahead_for_new_buffers)
+{
+	struct scenario s;
+	cr_assert_eq(scenario_load("scenarios/04-ibuf-double.json", &s), 0,
+		     "%s", diag_msg());
+	run(&s, &base);
+	/* Before the first accept (50 µs): every buffer gets the new size,
+	 * as if the file had said so (minus the server.option event). */
+	struct scenario_intervention set = {.at_ns = 1000,
+		.client = UINT32_MAX, .action = SCENARIO_ACTION_SET_OPTION,
+		.option = SCENARIO_OPTION_READAHEAD, .value = 4096};
+	with(&s, 1, &set);
+	run(&s, &fork_);
+	assert_forks_at(&base, &fork_, set.at_ns);
+	static struct capture configured;
+	s.n_interventions = 0;
+	s.server.readahead = 4096;
+	s.server.obuf_chunk = 128; /* what it was: readahead at creation */
+	run(&s, &configured);
+	cr_assert_eq(fork_.n, configured.n + 1);
+	for (uint32_t i = 0, k = 0; i < fork_.n; i++) {
+		if (strcmp(fork_.line[i], "tx server.option 0 4096") == 0) {
+			cr_assert_eq(fork_.t[i], set.at_ns);
+			continue;
+		}
+		cr_assert_lt(k, configured.n, "no server.option event");
+		cr_assert_eq(fork_.t[i], configured.t[k], "event %u", i);
+		cr_assert_str_eq(fork_.line[i], configured.line[k],
+				 "event %u", i);
+		k++;
+	}
+	scenario_destroy(&s);
+}
+
+Test(scenario_intervention, set_option_loaded)
+{
+	const char *text = "{\"name\": \"t\", \"title\": {\"ru\": \"т\", "
+		"\"en\": \"t\"}, \"interventions\": [{\"at_us\": 7, \"do\": "
+		"\"set_option\", \"name\": \"readahead\", \"value\": 4096}, "
+		"{\"at_us\": 9, \"do\": \"set_option\", \"name\": "
+		"\"net_msg_max\", \"value\": 2}], \"clients\": [{\"steps\": "
+		"[{\"ping\": {}}]}]}";
+	struct scenario s;
+	cr_assert_eq(scenario_load_buf("t.json", text, strlen(text), &s), 0,
+		     "%s", diag_msg());
+	cr_assert_eq(s.n_interventions, 2);
+	cr_assert_eq(s.interventions[0].action, SCENARIO_ACTION_SET_OPTION);
+	cr_assert_eq(s.interventions[0].option, SCENARIO_OPTION_READAHEAD);
+	cr_assert_eq(s.interventions[0].value, 4096);
+	cr_assert_eq(s.interventions[0].client, UINT32_MAX);
+	cr_assert_eq(s.interventions[1].option, SCENARIO_OPTION_NET_MSG_MAX);
+	cr_assert_eq(s.interventions[1].value, 2);
 	scenario_destroy(&s);
 }
