@@ -553,7 +553,8 @@ write_gif(struct viewer *v)
  *   down X Y | move X Y | up X Y | click X Y
  *   click-on boat|kharon|obuf|ibuf|cord|client   the centre of the first
  *                             such item on screen now (rclick-on: with the
- *                             right button: a client's what-if menu)
+ *                             right button: a client's or a server
+ *                             cord's what-if menu)
  *   menu N                    click item N of the open what-if menu
  *   seek-click FRACTION       click the timeline at 0..1 of its width
  *   frames N                  let N frames pass
@@ -820,6 +821,10 @@ script_step(struct viewer *v, struct script *sc, struct viz_sdl *g)
  * when the re-run failed (diag set).
  */
 static int
+viewer_fork(struct viewer *v, const struct scenario_intervention *iv,
+	    uint32_t n);
+
+static int
 viewer_intervene(struct viewer *v, int key)
 {
 	const struct viz_state *st = viewer_state(v);
@@ -835,8 +840,8 @@ viewer_intervene(struct viewer *v, int key)
 	const char *name = c->cord >= 0 && c->cord < st->n_cords ?
 			   st->cords[c->cord].name : "";
 	struct scenario *s = &v->whatif.s;
-	struct scenario_intervention iv = { 0, UINT32_MAX,
-		SCENARIO_ACTION_DISCONNECT, false };
+	struct scenario_intervention iv = { .client = UINT32_MAX,
+		.action = SCENARIO_ACTION_DISCONNECT };
 	for (uint32_t k = 0; k < s->n_clients; k++)
 		if (strcmp(s->clients[k].name, name) == 0)
 			iv.client = k;
@@ -849,7 +854,54 @@ viewer_intervene(struct viewer *v, int key)
 	if (key == VIZ_KEY_R)
 		iv.action = c->is_paused ? SCENARIO_ACTION_RESUME_READING :
 			    SCENARIO_ACTION_PAUSE_READING;
-	if (viz_whatif_add(&v->whatif, &iv) != 0)
+	if (viewer_fork(v, &iv, n) != 0)
+		return -1;
+	printf("kharon-view: what if: %s %s at %llu us; the run forks at "
+	       "event %u (%u events now)\n", name,
+	       iv.action == SCENARIO_ACTION_PAUSE_READING ? "stops reading" :
+	       iv.action == SCENARIO_ACTION_RESUME_READING ? "reads again" :
+	       "disconnects", (unsigned long long)(iv.at_ns / 1000), n,
+	       v->hist.n_events);
+	return 0;
+}
+
+/**
+ * What if, from a server cord's menu: that cord (tx, net0, ...) is busy for
+ * `us` µs from 1 µs after the event shown; re-run and show the fork.
+ */
+static int
+viewer_hold(struct viewer *v, uint64_t us)
+{
+	const struct viz_state *st = viewer_state(v);
+	int k = v->ui.sel.kind == VIZ_HIT_CORD ? v->ui.sel.id : -1;
+	uint32_t n = viz_ui_n(&v->ui);
+	if (!v->has_whatif || k < 0 || k >= st->n_cords || n == 0 ||
+	    (st->cords[k].kind != VIZ_CORD_TX &&
+	     st->cords[k].kind != VIZ_CORD_NET)) {
+		printf("kharon-view: what if: right-click tx or a net cord, "
+		       "in --scenario mode\n");
+		return 0;
+	}
+	struct scenario_intervention iv = { .client = UINT32_MAX,
+		.action = SCENARIO_ACTION_HOLD_CORD, .for_ns = us * 1000 };
+	snprintf(iv.cord, sizeof(iv.cord), "%s", st->cords[k].name);
+	iv.at_ns = (viz_history_time(&v->hist, n - 1) / 1000 + 1) * 1000;
+	if (viewer_fork(v, &iv, n) != 0)
+		return -1;
+	printf("kharon-view: what if: %s is held busy for %llu us at %llu us; "
+	       "the run forks at event %u (%u events now)\n", iv.cord,
+	       (unsigned long long)us, (unsigned long long)(iv.at_ns / 1000),
+	       n, v->hist.n_events);
+	return 0;
+}
+
+/** Add `iv`, re-run the scenario and show it from event `n`, the fork. */
+static int
+viewer_fork(struct viewer *v, const struct scenario_intervention *iv,
+	    uint32_t n)
+{
+	struct scenario *s = &v->whatif.s;
+	if (viz_whatif_add(&v->whatif, iv) != 0)
 		return -1;
 	viz_source_close(&v->src);
 	memset(&v->src, 0, sizeof(v->src));
@@ -865,12 +917,6 @@ viewer_intervene(struct viewer *v, int key)
 	v->whatif.fork_n = n;
 	viz_ui_seek(&v->ui, &v->hist, n);
 	v->ui.is_paused = true;
-	printf("kharon-view: what if: %s %s at %llu us; the run forks at "
-	       "event %u (%u events now)\n", name,
-	       iv.action == SCENARIO_ACTION_PAUSE_READING ? "stops reading" :
-	       iv.action == SCENARIO_ACTION_RESUME_READING ? "reads again" :
-	       "disconnects", (unsigned long long)(iv.at_ns / 1000), n,
-	       v->hist.n_events);
 	return 0;
 }
 
@@ -950,6 +996,15 @@ run_window(struct viewer *v)
 			int key = v->ui.want_intervene;
 			v->ui.want_intervene = 0;
 			if (viewer_intervene(v, key) != 0) {
+				fprintf(stderr, "kharon-view: %s\n", diag_msg());
+				rc = EXIT_FAILED;
+				break;
+			}
+		}
+		if (v->ui.want_hold_us != 0) {
+			uint64_t us = v->ui.want_hold_us;
+			v->ui.want_hold_us = 0;
+			if (viewer_hold(v, us) != 0) {
 				fprintf(stderr, "kharon-view: %s\n", diag_msg());
 				rc = EXIT_FAILED;
 				break;

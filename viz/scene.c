@@ -1004,16 +1004,21 @@ draw_fork(const struct frame *f)
 		 t->y + 2, 0, L(f, "fork"));
 }
 
-/** The what-if menu of a right-clicked client. */
+/** The what-if menu of a right-clicked client or server cord. */
 static void
 draw_menu(const struct frame *f)
 {
 	const struct viz_ui *ui = f->ui;
 	if (!ui->is_menu)
 		return;
-	static const char *const items[VIZ_MENU_ITEMS] = {
+	static const char *const client_items[VIZ_MENU_ITEMS] = {
 		"menu_reading", "menu_disconnect", "menu_save",
 	};
+	static const char *const cord_items[VIZ_MENU_ITEMS] = {
+		"menu_hold_1ms", "menu_hold_10ms", "menu_save",
+	};
+	const char *const *items = ui->menu_kind == VIZ_HIT_CORD ?
+				   cord_items : client_items;
 	int x = ui->menu_x, y = ui->menu_y;
 	int h = VIZ_MENU_ITEMS * VIZ_MENU_ITEM_H;
 	viz_rect(f->d, VIZ_C_PANEL, x, y, VIZ_MENU_W, h);

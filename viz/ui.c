@@ -374,6 +374,9 @@ viz_ui_input(struct viz_ui *ui, const struct viz_history *h,
 			    in->y >= ui->menu_y && i < VIZ_MENU_ITEMS) {
 				if (i == 2)
 					ui->want_save = true;
+				else if (ui->menu_kind == VIZ_HIT_CORD)
+					ui->want_hold_us = i == 0 ? 1000 :
+							   10000;
 				else
 					ui->want_intervene = i == 0 ?
 						VIZ_KEY_R : VIZ_KEY_D;
@@ -382,10 +385,12 @@ viz_ui_input(struct viz_ui *ui, const struct viz_history *h,
 		}
 		const struct viz_hit *t = viz_layout_hit(l, in->x, in->y);
 		if (in->is_right) {
-			/* What if: a client's menu of interventions. */
-			if (t != NULL && t->kind == VIZ_HIT_CLIENT) {
+			/* What if: a client's or a server cord's menu. */
+			if (t != NULL && (t->kind == VIZ_HIT_CLIENT ||
+					  t->kind == VIZ_HIT_CORD)) {
 				ui->sel = *t;
 				ui->is_menu = true;
+				ui->menu_kind = t->kind;
 				ui->menu_x = in->x + VIZ_MENU_W < ui->width ?
 					     in->x : ui->width - VIZ_MENU_W;
 				ui->menu_y = in->y;

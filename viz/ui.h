@@ -75,7 +75,7 @@ struct viz_input {
 };
 
 enum {
-	/** The what-if menu's items: R, D, W. */
+	/** The what-if menu's items: R, D, W (a cord's: hold 1 ms, 10 ms, W). */
 	VIZ_MENU_ITEMS = 3,
 	VIZ_MENU_W = 230,
 	VIZ_MENU_ITEM_H = 22,
@@ -119,11 +119,17 @@ struct viz_ui {
 	bool is_tour;
 	/** What if: VIZ_KEY_R / VIZ_KEY_D asked for (0: none), W asked for. */
 	int want_intervene;
+	/** What if: hold the selected server cord busy this long, µs (0: no). */
+	uint64_t want_hold_us;
 	bool want_save;
 	/** Events shown when the run was last forked (0: not forked). */
 	uint32_t fork_n;
-	/** The what-if menu, opened by a right click on a client. */
+	/**
+	 * The what-if menu, opened by a right click on a client or on a
+	 * server cord (menu_kind VIZ_HIT_CLIENT or VIZ_HIT_CORD).
+	 */
 	bool is_menu;
+	int menu_kind;
 	int menu_x, menu_y;
 };
 

@@ -69,7 +69,8 @@ do_name(enum scenario_action a)
 {
 	return a == SCENARIO_ACTION_PAUSE_READING ? "pause_reading" :
 	       a == SCENARIO_ACTION_RESUME_READING ? "resume_reading" :
-	       "disconnect";
+	       a == SCENARIO_ACTION_HOLD_CORD ? "hold_cord" :
+	       a == SCENARIO_ACTION_SET_OPTION ? "set_option" : "disconnect";
 }
 
 int
@@ -90,9 +91,22 @@ viz_whatif_save(const struct viz_whatif *w, const char *out)
 		if (o == NULL)
 			break;
 		cJSON_AddNumberToObject(o, "at_us", (double)(iv->at_ns / 1000));
-		cJSON_AddStringToObject(o, "client",
-					w->s.clients[iv->client].name);
+		if (iv->action != SCENARIO_ACTION_HOLD_CORD &&
+		    iv->action != SCENARIO_ACTION_SET_OPTION)
+			cJSON_AddStringToObject(o, "client",
+						w->s.clients[iv->client].name);
 		cJSON_AddStringToObject(o, "do", do_name(iv->action));
+		if (iv->action == SCENARIO_ACTION_HOLD_CORD) {
+			cJSON_AddStringToObject(o, "cord", iv->cord);
+			cJSON_AddNumberToObject(o, "for_us",
+						(double)(iv->for_ns / 1000));
+		}
+		if (iv->action == SCENARIO_ACTION_SET_OPTION) {
+			cJSON_AddStringToObject(o, "name", iv->option ==
+				SCENARIO_OPTION_NET_MSG_MAX ? "net_msg_max" :
+				"readahead");
+			cJSON_AddNumberToObject(o, "value", (double)iv->value);
+		}
 		if (iv->is_reset)
 			cJSON_AddBoolToObject(o, "reset", true);
 		cJSON_AddItemToArray(list, o);

@@ -96,6 +96,28 @@ iproto_server_shutdown(struct iproto_server *server, uint64_t grace_ns);
 int
 iproto_server_port(const struct iproto_server *server);
 
+/**
+ * From TX, simulator only (what-if `set_option`): net_msg_max from now on,
+ * and the pipes' max_input with it — Tarantool's iproto_set_msg_max, which
+ * tells the network threads with a cbus_call; here every cord shares the
+ * OS thread, so it is set in place. Parked connections resume as messages
+ * in flight are freed.
+ */
+void
+iproto_server_set_net_msg_max(struct iproto_server *server, int n);
+
+/**
+ * From TX, simulator only (what-if `set_option`): readahead from now on —
+ * Tarantool's box.cfg.readahead, a plain global read when an input buffer
+ * is created or reset.
+ */
+void
+iproto_server_set_readahead(struct iproto_server *server, size_t n);
+
+/** The cord named `name` ("tx", "net0", ...), NULL if there is none. */
+struct rt_cord *
+iproto_server_cord(struct iproto_server *server, const char *name);
+
 void
 iproto_server_stats(const struct iproto_server *server,
 		    struct iproto_stats *stats);

@@ -265,6 +265,34 @@ iproto_server_port(const struct iproto_server *server)
 }
 
 void
+iproto_server_set_net_msg_max(struct iproto_server *server, int n)
+{
+	server->opts.net_msg_max = n < 2 ? 2 : n;
+	for (int i = 0; i < server->n_threads; i++) {
+		struct iproto_thread *t = &server->threads[i];
+		cpipe_set_max_input(&t->net_pipe, server->opts.net_msg_max / 2);
+		cpipe_set_max_input(&t->tx_pipe, server->opts.net_msg_max / 2);
+	}
+}
+
+void
+iproto_server_set_readahead(struct iproto_server *server, size_t n)
+{
+	server->opts.readahead = n;
+}
+
+struct rt_cord *
+iproto_server_cord(struct iproto_server *server, const char *name)
+{
+	if (strcmp(rt_cord_name(server->tx_cord), name) == 0)
+		return server->tx_cord;
+	for (int i = 0; i < server->n_threads; i++)
+		if (strcmp(rt_cord_name(server->threads[i].cord), name) == 0)
+			return server->threads[i].cord;
+	return NULL;
+}
+
+void
 iproto_server_stats(const struct iproto_server *server,
 		    struct iproto_stats *stats)
 {

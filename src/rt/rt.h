@@ -148,6 +148,17 @@ bool
 rt_sim_step(struct rt *rt);
 
 /**
+ * Simulator only: the callback running now on `cord` keeps it busy for
+ * `for_ns` of virtual time (a long Lua procedure, a slow disk write): every
+ * other event of the cord (wakeups, timers, readiness, arrivals, deferred
+ * callbacks, accepts) waits until now + for_ns and then runs in the order
+ * it came due. What-if `hold_cord` (scenario.h). Returns 0, or -1 + diag on
+ * real threads, where only real work can hold a thread.
+ */
+int
+rt_sim_hold_cord(struct rt_cord *cord, uint64_t for_ns);
+
+/**
  * Simulator only: called for every event just before it runs, with the
  * event's time, its sequence number, the cord's name and what it is
  * ("start", "defer", "wakeup", "timer", "io", "net"). Tests record this to

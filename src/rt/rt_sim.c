@@ -44,6 +44,10 @@
  *   "net"     a segment, end of stream or reset arriving at a socket;
  *   "accept"  a connection accepted: the accept callback on the chosen cord;
  *   "refused" a connection refused, on the connecting cord.
+ *
+ * A held cord (rt_sim_hold_cord: busy until T) runs nothing before T: an
+ * event of it that comes due earlier is queued again at T, behind the ones
+ * that came due before it, so they run at T in the order they came due.
  * Events that are dropped (stopped cord, socket no longer ready) are not
  * shown.
  *
@@ -152,6 +156,8 @@ struct sim_cord {
 	struct rlist pending;
 	/** Events that fired before the cord started. */
 	struct rlist parked;
+	/** Virtual time until which the cord is busy (rt_sim_hold_cord). */
+	uint64_t busy_until;
 	/** Link in sim.cords. */
 	struct rlist link;
 };
@@ -1496,6 +1502,18 @@ sim_step_one(struct sim *sim, bool *did_run)
 		rlist_add_tail(&cord->parked, &top.ev->park);
 		return true;
 	}
+	if (cord->busy_until > sim->now) {
+		/* Held: later. An accept chose its cord round robin; the
+		 * choice is made again when the event runs. */
+		if (accepted != NULL) {
+			struct sim_conn *c = container_of(top.ev, struct sim_conn,
+							  connect_ev);
+			struct sim_listener *l = sim_listener_find(sim, c->port);
+			l->rr = (l->rr + l->n_cords - 1) % l->n_cords;
+		}
+		sim_event_schedule(sim, top.ev, cord->busy_until);
+		return true;
+	}
 	sim_iteration_begin(sim, cord, top.seq, what);
 	sim_event_run(sim, top.ev, cord, accepted);
 	sim_iteration_end(sim, cord);
@@ -1532,6 +1550,21 @@ rt_sim_run_until(struct rt *rt, uint64_t deadline_ns)
 	if (sim->now < deadline_ns)
 		sim->now = deadline_ns;
 	return n;
+}
+
+int
+rt_sim_hold_cord(struct rt_cord *base, uint64_t for_ns)
+{
+	if (base->rt->mode != RT_SIM) {
+		diag_set(DIAG_ER_SYSTEM, "IllegalParams", "holding cord '%s' "
+			 "busy needs the simulator", base->name);
+		return -1;
+	}
+	struct sim_cord *cord = (struct sim_cord *)base;
+	uint64_t until = sim_of(base->rt)->now + for_ns;
+	if (until > cord->busy_until)
+		cord->busy_until = until;
+	return 0;
 }
 
 void

@@ -121,6 +121,16 @@ enum scenario_action {
 	SCENARIO_ACTION_PAUSE_READING,
 	SCENARIO_ACTION_RESUME_READING,
 	SCENARIO_ACTION_DISCONNECT,
+	/** What-if only (no step): a server cord is busy for a while. */
+	SCENARIO_ACTION_HOLD_CORD,
+	/** What-if only (no step): a server option changes from now on. */
+	SCENARIO_ACTION_SET_OPTION,
+};
+
+/** The server options a what-if `set_option` may change. */
+enum scenario_option {
+	SCENARIO_OPTION_NET_MSG_MAX,
+	SCENARIO_OPTION_READAHEAD,
 };
 
 /** When a step starts. */
@@ -227,12 +237,19 @@ struct scenario_tour_stop {
 struct scenario_intervention {
 	/** When, ns from the start of the run. */
 	uint64_t at_ns;
-	/** Index into scenario.clients. */
+	/** Index into scenario.clients; UINT32_MAX for HOLD_CORD, SET_OPTION. */
 	uint32_t client;
-	/** PAUSE_READING, RESUME_READING or DISCONNECT. */
+	/** PAUSE_READING, RESUME_READING, DISCONNECT, HOLD_CORD, SET_OPTION. */
 	enum scenario_action action;
 	/** DISCONNECT: with RST instead of FIN. */
 	bool is_reset;
+	/** HOLD_CORD: the server cord ("tx", "net0", ...). */
+	char cord[16];
+	/** HOLD_CORD: how long the cord is busy, ns (rt_sim_hold_cord). */
+	uint64_t for_ns;
+	/** SET_OPTION: which option, and its value from the moment on. */
+	enum scenario_option option;
+	uint64_t value;
 };
 
 struct scenario {

@@ -61,13 +61,20 @@ static const char *const root_keys[] = {
 	NULL,
 };
 
-enum { K_IV_AT_US, K_IV_CLIENT, K_IV_DO, K_IV_RESET };
+enum { K_IV_AT_US, K_IV_CLIENT, K_IV_DO, K_IV_RESET, K_IV_CORD,
+       K_IV_FOR_US, K_IV_NAME, K_IV_VALUE };
 static const char *const intervention_keys[] = {
-	"at_us", "client", "do", "reset", NULL,
+	"at_us", "client", "do", "reset", "cord", "for_us", "name", "value",
+	NULL,
 };
-/* In the order of enum scenario_action's client-side actions. */
+/* In the order of enum scenario_option. */
+static const char *const option_names[] = {
+	"net_msg_max", "readahead", NULL,
+};
+/* In the order of enum scenario_action's what-if actions. */
 static const char *const intervention_names[] = {
-	"pause_reading", "resume_reading", "disconnect", NULL,
+	"pause_reading", "resume_reading", "disconnect", "hold_cord",
+	"set_option", NULL,
 };
 
 enum { K_STOP_EVENT, K_STOP_WHERE, K_STOP_NTH, K_STOP_CAPTION,
@@ -1586,6 +1593,11 @@ struct iv_parse {
 	struct scenario_intervention *iv;
 	/* The client's name, resolved when every client is loaded. */
 	const char *client;
+	/* The cord's name, checked when the server options are loaded. */
+	const char *cord;
+	bool has_for;
+	bool has_name;
+	bool has_value;
 };
 
 static int
@@ -1607,7 +1619,31 @@ iv_member(struct loader *l, const cJSON *c, int k, void *ctx)
 			return -1;
 		p->iv->action = what == 0 ? SCENARIO_ACTION_PAUSE_READING :
 				what == 1 ? SCENARIO_ACTION_RESUME_READING :
-				SCENARIO_ACTION_DISCONNECT;
+				what == 2 ? SCENARIO_ACTION_DISCONNECT :
+				what == 3 ? SCENARIO_ACTION_HOLD_CORD :
+				SCENARIO_ACTION_SET_OPTION;
+		return 0;
+	case K_IV_NAME:
+		if (get_enum(l, c, option_names, &what) != 0)
+			return -1;
+		p->iv->option = what == 0 ? SCENARIO_OPTION_NET_MSG_MAX :
+				SCENARIO_OPTION_READAHEAD;
+		p->has_name = true;
+		return 0;
+	case K_IV_VALUE:
+		/* The bounds of "server": the same option, the same range. */
+		if (get_int(l, c, 0, 1 << 30, &v) != 0)
+			return -1;
+		p->iv->value = (uint64_t)v;
+		p->has_value = true;
+		return 0;
+	case K_IV_CORD:
+		return get_str(l, c, &p->cord);
+	case K_IV_FOR_US:
+		if (get_int(l, c, 1, (double)TIME_MS_MAX * 1000, &v) != 0)
+			return -1;
+		p->iv->for_ns = (uint64_t)v * 1000;
+		p->has_for = true;
 		return 0;
 	default:
 		return get_bool(l, c, &p->iv->is_reset);
@@ -1620,22 +1656,95 @@ load_intervention(struct loader *l, const cJSON *node, void *element,
 		  int index)
 {
 	(void)index;
-	struct iv_parse p = {element, NULL};
+	struct iv_parse p = {element, NULL, NULL, false, false, false};
 	struct walk w = {.keys = intervention_keys, .required =
-			 (1u << K_IV_AT_US) | (1u << K_IV_CLIENT) |
-			 (1u << K_IV_DO)};
+			 (1u << K_IV_AT_US) | (1u << K_IV_DO)};
 	if (walk_object(l, node, &w, iv_member, &p) != 0)
 		return -1;
 	if (p.iv->is_reset && p.iv->action != SCENARIO_ACTION_DISCONNECT)
 		return loader_error(l, "\"reset\" goes with \"do\": "
 				    "\"disconnect\"");
+	bool is_hold = p.iv->action == SCENARIO_ACTION_HOLD_CORD;
+	bool is_set = p.iv->action == SCENARIO_ACTION_SET_OPTION;
+	if (!is_set && (p.has_name || p.has_value))
+		return loader_error(l, "\"name\" and \"value\" go with "
+				    "\"do\": \"set_option\"");
+	if (!is_hold && (p.cord != NULL || p.has_for))
+		return loader_error(l, "\"cord\" and \"for_us\" go "
+				    "with \"do\": \"hold_cord\"");
+	if (is_set) {
+		if (p.client != NULL)
+			return loader_error(l, "\"do\": \"set_option\" "
+					    "changes a server option, not a "
+					    "client: no \"client\"");
+		if (!p.has_name || !p.has_value)
+			return loader_error(l, "\"do\": \"set_option\" needs "
+					    "\"name\" and \"value\"");
+		uint64_t lo = p.iv->option == SCENARIO_OPTION_READAHEAD ?
+			      128 : 2;
+		uint64_t hi = p.iv->option == SCENARIO_OPTION_READAHEAD ?
+			      1u << 30 : 1000000;
+		if (p.iv->value < lo || p.iv->value > hi)
+			return loader_error(l, "\"value\" of %s: expected "
+					    "integer in [%llu, %llu], got %llu",
+					    option_names[p.iv->option],
+					    (unsigned long long)lo,
+					    (unsigned long long)hi,
+					    (unsigned long long)p.iv->value);
+	} else if (is_hold) {
+		if (p.client != NULL)
+			return loader_error(l, "\"do\": \"hold_cord\" holds "
+					    "a server cord, not a client: "
+					    "no \"client\"");
+		if (p.cord == NULL || !p.has_for)
+			return loader_error(l, "\"do\": \"hold_cord\" needs "
+					    "\"cord\" and \"for_us\"");
+	} else {
+		if (p.client == NULL)
+			return loader_error(l, "missing required key "
+					    "\"client\"");
+	}
 	/* The client's index is not known until "clients" has been read
 	 * (it may come later in the file): resolve_interventions sets it. */
 	p.iv->client = UINT32_MAX;
 	return 0;
 }
 
-/* Each intervention's "client" names a client of the scenario. */
+/* A held cord is one of the server's: "tx" or "net0" .. "net<N-1>". */
+static int
+resolve_cord(struct loader *l, const char *name,
+	     struct scenario_intervention *iv, uint32_t i)
+{
+	int n = l->s->server.iproto_threads;
+	bool ok = strcmp(name, "tx") == 0;
+	for (int k = 0; !ok && k < n; k++) {
+		char net[16];
+		snprintf(net, sizeof(net), "net%d", k);
+		ok = strcmp(name, net) == 0;
+	}
+	if (ok) {
+		snprintf(iv->cord, sizeof(iv->cord), "%s", name);
+		return 0;
+	}
+	size_t mark = path_push_key(l, "interventions");
+	path_push_index(l, (int)i);
+	path_push_key(l, "cord");
+	char q[80];
+	quote(q, sizeof(q), name);
+	if (n == 1)
+		loader_error(l, "the server has no cord %s (its cords: tx, "
+			     "net0)", q);
+	else
+		loader_error(l, "the server has no cord %s (its cords: tx, "
+			     "net0 .. net%d)", q, n - 1);
+	path_pop(l, mark);
+	return -1;
+}
+
+/*
+ * Each intervention's "client" names a client of the scenario, each
+ * "cord" a cord of the server.
+ */
 static int
 resolve_interventions(struct loader *l, const cJSON *root)
 {
@@ -1645,9 +1754,17 @@ resolve_interventions(struct loader *l, const cJSON *root)
 	uint32_t i = 0;
 	for (const cJSON *c = list != NULL ? list->child : NULL; c != NULL;
 	     c = c->next, i++) {
+		struct scenario_intervention *iv = &s->interventions[i];
+		if (iv->action == SCENARIO_ACTION_HOLD_CORD) {
+			if (resolve_cord(l, cJSON_GetObjectItemCaseSensitive(
+				c, "cord")->valuestring, iv, i) != 0)
+				return -1;
+			continue;
+		}
+		if (iv->action == SCENARIO_ACTION_SET_OPTION)
+			continue;
 		const char *name = cJSON_GetObjectItemCaseSensitive(
 			c, "client")->valuestring;
-		struct scenario_intervention *iv = &s->interventions[i];
 		for (uint32_t k = 0; k < s->n_clients; k++)
 			if (strcmp(s->clients[k].name, name) == 0)
 				iv->client = k;

@@ -88,6 +88,17 @@ struct run_intervention {
 	struct rt_timer *timer;
 };
 
+/**
+ * A what-if hold_cord waiting for its moment on the held cord, or a
+ * set_option on TX (where box.cfg runs).
+ */
+struct run_hold {
+	struct run *run;
+	const struct scenario_intervention *iv;
+	struct rt_cord *cord;
+	struct rt_timer *timer;
+};
+
 struct run_event_count {
 	const char *name;
 	uint64_t count;
@@ -101,6 +112,9 @@ struct run {
 	struct iproto_server *server;
 	char addr[80];
 	struct run_client *clients;
+	/** hold_cord interventions (simulator only), a timer each. */
+	struct run_hold *holds;
+	uint32_t n_holds;
 	int n_done;
 	struct rt_mutex *lock;
 	struct invariants *invariants;
@@ -354,6 +368,9 @@ run_client_execute(struct run_client *c, uint32_t i)
 	case SCENARIO_ACTION_DISCONNECT:
 		iproto_client_disconnect(c->client, st->is_reset);
 		break;
+	case SCENARIO_ACTION_HOLD_CORD:
+	case SCENARIO_ACTION_SET_OPTION:
+		break; /* never a step: the loader has no such step */
 	}
 }
 
@@ -456,6 +473,33 @@ run_intervention_on_timer(void *arg)
 		iproto_client_disconnect(c->client, ri->iv->is_reset);
 		break;
 	}
+}
+
+/**
+ * A hold's moment, on the held cord: this callback is the work that keeps
+ * the cord busy (a long procedure, a slow write) — nothing else of the
+ * cord runs until it has passed (rt_sim_hold_cord).
+ */
+static void
+run_hold_on_timer(void *arg)
+{
+	struct run_hold *h = arg;
+	if (h->iv->action == SCENARIO_ACTION_SET_OPTION) {
+		bool is_msg_max = h->iv->option == SCENARIO_OPTION_NET_MSG_MAX;
+		TRACE("server.option", TS("name", is_msg_max ? "net_msg_max" :
+					  "readahead"),
+		      TI("value", h->iv->value));
+		if (is_msg_max)
+			iproto_server_set_net_msg_max(h->run->server,
+						      (int)h->iv->value);
+		else
+			iproto_server_set_readahead(h->run->server,
+						    (size_t)h->iv->value);
+		return;
+	}
+	TRACE("cord.hold", TI("for_us", h->iv->for_ns / 1000));
+	if (rt_sim_hold_cord(h->cord, h->iv->for_ns) != 0)
+		diag_clear();
 }
 
 static void
@@ -582,6 +626,8 @@ run_action_name(enum scenario_action a)
 	case SCENARIO_ACTION_PAUSE_READING: return "pause_reading";
 	case SCENARIO_ACTION_RESUME_READING: return "resume_reading";
 	case SCENARIO_ACTION_DISCONNECT: return "disconnect";
+	case SCENARIO_ACTION_HOLD_CORD: return "hold_cord";
+	case SCENARIO_ACTION_SET_OPTION: return "set_option";
 	}
 	return "?";
 }
@@ -823,6 +869,51 @@ run_report(const struct run *run, const struct scenario_run_result *res,
 
 /* ----------------------------------------------------------------- run */
 
+/*
+ * The hold_cord interventions: a timer each on the held server cord, armed
+ * now (virtual time 0, before anything runs; the simulator only).
+ */
+static int
+run_holds_create(struct run *run)
+{
+	const struct scenario *s = run->s;
+	for (uint32_t i = 0; i < s->n_interventions; i++)
+		run->n_holds += s->interventions[i].action ==
+				SCENARIO_ACTION_HOLD_CORD ||
+				s->interventions[i].action ==
+				SCENARIO_ACTION_SET_OPTION;
+	if (run->n_holds == 0 || run->server == NULL)
+		return 0;
+	run->holds = mem_zalloc(sizeof(*run->holds) * run->n_holds);
+	if (run->holds == NULL) {
+		diag_set_oom(sizeof(*run->holds) * run->n_holds, "holds");
+		run->n_holds = 0;
+		return -1;
+	}
+	uint32_t at = 0;
+	for (uint32_t i = 0; i < s->n_interventions; i++) {
+		const struct scenario_intervention *iv = &s->interventions[i];
+		if (iv->action != SCENARIO_ACTION_HOLD_CORD &&
+		    iv->action != SCENARIO_ACTION_SET_OPTION)
+			continue;
+		struct run_hold *h = &run->holds[at++];
+		h->run = run;
+		h->iv = iv;
+		h->cord = iproto_server_cord(run->server,
+			iv->action == SCENARIO_ACTION_HOLD_CORD ? iv->cord : "tx");
+		if (h->cord == NULL) {
+			diag_set(DIAG_ER_SYSTEM, "IllegalParams", "the server "
+				 "has no cord '%s'", iv->cord);
+			return -1;
+		}
+		h->timer = rt_timer_new(h->cord, run_hold_on_timer, h);
+		if (h->timer == NULL)
+			return -1;
+		rt_timer_start(h->timer, iv->at_ns);
+	}
+	return 0;
+}
+
 static int
 run_setup(struct run *run)
 {
@@ -864,6 +955,8 @@ run_setup(struct run *run)
 	run->watchdog = rt_timer_new(run->clients[0].cord, run_on_watchdog, run);
 	if (run->watchdog == NULL)
 		return -1;
+	if (run_holds_create(run) != 0)
+		return -1;
 	if (run->opts->trace_path != NULL) {
 		const char *cords[64];
 		int n_cords = 0;
@@ -897,6 +990,9 @@ run_teardown(struct run *run)
 	for (uint32_t i = 0; run->clients != NULL && i < run->s->n_clients; i++)
 		run_client_destroy(&run->clients[i]);
 	rt_timer_delete(run->watchdog);
+	for (uint32_t i = 0; i < run->n_holds; i++)
+		rt_timer_delete(run->holds[i].timer);
+	mem_free(run->holds);
 	if (run->server != NULL)
 		iproto_server_delete(run->server);
 	mem_free(run->clients);
@@ -945,6 +1041,25 @@ scenario_run(const struct scenario *s, const struct scenario_run_opts *opts,
 			fprintf(opts->out, "%s: skipped on real threads (it "
 				"means something on the simulator only: %s)\n"
 				"result: skipped\n", s->name, s->sim_only);
+		return 0;
+	}
+	for (uint32_t i = 0; run.mode == SCENARIO_MODE_REAL &&
+	     i < s->n_interventions; i++) {
+		enum scenario_action a = s->interventions[i].action;
+		if (a != SCENARIO_ACTION_HOLD_CORD &&
+		    a != SCENARIO_ACTION_SET_OPTION)
+			continue;
+		if (opts->out != NULL && a == SCENARIO_ACTION_HOLD_CORD)
+			fprintf(opts->out, "%s: skipped on real threads "
+				"(interventions[%u] holds cord %s busy: that "
+				"takes the simulator's virtual time)\n"
+				"result: skipped\n", s->name, i,
+				s->interventions[i].cord);
+		else if (opts->out != NULL)
+			fprintf(opts->out, "%s: skipped on real threads "
+				"(interventions[%u] sets a server option at a "
+				"virtual moment: the simulator only)\n"
+				"result: skipped\n", s->name, i);
 		return 0;
 	}
 	if (run_setup(&run) != 0) {
