@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(pkg-config libev-dev libmsgpack-dev libcjson-dev zlib1g-dev
       libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev fonts-dejavu-core libgif-dev libcriterion-dev
-      tarantool gnuplot-nox clang libclang-rt-14-dev xvfb jq)
+      tarantool gnuplot-nox clang libclang-rt-14-dev xvfb xauth jq)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
