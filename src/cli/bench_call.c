@@ -25,6 +25,7 @@
 
 #include "base/diag.h"
 #include "base/mem.h"
+#include "cli/bench_server.h"
 #include "cli/cli.h"
 #include "iproto/iproto.h"
 #include "proto/greeting.h"
@@ -293,57 +294,41 @@ bench_call(int argc, char **argv)
 			goto usage;
 		}
 	}
-	struct rt *rt = rt_thread_new();
-	if (rt == NULL)
+	struct iproto_opts opts;
+	iproto_opts_default(&opts);
+	struct bench_server bs;
+	if (bench_server_start(&bs, target, &opts) != 0)
 		goto fail;
-	struct iproto_server *server = NULL;
-	char addr[80];
-	if (target == NULL) {
-		struct iproto_opts opts;
-		iproto_opts_default(&opts);
-		strcpy(opts.listen, "127.0.0.1:0");
-		server = iproto_server_new(rt, &opts);
-		if (server == NULL || iproto_server_start(server) != 0)
-			goto fail_rt;
-		snprintf(addr, sizeof(addr), "127.0.0.1:%d",
-			 iproto_server_port(server));
-	} else {
-		snprintf(addr, sizeof(addr), "%s", target);
-	}
-	struct call_client *c = call_client_start(rt, addr, conns, inflight,
+	struct call_client *c = call_client_start(bs.rt, bs.addr, conns,
+						  inflight,
 						  (uint64_t)(seconds * 1e9));
-	if (c == NULL)
-		goto fail_server;
+	if (c == NULL) {
+		bench_server_abort(&bs);
+		goto fail;
+	}
 	while (!atomic_load(&c->is_done)) {
 		struct timespec ts = { 0, 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
-	if (server != NULL)
-		iproto_server_shutdown(server, 1000ULL * 1000 * 1000);
-	rt_run(rt);
+	bench_server_finish(&bs, true);
 	bool ok = c->is_ok && c->n_calls > 0;
 	double rate = (double)c->n_calls * 1e9 /
 		      (double)(c->t_end - c->t_start + 1);
-	if (ok)
-		printf("call_per_s{server=\"%s\",conns=\"%d\",inflight=\"%d\"} "
-		       "%.0f\n", target != NULL ? "target" : "kharon", conns,
-		       inflight, rate);
-	else
+	char labels[96];
+	snprintf(labels, sizeof(labels), "{server=\"%s\",conns=\"%d\","
+		 "inflight=\"%d\"}", target != NULL ? "target" : "kharon",
+		 conns, inflight);
+	if (ok) {
+		printf("call_per_s%s %.0f\n", labels, rate);
+		bench_server_print_writev(&bs, "writev_per_call", labels,
+					  c->n_calls);
+	} else {
 		fprintf(stderr, "kharon bench call: a connection failed after "
 			"%llu calls\n", (unsigned long long)c->n_calls);
-	call_client_delete(c);
-	if (server != NULL)
-		iproto_server_delete(server);
-	rt_delete(rt);
-	return ok ? CLI_OK : CLI_FAILED;
-fail_server:
-	if (server != NULL) {
-		iproto_server_shutdown(server, 0);
-		rt_run(rt);
-		iproto_server_delete(server);
 	}
-fail_rt:
-	rt_delete(rt);
+	call_client_delete(c);
+	bench_server_delete(&bs);
+	return ok ? CLI_OK : CLI_FAILED;
 fail:
 	fprintf(stderr, "kharon bench call: %s\n", diag_msg());
 	return CLI_FAILED;

@@ -16,6 +16,7 @@
  *
  *   push_per_s{server="kharon",mode="kharon",proc="push",payload="8",conns="1"} VALUE
  *   push_msgs_per_push{...} VALUE
+ *   writev_per_push{...} VALUE      (the server's writev calls per push)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <time.h>
 
 #include "base/diag.h"
+#include "cli/bench_server.h"
 #include "cli/cli.h"
 #include "cli/push_client.h"
 #include "iproto/iproto.h"
@@ -88,34 +90,22 @@ bench_push(int argc, char **argv)
 			goto usage;
 		}
 	}
-	struct rt *rt = rt_thread_new();
-	if (rt == NULL)
+	struct iproto_opts opts;
+	iproto_opts_default(&opts);
+	opts.push_mode = mode;
+	struct bench_server bs;
+	if (bench_server_start(&bs, target, &opts) != 0)
 		goto fail;
-	struct iproto_server *server = NULL;
-	char addr[80];
-	if (target == NULL) {
-		struct iproto_opts opts;
-		iproto_opts_default(&opts);
-		strcpy(opts.listen, "127.0.0.1:0");
-		opts.push_mode = mode;
-		server = iproto_server_new(rt, &opts);
-		if (server == NULL || iproto_server_start(server) != 0)
-			goto fail_rt;
-		snprintf(addr, sizeof(addr), "127.0.0.1:%d",
-			 iproto_server_port(server));
-	} else {
-		snprintf(addr, sizeof(addr), "%s", target);
+	struct push_client *c = push_client_start(bs.rt, bs.addr, &copts);
+	if (c == NULL) {
+		bench_server_abort(&bs);
+		goto fail;
 	}
-	struct push_client *c = push_client_start(rt, addr, &copts);
-	if (c == NULL)
-		goto fail_server;
 	while (!push_client_is_done(c)) {
 		struct timespec ts = { 0, 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
-	if (server != NULL)
-		iproto_server_shutdown(server, 1000ULL * 1000 * 1000);
-	rt_run(rt);
+	bench_server_finish(&bs, true);
 	double rate;
 	uint64_t n, calls;
 	bool ok = push_client_result(c, &rate, &n, &calls);
@@ -136,25 +126,16 @@ bench_push(int argc, char **argv)
 			(unsigned long long)copts.pushes);
 	} else {
 		printf("push_per_s%s %.0f\n", labels, rate);
-		if (server != NULL) {
+		if (bs.server != NULL) {
 			struct iproto_stats st;
-			iproto_server_stats(server, &st);
+			iproto_server_stats(bs.server, &st);
 			printf("push_msgs_per_push%s %.6f\n", labels,
 			       (double)st.n_push_msgs / (double)st.n_pushes);
 		}
+		bench_server_print_writev(&bs, "writev_per_push", labels, n);
 	}
-	if (server != NULL)
-		iproto_server_delete(server);
-	rt_delete(rt);
+	bench_server_delete(&bs);
 	return ok ? CLI_OK : CLI_FAILED;
-fail_server:
-	if (server != NULL) {
-		iproto_server_shutdown(server, 0);
-		rt_run(rt);
-		iproto_server_delete(server);
-	}
-fail_rt:
-	rt_delete(rt);
 fail:
 	fprintf(stderr, "kharon bench push: %s\n", diag_msg());
 	return CLI_FAILED;
