@@ -61,12 +61,14 @@ clip16(int v)
 	return (int16_t)(v < -30000 ? -30000 : v > 30000 ? 30000 : v);
 }
 
-void
-viz_rect(struct viz_display *d, int color, int x, int y, int w, int h)
+/** A filled or an outlined box: the same command but for its kind. */
+static void
+box_cmd(struct viz_display *d, int kind, int color, int x, int y, int w,
+	int h)
 {
 	if (w <= 0 || h <= 0)
 		return;
-	struct viz_cmd *c = cmd_new(d, VIZ_CMD_RECT, color);
+	struct viz_cmd *c = cmd_new(d, kind, color);
 	if (c == NULL)
 		return;
 	c->x = clip16(x);
@@ -76,17 +78,15 @@ viz_rect(struct viz_display *d, int color, int x, int y, int w, int h)
 }
 
 void
+viz_rect(struct viz_display *d, int color, int x, int y, int w, int h)
+{
+	box_cmd(d, VIZ_CMD_RECT, color, x, y, w, h);
+}
+
+void
 viz_frame(struct viz_display *d, int color, int x, int y, int w, int h)
 {
-	if (w <= 0 || h <= 0)
-		return;
-	struct viz_cmd *c = cmd_new(d, VIZ_CMD_FRAME, color);
-	if (c == NULL)
-		return;
-	c->x = clip16(x);
-	c->y = clip16(y);
-	c->w = clip16(w);
-	c->h = clip16(h);
+	box_cmd(d, VIZ_CMD_FRAME, color, x, y, w, h);
 }
 
 void
