@@ -70,7 +70,9 @@ do_name(enum scenario_action a)
 	return a == SCENARIO_ACTION_PAUSE_READING ? "pause_reading" :
 	       a == SCENARIO_ACTION_RESUME_READING ? "resume_reading" :
 	       a == SCENARIO_ACTION_HOLD_CORD ? "hold_cord" :
-	       a == SCENARIO_ACTION_SET_OPTION ? "set_option" : "disconnect";
+	       a == SCENARIO_ACTION_SET_OPTION ? "set_option" :
+	       a == SCENARIO_ACTION_DELAY_MESSAGE ? "delay_message" :
+	       "disconnect";
 }
 
 int
@@ -92,12 +94,19 @@ viz_whatif_save(const struct viz_whatif *w, const char *out)
 			break;
 		cJSON_AddNumberToObject(o, "at_us", (double)(iv->at_ns / 1000));
 		if (iv->action != SCENARIO_ACTION_HOLD_CORD &&
-		    iv->action != SCENARIO_ACTION_SET_OPTION)
+		    iv->action != SCENARIO_ACTION_SET_OPTION &&
+		    iv->action != SCENARIO_ACTION_DELAY_MESSAGE)
 			cJSON_AddStringToObject(o, "client",
 						w->s.clients[iv->client].name);
 		cJSON_AddStringToObject(o, "do", do_name(iv->action));
 		if (iv->action == SCENARIO_ACTION_HOLD_CORD) {
 			cJSON_AddStringToObject(o, "cord", iv->cord);
+			cJSON_AddNumberToObject(o, "for_us",
+						(double)(iv->for_ns / 1000));
+		}
+		if (iv->action == SCENARIO_ACTION_DELAY_MESSAGE) {
+			cJSON_AddNumberToObject(o, "msg", (double)iv->msg);
+			cJSON_AddStringToObject(o, "to", iv->to);
 			cJSON_AddNumberToObject(o, "for_us",
 						(double)(iv->for_ns / 1000));
 		}

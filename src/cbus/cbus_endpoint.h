@@ -24,6 +24,7 @@ struct rt_cord;
 struct rt_mutex;
 struct rt_wakeup;
 struct cbus_endpoint;
+struct cbus_delay;
 
 enum { CBUS_ENDPOINT_NAME_MAX = 16 };
 
@@ -55,6 +56,12 @@ struct cbus_endpoint {
 	/** Fetches that got messages, and messages fetched (consumer only). */
 	uint64_t n_fetch;
 	uint64_t n_fetched;
+	/**
+	 * What-if `delay_message`: messages to keep back on their way here
+	 * (cbus_delay.h), NULL: none — then a flush costs one more branch.
+	 * Set before the producers' cords start, read-only after.
+	 */
+	struct cbus_delay *delays;
 };
 
 /**

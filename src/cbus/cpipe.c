@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "base/diag.h"
+#include "cbus/cbus_delay.h"
 #include "cbus/cbus_endpoint.h"
 #include "rt/rt.h"
 
@@ -38,6 +39,10 @@ cpipe_create(struct cpipe *pipe, const char *consumer)
 	pipe->to = ep->name;
 	pipe->producer = cord;
 	pipe->n_flush = pipe->n_wakeup = pipe->n_pushed = 0;
+	stailq_create(&pipe->held);
+	pipe->n_held = 0;
+	pipe->held_until = 0;
+	pipe->release = NULL;
 	pipe->flush_input = rt_defer_new(cord, cpipe_flush_cb, pipe);
 	if (pipe->flush_input == NULL)
 		return -1;
@@ -50,6 +55,7 @@ cpipe_create(struct cpipe *pipe, const char *consumer)
 void
 cpipe_destroy(struct cpipe *pipe)
 {
+	cpipe_release_held(pipe);
 	cpipe_flush(pipe);
 	struct cbus_endpoint *ep = pipe->endpoint;
 	rt_mutex_lock(ep->mutex);
@@ -63,6 +69,9 @@ cpipe_destroy(struct cpipe *pipe)
 	rt_mutex_unlock(ep->mutex);
 	rt_defer_delete(pipe->flush_input);
 	pipe->flush_input = NULL;
+	if (pipe->release != NULL)
+		rt_timer_delete(pipe->release);
+	pipe->release = NULL;
 	pipe->endpoint = NULL;
 }
 
@@ -89,13 +98,22 @@ cpipe_flush(struct cpipe *pipe)
 	int n = pipe->n_input;
 	if (n == 0)
 		return;
+	/* What if: a delay_message may keep this batch back (cbus_delay.h). */
+	if (pipe->endpoint->delays != NULL && cpipe_flush_delayed(pipe))
+		return;
+	pipe->n_input = 0;
+	cpipe_hand_over(pipe, &pipe->input, n);
+}
+
+void
+cpipe_hand_over(struct cpipe *pipe, struct stailq *batch, int n)
+{
 	struct cbus_endpoint *ep = pipe->endpoint;
 	rt_mutex_lock(ep->mutex);
 	bool was_empty = stailq_empty(&ep->output);
-	stailq_concat(&ep->output, &pipe->input);
+	stailq_concat(&ep->output, batch);
 	ep->n_output += n;
 	rt_mutex_unlock(ep->mutex);
-	pipe->n_input = 0;
 	pipe->n_flush++;
 	/*
 	 * A non-empty queue means a wakeup is already on its way and the

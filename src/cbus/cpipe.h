@@ -34,6 +34,7 @@
 struct cbus_endpoint;
 struct rt_defer;
 struct rt_cord;
+struct rt_timer;
 
 struct cpipe {
 	/** Staged messages; touched only by the producer cord. */
@@ -52,6 +53,15 @@ struct cpipe {
 	uint64_t n_wakeup;
 	/** Messages pushed in the pipe's lifetime. */
 	uint64_t n_pushed;
+	/**
+	 * What-if `delay_message` (cbus_delay.h): flushed batches the pipe
+	 * keeps back until `held_until`, in order, and the timer that hands
+	 * them over then. Empty / NULL unless a delay applied. Producer only.
+	 */
+	struct stailq held;
+	int n_held;
+	uint64_t held_until;
+	struct rt_timer *release;
 };
 
 /**
@@ -75,6 +85,15 @@ cpipe_set_max_input(struct cpipe *pipe, int max_input);
 /** Hand the staged batch to the consumer now. Producer cord only. */
 void
 cpipe_flush(struct cpipe *pipe);
+
+/**
+ * Splice `batch` (n messages, emptied) onto the endpoint's queue under its
+ * mutex, ring the consumer if that queue was empty, trace `cpipe.flush`.
+ * What cpipe_flush does with the staged input; cbus_delay.c hands a held
+ * batch over with it. Producer cord only.
+ */
+void
+cpipe_hand_over(struct cpipe *pipe, struct stailq *batch, int n);
 
 /**
  * Stage `msg` without scheduling a flush (the caller promises a

@@ -125,6 +125,8 @@ enum scenario_action {
 	SCENARIO_ACTION_HOLD_CORD,
 	/** What-if only (no step): a server option changes from now on. */
 	SCENARIO_ACTION_SET_OPTION,
+	/** What-if only (no step): a cbus message arrives later (cbus_delay.h). */
+	SCENARIO_ACTION_DELAY_MESSAGE,
 };
 
 /** The server options a what-if `set_option` may change. */
@@ -237,16 +239,33 @@ struct scenario_tour_stop {
 struct scenario_intervention {
 	/** When, ns from the start of the run. */
 	uint64_t at_ns;
-	/** Index into scenario.clients; UINT32_MAX for HOLD_CORD, SET_OPTION. */
+	/**
+	 * Index into scenario.clients; UINT32_MAX for HOLD_CORD, SET_OPTION,
+	 * DELAY_MESSAGE.
+	 */
 	uint32_t client;
-	/** PAUSE_READING, RESUME_READING, DISCONNECT, HOLD_CORD, SET_OPTION. */
+	/**
+	 * PAUSE_READING, RESUME_READING, DISCONNECT, HOLD_CORD, SET_OPTION,
+	 * DELAY_MESSAGE.
+	 */
 	enum scenario_action action;
 	/** DISCONNECT: with RST instead of FIN. */
 	bool is_reset;
 	/** HOLD_CORD: the server cord ("tx", "net0", ...). */
 	char cord[16];
-	/** HOLD_CORD: how long the cord is busy, ns (rt_sim_hold_cord). */
+	/**
+	 * HOLD_CORD: how long the cord is busy, ns (rt_sim_hold_cord);
+	 * DELAY_MESSAGE: how much later the message arrives, ns.
+	 */
 	uint64_t for_ns;
+	/**
+	 * DELAY_MESSAGE: the message's trace id (cpipe.push `msg`) and the
+	 * endpoint it travels to ("tx", "net0", ...; cpipe.push `to`): the
+	 * first time a batch holding it is flushed there at or after at_ns,
+	 * it is kept back for_ns (src/cbus/cbus_delay.h).
+	 */
+	uint32_t msg;
+	char to[16];
 	/** SET_OPTION: which option, and its value from the moment on. */
 	enum scenario_option option;
 	uint64_t value;

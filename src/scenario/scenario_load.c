@@ -62,10 +62,10 @@ static const char *const root_keys[] = {
 };
 
 enum { K_IV_AT_US, K_IV_CLIENT, K_IV_DO, K_IV_RESET, K_IV_CORD,
-       K_IV_FOR_US, K_IV_NAME, K_IV_VALUE };
+       K_IV_FOR_US, K_IV_NAME, K_IV_VALUE, K_IV_MSG, K_IV_TO };
 static const char *const intervention_keys[] = {
 	"at_us", "client", "do", "reset", "cord", "for_us", "name", "value",
-	NULL,
+	"msg", "to", NULL,
 };
 /* In the order of enum scenario_option. */
 static const char *const option_names[] = {
@@ -74,7 +74,7 @@ static const char *const option_names[] = {
 /* In the order of enum scenario_action's what-if actions. */
 static const char *const intervention_names[] = {
 	"pause_reading", "resume_reading", "disconnect", "hold_cord",
-	"set_option", NULL,
+	"set_option", "delay_message", NULL,
 };
 
 enum { K_STOP_EVENT, K_STOP_WHERE, K_STOP_NTH, K_STOP_CAPTION,
@@ -1595,6 +1595,9 @@ struct iv_parse {
 	const char *client;
 	/* The cord's name, checked when the server options are loaded. */
 	const char *cord;
+	/* delay_message's endpoint, checked the same way. */
+	const char *to;
+	bool has_msg;
 	bool has_for;
 	bool has_name;
 	bool has_value;
@@ -1621,8 +1624,17 @@ iv_member(struct loader *l, const cJSON *c, int k, void *ctx)
 				what == 1 ? SCENARIO_ACTION_RESUME_READING :
 				what == 2 ? SCENARIO_ACTION_DISCONNECT :
 				what == 3 ? SCENARIO_ACTION_HOLD_CORD :
-				SCENARIO_ACTION_SET_OPTION;
+				what == 4 ? SCENARIO_ACTION_SET_OPTION :
+				SCENARIO_ACTION_DELAY_MESSAGE;
 		return 0;
+	case K_IV_MSG:
+		if (get_int(l, c, 1, 4294967295.0, &v) != 0)
+			return -1;
+		p->iv->msg = (uint32_t)v;
+		p->has_msg = true;
+		return 0;
+	case K_IV_TO:
+		return get_str(l, c, &p->to);
 	case K_IV_NAME:
 		if (get_enum(l, c, option_names, &what) != 0)
 			return -1;
@@ -1656,7 +1668,7 @@ load_intervention(struct loader *l, const cJSON *node, void *element,
 		  int index)
 {
 	(void)index;
-	struct iv_parse p = {element, NULL, NULL, false, false, false};
+	struct iv_parse p = {.iv = element};
 	struct walk w = {.keys = intervention_keys, .required =
 			 (1u << K_IV_AT_US) | (1u << K_IV_DO)};
 	if (walk_object(l, node, &w, iv_member, &p) != 0)
@@ -1666,13 +1678,29 @@ load_intervention(struct loader *l, const cJSON *node, void *element,
 				    "\"disconnect\"");
 	bool is_hold = p.iv->action == SCENARIO_ACTION_HOLD_CORD;
 	bool is_set = p.iv->action == SCENARIO_ACTION_SET_OPTION;
+	bool is_delay = p.iv->action == SCENARIO_ACTION_DELAY_MESSAGE;
 	if (!is_set && (p.has_name || p.has_value))
 		return loader_error(l, "\"name\" and \"value\" go with "
 				    "\"do\": \"set_option\"");
-	if (!is_hold && (p.cord != NULL || p.has_for))
-		return loader_error(l, "\"cord\" and \"for_us\" go "
-				    "with \"do\": \"hold_cord\"");
-	if (is_set) {
+	if (!is_hold && p.cord != NULL)
+		return loader_error(l, "\"cord\" goes with \"do\": "
+				    "\"hold_cord\"");
+	if (!is_hold && !is_delay && p.has_for)
+		return loader_error(l, "\"for_us\" goes with \"do\": "
+				    "\"hold_cord\" or \"delay_message\"");
+	if (!is_delay && (p.has_msg || p.to != NULL))
+		return loader_error(l, "\"msg\" and \"to\" go with "
+				    "\"do\": \"delay_message\"");
+	if (is_delay) {
+		if (p.client != NULL)
+			return loader_error(l, "\"do\": \"delay_message\" "
+					    "delays a cbus message, not a "
+					    "client: no \"client\"");
+		if (!p.has_msg || p.to == NULL || !p.has_for)
+			return loader_error(l, "\"do\": \"delay_message\" "
+					    "needs \"msg\", \"to\" and "
+					    "\"for_us\"");
+	} else if (is_set) {
 		if (p.client != NULL)
 			return loader_error(l, "\"do\": \"set_option\" "
 					    "changes a server option, not a "
@@ -1710,10 +1738,14 @@ load_intervention(struct loader *l, const cJSON *node, void *element,
 	return 0;
 }
 
-/* A held cord is one of the server's: "tx" or "net0" .. "net<N-1>". */
+/*
+ * A held cord, or a delayed message's endpoint, is one of the server's:
+ * "tx" or "net0" .. "net<N-1>". `key` is the intervention's key naming it;
+ * the name goes to `out` (16 bytes).
+ */
 static int
-resolve_cord(struct loader *l, const char *name,
-	     struct scenario_intervention *iv, uint32_t i)
+resolve_cord(struct loader *l, const char *name, const char *key,
+	     char *out, uint32_t i)
 {
 	int n = l->s->server.iproto_threads;
 	bool ok = strcmp(name, "tx") == 0;
@@ -1723,12 +1755,12 @@ resolve_cord(struct loader *l, const char *name,
 		ok = strcmp(name, net) == 0;
 	}
 	if (ok) {
-		snprintf(iv->cord, sizeof(iv->cord), "%s", name);
+		snprintf(out, 16, "%s", name);
 		return 0;
 	}
 	size_t mark = path_push_key(l, "interventions");
 	path_push_index(l, (int)i);
-	path_push_key(l, "cord");
+	path_push_key(l, key);
 	char q[80];
 	quote(q, sizeof(q), name);
 	if (n == 1)
@@ -1757,7 +1789,14 @@ resolve_interventions(struct loader *l, const cJSON *root)
 		struct scenario_intervention *iv = &s->interventions[i];
 		if (iv->action == SCENARIO_ACTION_HOLD_CORD) {
 			if (resolve_cord(l, cJSON_GetObjectItemCaseSensitive(
-				c, "cord")->valuestring, iv, i) != 0)
+				c, "cord")->valuestring, "cord", iv->cord,
+				i) != 0)
+				return -1;
+			continue;
+		}
+		if (iv->action == SCENARIO_ACTION_DELAY_MESSAGE) {
+			if (resolve_cord(l, cJSON_GetObjectItemCaseSensitive(
+				c, "to")->valuestring, "to", iv->to, i) != 0)
 				return -1;
 			continue;
 		}

@@ -16,6 +16,8 @@
 
 #include "base/diag.h"
 #include "base/mem.h"
+#include "cbus/cbus_delay.h"
+#include "cbus/cbus_endpoint.h"
 #include "client/iproto_client.h"
 #include "iproto/iproto.h"
 #include "proto/errcode.h"
@@ -115,6 +117,9 @@ struct run {
 	/** hold_cord interventions (simulator only), a timer each. */
 	struct run_hold *holds;
 	uint32_t n_holds;
+	/** delay_message interventions, on their endpoints (cbus_delay.h). */
+	struct cbus_delay *delays;
+	uint32_t n_delays;
 	int n_done;
 	struct rt_mutex *lock;
 	struct invariants *invariants;
@@ -370,6 +375,7 @@ run_client_execute(struct run_client *c, uint32_t i)
 		break;
 	case SCENARIO_ACTION_HOLD_CORD:
 	case SCENARIO_ACTION_SET_OPTION:
+	case SCENARIO_ACTION_DELAY_MESSAGE:
 		break; /* never a step: the loader has no such step */
 	}
 }
@@ -628,6 +634,7 @@ run_action_name(enum scenario_action a)
 	case SCENARIO_ACTION_DISCONNECT: return "disconnect";
 	case SCENARIO_ACTION_HOLD_CORD: return "hold_cord";
 	case SCENARIO_ACTION_SET_OPTION: return "set_option";
+	case SCENARIO_ACTION_DELAY_MESSAGE: return "delay_message";
 	}
 	return "?";
 }
@@ -914,6 +921,45 @@ run_holds_create(struct run *run)
 	return 0;
 }
 
+/*
+ * The delay_message interventions: each on the endpoint its message
+ * travels to, before any cord starts (the simulator only).
+ */
+static int
+run_delays_create(struct run *run)
+{
+	const struct scenario *s = run->s;
+	for (uint32_t i = 0; i < s->n_interventions; i++)
+		run->n_delays += s->interventions[i].action ==
+				 SCENARIO_ACTION_DELAY_MESSAGE;
+	if (run->n_delays == 0 || run->server == NULL)
+		return 0;
+	run->delays = mem_zalloc(sizeof(*run->delays) * run->n_delays);
+	if (run->delays == NULL) {
+		diag_set_oom(sizeof(*run->delays) * run->n_delays, "delays");
+		run->n_delays = 0;
+		return -1;
+	}
+	uint32_t at = 0;
+	for (uint32_t i = 0; i < s->n_interventions; i++) {
+		const struct scenario_intervention *iv = &s->interventions[i];
+		if (iv->action != SCENARIO_ACTION_DELAY_MESSAGE)
+			continue;
+		struct cbus_endpoint *ep = cbus_endpoint_find(run->rt, iv->to);
+		if (ep == NULL) {
+			diag_set(DIAG_ER_SYSTEM, "IllegalParams", "the server "
+				 "has no endpoint '%s'", iv->to);
+			return -1;
+		}
+		struct cbus_delay *d = &run->delays[at++];
+		d->msg = iv->msg;
+		d->from_ns = iv->at_ns;
+		d->for_ns = iv->for_ns;
+		cbus_endpoint_add_delay(ep, d);
+	}
+	return 0;
+}
+
 static int
 run_setup(struct run *run)
 {
@@ -955,7 +1001,7 @@ run_setup(struct run *run)
 	run->watchdog = rt_timer_new(run->clients[0].cord, run_on_watchdog, run);
 	if (run->watchdog == NULL)
 		return -1;
-	if (run_holds_create(run) != 0)
+	if (run_holds_create(run) != 0 || run_delays_create(run) != 0)
 		return -1;
 	if (run->opts->trace_path != NULL) {
 		const char *cords[64];
@@ -995,6 +1041,8 @@ run_teardown(struct run *run)
 	mem_free(run->holds);
 	if (run->server != NULL)
 		iproto_server_delete(run->server);
+	/* After the endpoints that point at them. */
+	mem_free(run->delays);
 	mem_free(run->clients);
 	invariants_delete(run->invariants);
 	rt_mutex_delete(run->lock);
@@ -1047,9 +1095,16 @@ scenario_run(const struct scenario *s, const struct scenario_run_opts *opts,
 	     i < s->n_interventions; i++) {
 		enum scenario_action a = s->interventions[i].action;
 		if (a != SCENARIO_ACTION_HOLD_CORD &&
-		    a != SCENARIO_ACTION_SET_OPTION)
+		    a != SCENARIO_ACTION_SET_OPTION &&
+		    a != SCENARIO_ACTION_DELAY_MESSAGE)
 			continue;
-		if (opts->out != NULL && a == SCENARIO_ACTION_HOLD_CORD)
+		if (opts->out != NULL && a == SCENARIO_ACTION_DELAY_MESSAGE)
+			fprintf(opts->out, "%s: skipped on real threads "
+				"(interventions[%u] delays message %u: message "
+				"ids and moments are the simulator's)\n"
+				"result: skipped\n", s->name, i,
+				s->interventions[i].msg);
+		else if (opts->out != NULL && a == SCENARIO_ACTION_HOLD_CORD)
 			fprintf(opts->out, "%s: skipped on real threads "
 				"(interventions[%u] holds cord %s busy: that "
 				"takes the simulator's virtual time)\n"

@@ -4,8 +4,9 @@
  * it is the original one, event for event, up to its moment and a
  * different one after it (the simulator is deterministic); a held cord
  * runs nothing else while it is held; a set option holds from its moment
- * on; a client named by no client, a cord the server does not have, are
- * refused with the path.
+ * on; a delayed message keeps its pipe back (FIFO: what is flushed behind
+ * it waits too) and delays add up; a client named by no client, a cord the
+ * server does not have, are refused with the path.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -306,5 +307,104 @@ Test(scenario_intervention, set_option_loaded)
 	cr_assert_eq(s.interventions[0].client, UINT32_MAX);
 	cr_assert_eq(s.interventions[1].option, SCENARIO_OPTION_NET_MSG_MAX);
 	cr_assert_eq(s.interventions[1].value, 2);
+	scenario_destroy(&s);
+}
+
+/* Index of the first line starting with `prefix` at or after `from`. */
+static uint32_t
+first_from(const struct capture *c, const char *prefix, uint64_t from)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->t[i] >= from &&
+		    strncmp(c->line[i], prefix, strlen(prefix)) == 0)
+			return i;
+	return c->n;
+}
+
+Test(scenario_intervention, delay_message_holds_its_pipe_fifo)
+{
+	struct scenario s;
+	cr_assert_eq(scenario_load("scenarios/06-kharon.json", &s), 0, "%s",
+		     diag_msg());
+	run(&s, &base);
+	/*
+	 * At 29.282866 ms TX flushes Kharon (msg 8) with msg 9 to net0, then
+	 * the reply (msg 7) in a batch of its own: net0 fetches all three at
+	 * 29.285443. Hold Kharon's batch 2 ms: the reply waits behind it.
+	 */
+	uint64_t flush = 29282866, hold = 2000000;
+	uint32_t k = first_from(&base, "net0 cbus.fetch", flush);
+	cr_assert_str_eq(base.line[k], "net0 cbus.fetch 0 3");
+	cr_assert_lt(base.t[k], flush + hold);
+	struct scenario_intervention delay = {.at_ns = 29282000,
+		.client = UINT32_MAX, .action = SCENARIO_ACTION_DELAY_MESSAGE,
+		.msg = 8, .to = "net0", .for_ns = hold};
+	with(&s, 1, &delay);
+	run(&s, &fork_);
+	assert_forks_at(&base, &fork_, delay.at_ns);
+	cr_assert_eq(count_from(&fork_, "tx cmsg.delay", 0), 1);
+	k = first_from(&fork_, "tx cmsg.delay", 0);
+	cr_assert_str_eq(fork_.line[k], "tx cmsg.delay 8 0 2 2000");
+	cr_assert_eq(fork_.t[k], flush);
+	/* The release: one flush of all three, 2 ms later, bell rung. */
+	k = first_from(&fork_, "tx cpipe.flush", flush + 1);
+	cr_assert_eq(fork_.t[k], flush + hold);
+	cr_assert_str_eq(fork_.line[k], "tx cpipe.flush 0 3 1");
+	cr_assert_eq(count_on(&fork_, "net0", flush, flush + hold), 0,
+		     "net0 got something from the held pipe");
+	/* FIFO: Kharon, msg 9, then the reply that was flushed behind. */
+	k = first_from(&fork_, "net0 cbus.fetch", flush);
+	cr_assert_str_eq(fork_.line[k], "net0 cbus.fetch 0 3");
+	k = first_from(&fork_, "net0 cmsg.hop", flush);
+	cr_assert_str_eq(fork_.line[k], "net0 cmsg.hop 8 0 0 0");
+	k = first_from(&fork_, "net0 cmsg.hop 9", flush);
+	uint32_t reply = first_from(&fork_, "net0 cmsg.hop 7", flush);
+	cr_assert_lt(k, reply);
+	/* Two delays of one message add up. */
+	struct scenario_intervention two[2] = {delay, delay};
+	two[0].for_ns = two[1].for_ns = hold / 2;
+	with(&s, 2, two);
+	run(&s, &fork_);
+	assert_forks_at(&base, &fork_, delay.at_ns);
+	cr_assert_eq(count_from(&fork_, "tx cmsg.delay 8 0 2 1000", 0), 2);
+	k = first_from(&fork_, "tx cpipe.flush", flush + 1);
+	cr_assert_eq(fork_.t[k], flush + hold);
+	/* Too late: the message passed before the moment, nothing forks. */
+	delay.at_ns = flush + 1000;
+	with(&s, 1, &delay);
+	run(&s, &fork_);
+	cr_assert_eq(fork_.n, base.n);
+	cr_assert_eq(count_from(&fork_, "tx cmsg.delay", 0), 0);
+	scenario_destroy(&s);
+}
+
+Test(scenario_intervention, delay_message_loaded_and_skipped_on_threads)
+{
+	const char *text = "{\"name\": \"t\", \"title\": {\"ru\": \"т\", "
+		"\"en\": \"t\"}, \"server\": {\"iproto_threads\": 2}, "
+		"\"interventions\": [{\"at_us\": 10, \"do\": "
+		"\"delay_message\", \"msg\": 4, \"to\": \"net1\", "
+		"\"for_us\": 1500}], \"clients\": [{\"steps\": "
+		"[{\"ping\": {}}]}]}";
+	struct scenario s;
+	cr_assert_eq(scenario_load_buf("t.json", text, strlen(text), &s), 0,
+		     "%s", diag_msg());
+	cr_assert_eq(s.n_interventions, 1);
+	const struct scenario_intervention *iv = &s.interventions[0];
+	cr_assert_eq(iv->action, SCENARIO_ACTION_DELAY_MESSAGE);
+	cr_assert_eq(iv->msg, 4);
+	cr_assert_str_eq(iv->to, "net1");
+	cr_assert_eq(iv->for_ns, 1500000);
+	cr_assert_eq(iv->client, UINT32_MAX);
+	char out[512] = "";
+	FILE *f = fmemopen(out, sizeof(out), "w");
+	cr_assert_not_null(f);
+	struct scenario_run_opts o = { .has_mode = true,
+				       .mode = SCENARIO_MODE_REAL, .out = f };
+	struct scenario_run_result r;
+	cr_assert_eq(scenario_run(&s, &o, &r), 0, "%s", diag_msg());
+	fclose(f);
+	cr_assert(strstr(out, "skipped on real threads (interventions[0] "
+			 "delays message 4") != NULL, "%s", out);
 	scenario_destroy(&s);
 }
