@@ -553,8 +553,8 @@ write_gif(struct viewer *v)
  *   down X Y | move X Y | up X Y | click X Y
  *   click-on boat|kharon|obuf|ibuf|cord|client   the centre of the first
  *                             such item on screen now (rclick-on: with the
- *                             right button: a client's or a server
- *                             cord's what-if menu)
+ *                             right button: a client's, a server cord's
+ *                             or a boat's what-if menu)
  *   menu N                    click item N of the open what-if menu
  *   seek-click FRACTION       click the timeline at 0..1 of its width
  *   frames N                  let N frames pass
@@ -825,6 +825,11 @@ viewer_fork(struct viewer *v, const struct scenario_intervention *iv,
 	    uint32_t n);
 
 static int
+viewer_delay(struct viewer *v, uint64_t us);
+static int
+viewer_option(struct viewer *v, int what, uint64_t value);
+
+static int
 viewer_intervene(struct viewer *v, int key)
 {
 	const struct viz_state *st = viewer_state(v);
@@ -891,6 +896,75 @@ viewer_hold(struct viewer *v, uint64_t us)
 	printf("kharon-view: what if: %s is held busy for %llu us at %llu us; "
 	       "the run forks at event %u (%u events now)\n", iv.cord,
 	       (unsigned long long)us, (unsigned long long)(iv.at_ns / 1000),
+	       n, v->hist.n_events);
+	return 0;
+}
+
+/**
+ * What if, from a boat's menu (or Kharon's on the river): its message
+ * reaches its endpoint `us` µs later. The intervention names the message
+ * as the trace does (msg, to) from the µs of its cpipe.push, so the new run
+ * is the same up to the flush of its batch: the fork is there (or at the
+ * event shown, while the boat is still staged).
+ */
+static int
+viewer_delay(struct viewer *v, uint64_t us)
+{
+	const struct viz_state *st = viewer_state(v);
+	uint32_t n = viz_ui_n(&v->ui);
+	const struct viz_boat *b = NULL;
+	if (v->ui.sel.kind == VIZ_HIT_BOAT || v->ui.sel.kind == VIZ_HIT_KHARON)
+		for (int i = 0; b == NULL && i < st->n_boats; i++)
+			if (st->boats[i].msg == (uint32_t)v->ui.sel.id)
+				b = &st->boats[i];
+	if (!v->has_whatif || b == NULL || n == 0 || b->to < 0 ||
+	    b->to >= st->n_cords || b->msg == 0) {
+		printf("kharon-view: what if: right-click a boat on the river, "
+		       "in --scenario mode\n");
+		return 0;
+	}
+	struct scenario_intervention iv = { .client = UINT32_MAX,
+		.action = SCENARIO_ACTION_DELAY_MESSAGE, .for_ns = us * 1000,
+		.msg = b->msg };
+	snprintf(iv.to, sizeof(iv.to), "%s", st->cords[b->to].name);
+	iv.at_ns = viz_history_time(&v->hist, b->push_ev) / 1000 * 1000;
+	uint32_t fork = b->stage == VIZ_BOAT_STAGED ? n : b->flush_ev;
+	uint32_t msg = b->msg;
+	if (viewer_fork(v, &iv, fork) != 0)
+		return -1;
+	printf("kharon-view: what if: message %u to %s is delayed by %llu us "
+	       "(pushed at %llu us); the run forks at event %u (%u events "
+	       "now)\n", msg, iv.to, (unsigned long long)us,
+	       (unsigned long long)(iv.at_ns / 1000), fork, v->hist.n_events);
+	return 0;
+}
+
+/**
+ * What if, from a server cord's menu: a server option (net_msg_max or
+ * readahead, `what` VIZ_MENU_NET_MSG_MAX / VIZ_MENU_READAHEAD) is `value`
+ * from 1 µs after the event shown, set on TX as box.cfg would.
+ */
+static int
+viewer_option(struct viewer *v, int what, uint64_t value)
+{
+	uint32_t n = viz_ui_n(&v->ui);
+	if (!v->has_whatif || n == 0) {
+		printf("kharon-view: what if: a server option changes in "
+		       "--scenario mode\n");
+		return 0;
+	}
+	struct scenario_intervention iv = { .client = UINT32_MAX,
+		.action = SCENARIO_ACTION_SET_OPTION, .value = value,
+		.option = what == VIZ_MENU_NET_MSG_MAX ?
+			  SCENARIO_OPTION_NET_MSG_MAX :
+			  SCENARIO_OPTION_READAHEAD };
+	iv.at_ns = (viz_history_time(&v->hist, n - 1) / 1000 + 1) * 1000;
+	if (viewer_fork(v, &iv, n) != 0)
+		return -1;
+	printf("kharon-view: what if: %s = %llu from %llu us on; the run "
+	       "forks at event %u (%u events now)\n",
+	       what == VIZ_MENU_NET_MSG_MAX ? "net_msg_max" : "readahead",
+	       (unsigned long long)value, (unsigned long long)(iv.at_ns / 1000),
 	       n, v->hist.n_events);
 	return 0;
 }
@@ -1005,6 +1079,24 @@ run_window(struct viewer *v)
 			uint64_t us = v->ui.want_hold_us;
 			v->ui.want_hold_us = 0;
 			if (viewer_hold(v, us) != 0) {
+				fprintf(stderr, "kharon-view: %s\n", diag_msg());
+				rc = EXIT_FAILED;
+				break;
+			}
+		}
+		if (v->ui.want_delay_us != 0) {
+			uint64_t us = v->ui.want_delay_us;
+			v->ui.want_delay_us = 0;
+			if (viewer_delay(v, us) != 0) {
+				fprintf(stderr, "kharon-view: %s\n", diag_msg());
+				rc = EXIT_FAILED;
+				break;
+			}
+		}
+		if (v->ui.want_option != 0) {
+			int what = v->ui.want_option;
+			v->ui.want_option = 0;
+			if (viewer_option(v, what, v->ui.want_option_value) != 0) {
 				fprintf(stderr, "kharon-view: %s\n", diag_msg());
 				rc = EXIT_FAILED;
 				break;

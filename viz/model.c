@@ -208,6 +208,7 @@ apply_cpipe_flush(struct viz_state *s, const struct trace_event *e, int from)
 		if (b->stage == VIZ_BOAT_STAGED && b->from == from &&
 		    b->to == to) {
 			b->stage = VIZ_BOAT_SAILING;
+			b->is_held = false;
 			b->flush_ev = s->n_events;
 		}
 	}
@@ -217,6 +218,19 @@ apply_cpipe_flush(struct viz_state *s, const struct trace_event *e, int from)
 			s->cords[to].bell_ev = s->n_events + 1;
 			s->cords[to].n_wakeups++;
 		}
+	}
+}
+
+/* What if: the boats staged in this pipe are held back until its flush. */
+static void
+apply_cmsg_delay(struct viz_state *s, const struct trace_event *e, int from)
+{
+	int to = cord_get(s, viz_ev_str(e, "to"));
+	for (int i = 0; i < s->n_boats; i++) {
+		struct viz_boat *b = &s->boats[i];
+		if (b->stage == VIZ_BOAT_STAGED && b->from == from &&
+		    b->to == to)
+			b->is_held = true;
 	}
 }
 
@@ -569,6 +583,8 @@ viz_state_apply(struct viz_state *s, const struct trace_event *e)
 		apply_cpipe_flush(s, e, cord);
 	else if (strcmp(ev, "cbus.fetch") == 0)
 		apply_cbus_fetch(s, cord);
+	else if (strcmp(ev, "cmsg.delay") == 0)
+		apply_cmsg_delay(s, e, cord);
 	else if (strcmp(ev, "cmsg.hop") == 0)
 		apply_cmsg_hop(s, e);
 	else if (strncmp(ev, "task.", 5) == 0 && strcmp(ev, "task.call") != 0 &&

@@ -12,8 +12,9 @@
  *
  * Every field is set from what an event says (docs/trace.md), nothing is
  * guessed: a boat is a cbus message between its cpipe.push and the
- * cmsg.hop that delivers it (staged in the sender's pipe until cpipe.flush,
- * sailing until cbus.fetch, docked until the hop runs); Kharon's place comes
+ * cmsg.hop that delivers it (staged in the sender's pipe until cpipe.flush
+ * — held there by a what-if cmsg.delay —, sailing until cbus.fetch, docked
+ * until the hop runs); Kharon's place comes
  * from kharon.depart / kharon.arrive / kharon.return, the flag from
  * kharon.flag; ibuf positions from ibuf.*; obuf ends from obuf.reserve,
  * port.dump, obuf.patch, push, obuf.rollback, obuf.reset; the network's
@@ -75,6 +76,9 @@ struct viz_boat {
 	int8_t to;
 	uint8_t stage;
 	bool is_kharon;
+	/** Staged and held back by a what-if delay (cmsg.delay) until its
+	 * pipe's next cpipe.flush. */
+	bool is_held;
 	/** Connection id it belongs to, 0 when unknown. */
 	int32_t conn;
 	/** Event indices of its cpipe.push and cpipe.flush. */

@@ -797,6 +797,7 @@ inspect_text(const struct frame *f, char *out, size_t size)
 			 "pushed at event %u, delivered at %s%u", b->msg, b->f,
 			 b->from >= 0 ? s->cords[b->from].name : "?",
 			 b->to >= 0 ? s->cords[b->to].name : "?",
+			 b->is_held ? "held back (what if: cmsg.delay)" :
 			 stages[b->stage % 3], b->conn, b->push_ev + 1,
 			 hop == VIZ_NO_LINK ? "(not yet) " : "",
 			 hop == VIZ_NO_LINK ? 0 : hop + 1);
@@ -1004,32 +1005,26 @@ draw_fork(const struct frame *f)
 		 t->y + 2, 0, L(f, "fork"));
 }
 
-/** The what-if menu of a right-clicked client or server cord. */
+/** The what-if menu of a right-clicked client, server cord or boat. */
 static void
 draw_menu(const struct frame *f)
 {
 	const struct viz_ui *ui = f->ui;
 	if (!ui->is_menu)
 		return;
-	static const char *const client_items[VIZ_MENU_ITEMS] = {
-		"menu_reading", "menu_disconnect", "menu_save",
-	};
-	static const char *const cord_items[VIZ_MENU_ITEMS] = {
-		"menu_hold_1ms", "menu_hold_10ms", "menu_save",
-	};
-	const char *const *items = ui->menu_kind == VIZ_HIT_CORD ?
-				   cord_items : client_items;
+	const struct viz_menu_item *items;
+	int n = viz_ui_menu_items(ui->menu_kind, &items);
 	int x = ui->menu_x, y = ui->menu_y;
-	int h = VIZ_MENU_ITEMS * VIZ_MENU_ITEM_H;
+	int h = n * VIZ_MENU_ITEM_H;
 	viz_rect(f->d, VIZ_C_PANEL, x, y, VIZ_MENU_W, h);
 	viz_frame(f->d, VIZ_C_PANEL_EDGE, x, y, VIZ_MENU_W, h);
-	for (int i = 0; i < VIZ_MENU_ITEMS; i++) {
+	for (int i = 0; i < n; i++) {
 		if (i > 0)
 			viz_line(f->d, VIZ_C_PANEL_EDGE, x, y + i *
 				 VIZ_MENU_ITEM_H, x + VIZ_MENU_W, y + i *
 				 VIZ_MENU_ITEM_H);
 		viz_text(f->d, VIZ_C_INK, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, x + 8,
-			 y + i * VIZ_MENU_ITEM_H + 4, 0, L(f, items[i]));
+			 y + i * VIZ_MENU_ITEM_H + 4, 0, L(f, items[i].label));
 	}
 }
 

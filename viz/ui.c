@@ -349,6 +349,94 @@ on_key(struct viz_ui *ui, const struct viz_history *h,
 	}
 }
 
+static const struct viz_menu_item client_menu[] = {
+	{ "menu_reading", VIZ_MENU_READING, 0 },
+	{ "menu_disconnect", VIZ_MENU_DISCONNECT, 0 },
+	{ "menu_save", VIZ_MENU_SAVE, 0 },
+};
+
+/*
+ * A server cord's: hold it busy, or change what box.cfg would change
+ * (applied on TX whichever cord was clicked): the smallest net_msg_max
+ * (input parks soon) and Tarantool's default, the smallest readahead
+ * (buffers grow from 128 bytes) and the default.
+ */
+static const struct viz_menu_item cord_menu[] = {
+	{ "menu_hold_1ms", VIZ_MENU_HOLD, 1000 },
+	{ "menu_hold_10ms", VIZ_MENU_HOLD, 10000 },
+	{ "menu_net_msg_max_2", VIZ_MENU_NET_MSG_MAX, 2 },
+	{ "menu_net_msg_max_768", VIZ_MENU_NET_MSG_MAX, 768 },
+	{ "menu_readahead_128", VIZ_MENU_READAHEAD, 128 },
+	{ "menu_readahead_16320", VIZ_MENU_READAHEAD, 16320 },
+	{ "menu_save", VIZ_MENU_SAVE, 0 },
+};
+
+static const struct viz_menu_item boat_menu[] = {
+	{ "menu_delay_1ms", VIZ_MENU_DELAY, 1000 },
+	{ "menu_delay_5ms", VIZ_MENU_DELAY, 5000 },
+	{ "menu_delay_20ms", VIZ_MENU_DELAY, 20000 },
+	{ "menu_save", VIZ_MENU_SAVE, 0 },
+};
+
+int
+viz_ui_menu_items(int kind, const struct viz_menu_item **items)
+{
+	switch (kind) {
+	case VIZ_HIT_CLIENT:
+		*items = client_menu;
+		return (int)(sizeof(client_menu) / sizeof(client_menu[0]));
+	case VIZ_HIT_CORD:
+		*items = cord_menu;
+		return (int)(sizeof(cord_menu) / sizeof(cord_menu[0]));
+	case VIZ_HIT_BOAT:
+		*items = boat_menu;
+		return (int)(sizeof(boat_menu) / sizeof(boat_menu[0]));
+	default:
+		*items = NULL;
+		return 0;
+	}
+}
+
+/** Kharon's hit while his boat is on the river (he is a message then). */
+static bool
+is_kharon_sailing(const struct viz_layout *l, const struct viz_hit *t)
+{
+	for (int i = 0; i < l->n_boats; i++)
+		if (l->boats[i].is_kharon &&
+		    l->boats[i].msg == (uint32_t)t->id &&
+		    l->boats[i].conn == t->conn)
+			return true;
+	return false;
+}
+
+/** A menu item chosen: ask main.c for it (the flags it polls). */
+static void
+menu_do(struct viz_ui *ui, const struct viz_menu_item *it)
+{
+	switch (it->what) {
+	case VIZ_MENU_READING:
+		ui->want_intervene = VIZ_KEY_R;
+		break;
+	case VIZ_MENU_DISCONNECT:
+		ui->want_intervene = VIZ_KEY_D;
+		break;
+	case VIZ_MENU_HOLD:
+		ui->want_hold_us = it->arg;
+		break;
+	case VIZ_MENU_NET_MSG_MAX:
+	case VIZ_MENU_READAHEAD:
+		ui->want_option = it->what;
+		ui->want_option_value = it->arg;
+		break;
+	case VIZ_MENU_DELAY:
+		ui->want_delay_us = it->arg;
+		break;
+	case VIZ_MENU_SAVE:
+		ui->want_save = true;
+		break;
+	}
+}
+
 void
 viz_ui_input(struct viz_ui *ui, const struct viz_history *h,
 	     const struct viz_layout *l, const struct viz_input *in)
@@ -368,32 +456,35 @@ viz_ui_input(struct viz_ui *ui, const struct viz_history *h,
 		if (ui->is_menu) {
 			/* A click on an item does it; anywhere else closes. */
 			ui->is_menu = false;
+			const struct viz_menu_item *items;
+			int n = viz_ui_menu_items(ui->menu_kind, &items);
 			int i = (in->y - ui->menu_y) / VIZ_MENU_ITEM_H;
 			if (!in->is_right && in->x >= ui->menu_x &&
 			    in->x < ui->menu_x + VIZ_MENU_W &&
-			    in->y >= ui->menu_y && i < VIZ_MENU_ITEMS) {
-				if (i == 2)
-					ui->want_save = true;
-				else if (ui->menu_kind == VIZ_HIT_CORD)
-					ui->want_hold_us = i == 0 ? 1000 :
-							   10000;
-				else
-					ui->want_intervene = i == 0 ?
-						VIZ_KEY_R : VIZ_KEY_D;
-			}
+			    in->y >= ui->menu_y && i < n)
+				menu_do(ui, &items[i]);
 			break;
 		}
 		const struct viz_hit *t = viz_layout_hit(l, in->x, in->y);
 		if (in->is_right) {
-			/* What if: a client's or a server cord's menu. */
-			if (t != NULL && (t->kind == VIZ_HIT_CLIENT ||
-					  t->kind == VIZ_HIT_CORD)) {
+			/* What if: a client's, a server cord's, a boat's menu. */
+			int kind = t == NULL ? VIZ_HIT_NONE :
+				   t->kind == VIZ_HIT_KHARON &&
+				   is_kharon_sailing(l, t) ? VIZ_HIT_BOAT :
+				   t->kind;
+			const struct viz_menu_item *items;
+			int n = viz_ui_menu_items(kind, &items);
+			if (n > 0) {
 				ui->sel = *t;
 				ui->is_menu = true;
-				ui->menu_kind = t->kind;
+				ui->menu_kind = kind;
 				ui->menu_x = in->x + VIZ_MENU_W < ui->width ?
 					     in->x : ui->width - VIZ_MENU_W;
-				ui->menu_y = in->y;
+				int menu_h = n * VIZ_MENU_ITEM_H;
+				ui->menu_y = in->y + menu_h < ui->height ?
+					     in->y : ui->height - menu_h;
+				if (ui->menu_y < 0)
+					ui->menu_y = 0;
 			}
 			break;
 		}

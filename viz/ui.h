@@ -49,7 +49,8 @@ enum viz_key {
 	VIZ_KEY_BACK,
 	VIZ_KEY_T,
 	/** What if (--scenario): R the selected client stops or resumes
-	 * reading, D it disconnects now, W writes the forked scenario. */
+	 * reading, D it disconnects now, W writes the forked scenario (the
+	 * right-click menus do these and more). */
 	VIZ_KEY_R,
 	VIZ_KEY_D,
 	VIZ_KEY_W,
@@ -75,11 +76,40 @@ struct viz_input {
 };
 
 enum {
-	/** The what-if menu's items: R, D, W (a cord's: hold 1 ms, 10 ms, W). */
-	VIZ_MENU_ITEMS = 3,
-	VIZ_MENU_W = 230,
+	/** The longest what-if menu (a server cord's), its width, a row. */
+	VIZ_MENU_ITEMS_MAX = 7,
+	VIZ_MENU_W = 300,
 	VIZ_MENU_ITEM_H = 22,
 };
+
+/** What a what-if menu item does (main.c makes the intervention). */
+enum viz_menu_do {
+	/** A client's: R (stop / resume reading), D (disconnect now). */
+	VIZ_MENU_READING,
+	VIZ_MENU_DISCONNECT,
+	/** A server cord's: hold it busy `arg` µs; set an option to `arg`. */
+	VIZ_MENU_HOLD,
+	VIZ_MENU_NET_MSG_MAX,
+	VIZ_MENU_READAHEAD,
+	/** A boat's (or Kharon's on the river): delay its message `arg` µs. */
+	VIZ_MENU_DELAY,
+	/** Every menu's last: W. */
+	VIZ_MENU_SAVE,
+};
+
+struct viz_menu_item {
+	/** The caption key of its label ("menu_hold_1ms"), ru and en. */
+	const char *label;
+	enum viz_menu_do what;
+	uint64_t arg;
+};
+
+/**
+ * The items of the what-if menu of a right-clicked `kind` (VIZ_HIT_CLIENT,
+ * VIZ_HIT_CORD, VIZ_HIT_BOAT) into *items; returns how many (0: none).
+ */
+int
+viz_ui_menu_items(int kind, const struct viz_menu_item **items);
 
 enum {
 	VIZ_SPEED_EV_MIN = -6,
@@ -121,12 +151,21 @@ struct viz_ui {
 	int want_intervene;
 	/** What if: hold the selected server cord busy this long, µs (0: no). */
 	uint64_t want_hold_us;
+	/** What if: delay the selected boat's message this long, µs (0: no). */
+	uint64_t want_delay_us;
+	/**
+	 * What if: set a server option from now on (VIZ_MENU_NET_MSG_MAX or
+	 * VIZ_MENU_READAHEAD to `want_option_value`; 0: none asked for).
+	 */
+	int want_option;
+	uint64_t want_option_value;
 	bool want_save;
 	/** Events shown when the run was last forked (0: not forked). */
 	uint32_t fork_n;
 	/**
-	 * The what-if menu, opened by a right click on a client or on a
-	 * server cord (menu_kind VIZ_HIT_CLIENT or VIZ_HIT_CORD).
+	 * The what-if menu, opened by a right click on a client, a server
+	 * cord, or a boat or Kharon on the river (menu_kind VIZ_HIT_CLIENT,
+	 * VIZ_HIT_CORD or VIZ_HIT_BOAT; `sel` is what was clicked).
 	 */
 	bool is_menu;
 	int menu_kind;

@@ -8,7 +8,11 @@
 # exactly as many events as the forked run the viewer showed, identical to
 # 06-kharon's before the moment; the shipped 06-kharon-what-if checks and
 # runs clean. A right click on a server cord and its first item hold it
-# busy for 1 ms at the shown event, the same way.
+# busy for 1 ms at the shown event, the same way; its third item sets
+# net_msg_max to 2 from there on, the same way. A right click on a boat
+# (msg 4, staged in TX's pipe behind Kharon) and its first item delay that
+# message by 1 ms: W, check and run reproduce the fork, and Kharon, in the
+# same batch, reaches net0 1 ms late too (a pipe is FIFO).
 set -u
 . "$(dirname "$0")/../lib.sh"
 kh_init
@@ -91,4 +95,75 @@ grep -q '"hold_cord"' "$saved" || fail "W did not write the hold: $(cat "$saved"
 cmp -s <(head -n 120 "$dir/o.jsonl") <(head -n 120 "$dir/h.jsonl") ||
 	fail "the hold differs from 06-kharon before its moment"
 grep -q '"ev":"cord.hold"' "$dir/h.jsonl" || fail "no cord.hold in the replay"
-echo "whatif: the menu and D fork at events 120/122 ($shown events), W -> check + run reproduce it; ${held% *} held 1 ms from its menu at event 120 (${held#* } events), W -> check + run reproduce it: ok"
+# A cord's menu, third item: net_msg_max = 2 from the shown event on.
+mkdir -p "$dir/opt"
+cat >"$dir/opt/s.txt" <<EOF
+frames 2
+rclick-on cord
+frames 1
+expect menu 1
+menu 2
+frames 2
+expect menu 0
+expect fork 120
+expect interventions 1
+key w
+frames 2
+quit
+EOF
+(cd "$dir/opt" && ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+	SDL_VIDEODRIVER=x11 timeout 60 xvfb-run -a -s "-screen 0 1280x720x24" \
+	"$OLDPWD/$V" --scenario "$OLDPWD/scenarios/06-kharon.json" --at 120 \
+	--script s.txt) >"$dir/p.out" 2>&1 || fail "option window: $(cat "$dir/p.out")"
+opt=$(sed -n 's/.*: net_msg_max = 2 from [0-9]* us on; the run forks at event 120 (\([0-9]*\) events now).*/\1/p' "$dir/p.out")
+[ -n "$opt" ] || fail "no option report: $(cat "$dir/p.out")"
+saved=$dir/opt/06-kharon-what-if-1.json
+grep -q '"set_option"' "$saved" && grep -q '"net_msg_max"' "$saved" ||
+	fail "W did not write the option: $(cat "$saved")"
+"$K" check "$saved" >/dev/null || fail "kharon check refuses the saved option"
+"$K" run "$saved" --trace "$dir/p.trace" >/dev/null
+"$K" trace export "$dir/p.trace" >"$dir/p.jsonl" || fail "export"
+[ "$(wc -l <"$dir/p.jsonl")" -eq "$opt" ] ||
+	fail "kharon run: $(wc -l <"$dir/p.jsonl") events, the viewer showed $opt"
+cmp -s <(head -n 120 "$dir/o.jsonl") <(head -n 120 "$dir/p.jsonl") ||
+	fail "the option run differs from 06-kharon before its moment"
+grep -q '"ev":"server.option","name":"net_msg_max","value":2' "$dir/p.jsonl" ||
+	fail "no server.option in the replay"
+# A boat's menu: at event 35 msg 4 waits in TX's pipe to net0 behind
+# Kharon (msg 3); delay it 1 ms.
+mkdir -p "$dir/boat"
+cat >"$dir/boat/s.txt" <<EOF
+frames 2
+rclick-on boat
+frames 1
+expect menu 1
+expect sel boat
+menu 0
+frames 2
+expect menu 0
+expect fork 35
+expect interventions 1
+key w
+frames 2
+quit
+EOF
+(cd "$dir/boat" && ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+	SDL_VIDEODRIVER=x11 timeout 60 xvfb-run -a -s "-screen 0 1280x720x24" \
+	"$OLDPWD/$V" --scenario "$OLDPWD/scenarios/06-kharon.json" --at 35 \
+	--script s.txt) >"$dir/b.out" 2>&1 || fail "boat window: $(cat "$dir/b.out")"
+boat=$(sed -n 's/.*: message 4 to net0 is delayed by 1000 us (pushed at 15167 us); the run forks at event 35 (\([0-9]*\) events now).*/\1/p' "$dir/b.out")
+[ -n "$boat" ] || fail "no delay report: $(cat "$dir/b.out")"
+saved=$dir/boat/06-kharon-what-if-1.json
+grep -q '"delay_message"' "$saved" || fail "W did not write the delay: $(cat "$saved")"
+"$K" check "$saved" >/dev/null || fail "kharon check refuses the saved delay"
+"$K" run "$saved" --trace "$dir/b.trace" >/dev/null
+"$K" trace export "$dir/b.trace" >"$dir/b.jsonl" || fail "export"
+[ "$(wc -l <"$dir/b.jsonl")" -eq "$boat" ] ||
+	fail "kharon run: $(wc -l <"$dir/b.jsonl") events, the viewer showed $boat"
+cmp -s <(head -n 35 "$dir/o.jsonl") <(head -n 35 "$dir/b.jsonl") ||
+	fail "the delay differs from 06-kharon before its moment"
+grep -q '"ev":"cmsg.delay","msg":4,"to":"net0","n":2,"for_us":1000' "$dir/b.jsonl" ||
+	fail "no cmsg.delay of msg 4 in the replay"
+grep -q '"t":16170001,"cord":"net0","ev":"kharon.arrive","conn":1,"msg":3' "$dir/b.jsonl" ||
+	fail "Kharon, in the held batch, did not arrive 1 ms late (FIFO)"
+echo "whatif: the menu and D fork at events 120/122 ($shown events), W -> check + run reproduce it; ${held% *} held 1 ms from its menu at event 120 (${held#* } events), W -> check + run reproduce it; net_msg_max 2 from the cord menu ($opt events) and a boat delayed 1 ms ($boat events, Kharon 1 ms late behind it), W -> check + run reproduce both: ok"

@@ -70,6 +70,13 @@ check_event(const struct viz_history *h, uint32_t i, const struct viz_state *s)
 		const struct viz_obuf *o = &c->obuf[fi(e, "buf")];
 		cr_assert_eq(o->used, 0);
 		cr_assert_eq(o->sent, 0);
+	} else if (strcmp(ev, "cmsg.delay") == 0) {
+		/* What if: the delayed boat waits, held, in its pipe. */
+		const struct viz_boat *b = viz_state_boat(s,
+			(uint32_t)fi(e, "msg"));
+		cr_assert_not_null(b, "event %u", i);
+		cr_assert(b->is_held && b->stage == VIZ_BOAT_STAGED,
+			  "event %u", i);
 	} else if (strcmp(ev, "obuf.rotate") == 0) {
 		cr_assert_eq(c->obuf_tx, fi(e, "buf"));
 	} else if (strcmp(ev, "net.writev") == 0) {
