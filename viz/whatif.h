@@ -4,8 +4,11 @@
  * watching, and the file `W` writes so a teacher can replay the forked run
  * with `kharon run` and `kharon-view`.
  *
- *   select a client, R (stop/resume reading) or D (disconnect now)
- *     -> viz_whatif_add(at the shown event's time + 1 us)
+ *   select a client, R (stop/resume reading) or D (disconnect now), or
+ *   a right-click menu: a client's (the same), a server cord's (hold it
+ *   busy, set net_msg_max / readahead), a boat's (delay its message)
+ *     -> viz_whatif_add(at the shown event's time + 1 us; a delay: at the
+ *        µs of the boat's cpipe.push, so the fork is at its batch's flush)
  *     -> the scenario re-run on the simulator (viz_source_run_scenario):
  *        deterministic, so identical up to that moment, forked after it
  *   W -> viz_whatif_save: the original file with "interventions" set

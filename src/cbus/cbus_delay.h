@@ -22,7 +22,10 @@
  * it gives is of a producer whose flush of that pipe came late. Message
  * ids are the trace's (cmsg.id, trace_next_msg_id), the same on every
  * simulated run up to the moment, so the intervention is reproducible
- * there; `kharon run --mode real` skips such a scenario.
+ * there; `kharon run --mode real` skips such a scenario. That is also why
+ * `is_done` needs no lock: on the simulator every cord runs in one thread
+ * (on real threads two producers could race on it; nothing registers
+ * delays there).
  */
 #ifndef KHARON_CBUS_CBUS_DELAY_H
 #define KHARON_CBUS_CBUS_DELAY_H

@@ -12,7 +12,9 @@
 # net_msg_max to 2 from there on, the same way. A right click on a boat
 # (msg 4, staged in TX's pipe behind Kharon) and its first item delay that
 # message by 1 ms: W, check and run reproduce the fork, and Kharon, in the
-# same batch, reaches net0 1 ms late too (a pipe is FIFO).
+# same batch, reaches net0 1 ms late too (a pipe is FIFO). The shipped
+# 06-kharon-delay forks from 06-kharon where its delay applies; a delay
+# that meets no message is refused by kharon check (one line, exit 2).
 set -u
 . "$(dirname "$0")/../lib.sh"
 kh_init
@@ -166,4 +168,22 @@ grep -q '"ev":"cmsg.delay","msg":4,"to":"net0","n":2,"for_us":1000' "$dir/b.json
 	fail "no cmsg.delay of msg 4 in the replay"
 grep -q '"t":16170001,"cord":"net0","ev":"kharon.arrive","conn":1,"msg":3' "$dir/b.jsonl" ||
 	fail "Kharon, in the held batch, did not arrive 1 ms late (FIFO)"
-echo "whatif: the menu and D fork at events 120/122 ($shown events), W -> check + run reproduce it; ${held% *} held 1 ms from its menu at event 120 (${held#* } events), W -> check + run reproduce it; net_msg_max 2 from the cord menu ($opt events) and a boat delayed 1 ms ($boat events, Kharon 1 ms late behind it), W -> check + run reproduce both: ok"
+# The shipped delay: 06-kharon's golden event for event up to Kharon's
+# first return, then cmsg.delay; its tour checks. A delay that meets no
+# message (the moment after its push) is refused by kharon check.
+"$K" check scenarios/06-kharon-delay.json | grep -q 'a tour of 5 stops' ||
+	fail "06-kharon-delay does not check with its tour"
+cmp -s <(head -n 42 tests/golden/06-kharon.jsonl) \
+	<(head -n 42 tests/golden/06-kharon-delay.jsonl) ||
+	fail "06-kharon-delay's golden differs from 06-kharon's before the delay"
+sed -n 43p tests/golden/06-kharon-delay.jsonl |
+	grep -q '"ev":"cmsg.delay","msg":3,"to":"tx","n":1,"for_us":3000' ||
+	fail "06-kharon-delay's golden does not fork with cmsg.delay at event 43"
+sed 's/"at_us": 15170, "do": "delay_message"/"at_us": 15171, "do": "delay_message"/' \
+	scenarios/06-kharon-delay.json >"$dir/late.json"
+"$K" check "$dir/late.json" >/dev/null 2>"$dir/err"
+rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l <"$dir/err")" -eq 1 ] &&
+	grep -qF 'interventions[0]: no batch holding message 3 is flushed to tx at or after 15171 us' "$dir/err" ||
+	fail "a delay that meets no message: exit $rc, $(cat "$dir/err")"
+echo "whatif: the menu and D fork at events 120/122 ($shown events), W -> check + run reproduce it; ${held% *} held 1 ms from its menu at event 120 (${held#* } events), W -> check + run reproduce it; net_msg_max 2 from the cord menu ($opt events) and a boat delayed 1 ms ($boat events, Kharon 1 ms late behind it), W -> check + run reproduce both; 06-kharon-delay forks at event 43, a delay meeting no message refused: ok"
