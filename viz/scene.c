@@ -472,6 +472,9 @@ draw_boats(const struct frame *f)
 				  VIZ_ALIGN_CENTER, x + 15, y - 14, 0, "%u",
 				  p->msg);
 		}
+		if (b->is_held)
+			/* What if: held back in its pipe (cmsg.delay). */
+			viz_frame(d, col(fade, VIZ_C_FLAG), x - 2, y - 3, 34, 20);
 		if (f->ui->sel.kind == VIZ_HIT_BOAT &&
 		    (uint32_t)f->ui->sel.id == p->msg)
 			viz_frame(d, VIZ_C_HIGHLIGHT, x - 3, y - 15, 36, 32);
@@ -483,6 +486,12 @@ draw_boats(const struct frame *f)
 		bool sel = f->ui->sel.kind == VIZ_HIT_KHARON &&
 			   f->ui->sel.conn == c->id;
 		draw_kharon(f, f->l->kharon_x[r], f->l->kharon_y[r], fade, sel);
+		for (int i = 0; i < f->s->n_boats; i++)
+			if (f->s->boats[i].is_kharon && f->s->boats[i].is_held &&
+			    f->s->boats[i].conn == c->id)
+				viz_frame(d, col(fade, VIZ_C_FLAG),
+					  f->l->kharon_x[r] - 4,
+					  f->l->kharon_y[r] - 36, 54, 50);
 		if (is_active(f, VIZ_HIT_KHARON, c->id, -1))
 			viz_frame(d, VIZ_C_CURSOR, f->l->kharon_x[r] - 6,
 				  f->l->kharon_y[r] - 38, 58, 54);
