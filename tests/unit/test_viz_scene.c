@@ -314,3 +314,99 @@ Test(viz_scene, a_broken_invariant_is_marked_on_the_scene_and_timeline)
 	viz_captions_delete(cap);
 	viz_history_destroy(&h);
 }
+
+/* The centre of the first hit of `kind` in the layout, or false. */
+static bool
+hit_centre(const struct viz_layout *l, int kind, int *x, int *y)
+{
+	for (int i = 0; i < l->n_hits; i++)
+		if (l->hits[i].kind == kind) {
+			*x = l->hits[i].r.x + l->hits[i].r.w / 2;
+			*y = l->hits[i].r.y + l->hits[i].r.h / 2;
+			return true;
+		}
+	return false;
+}
+
+static void
+right_click(struct viz_ui *ui, const struct viz_history *h,
+	    const struct viz_layout *l, int x, int y)
+{
+	struct viz_input in = { VIZ_IN_DOWN, 0, false, false, x, y, true };
+	viz_ui_input(ui, h, l, &in);
+	in.kind = VIZ_IN_UP;
+	viz_ui_input(ui, h, l, &in);
+}
+
+/* Choose item `i` of the open menu with a left click on it. */
+static void
+menu_click(struct viz_ui *ui, const struct viz_history *h,
+	   const struct viz_layout *l, int i)
+{
+	struct viz_input in = { VIZ_IN_DOWN, 0, false, false, ui->menu_x + 10,
+				ui->menu_y + i * VIZ_MENU_ITEM_H + 8, false };
+	viz_ui_input(ui, h, l, &in);
+}
+
+Test(viz_scene, what_if_menus_of_a_boat_kharon_and_a_cord)
+{
+	struct viz_history h;
+	viz_fixture_load("06-kharon", &h);
+	static struct viz_state s;
+	static struct viz_layout l;
+	struct viz_ui ui;
+	viz_ui_init(&ui, 1280, 720, VIZ_LANG_EN);
+	/* Event 35: msg 4 staged behind Kharon (msg 3) in TX's pipe. */
+	lay(&h, 35, &s, &l);
+	int x = 0, y = 0;
+	cr_assert(hit_centre(&l, VIZ_HIT_BOAT, &x, &y));
+	right_click(&ui, &h, &l, x, y);
+	cr_assert(ui.is_menu);
+	cr_assert_eq(ui.menu_kind, VIZ_HIT_BOAT);
+	cr_assert_eq(ui.sel.kind, VIZ_HIT_BOAT);
+	cr_assert_eq(ui.sel.id, 4);
+	const struct viz_menu_item *items;
+	cr_assert_eq(viz_ui_menu_items(VIZ_HIT_BOAT, &items), 4);
+	menu_click(&ui, &h, &l, 1);
+	cr_assert(!ui.is_menu);
+	cr_assert_eq(ui.want_delay_us, 5000);
+	/* Kharon on the river is a boat too; at home he has no menu. */
+	cr_assert(hit_centre(&l, VIZ_HIT_KHARON, &x, &y));
+	right_click(&ui, &h, &l, x, y);
+	cr_assert(ui.is_menu);
+	cr_assert_eq(ui.menu_kind, VIZ_HIT_BOAT);
+	cr_assert_eq(ui.sel.id, 3);
+	menu_click(&ui, &h, &l, 3);
+	cr_assert(ui.want_save);
+	lay(&h, 10, &s, &l);
+	cr_assert(hit_centre(&l, VIZ_HIT_KHARON, &x, &y));
+	right_click(&ui, &h, &l, x, y);
+	cr_assert(!ui.is_menu, "Kharon at home carries no message");
+	/* A server cord: hold, then net_msg_max and readahead. */
+	cr_assert(hit_centre(&l, VIZ_HIT_CORD, &x, &y));
+	right_click(&ui, &h, &l, x, y);
+	cr_assert(ui.is_menu);
+	cr_assert_eq(ui.menu_kind, VIZ_HIT_CORD);
+	menu_click(&ui, &h, &l, 2);
+	cr_assert_eq(ui.want_option, VIZ_MENU_NET_MSG_MAX);
+	cr_assert_eq(ui.want_option_value, 2);
+	right_click(&ui, &h, &l, x, y);
+	menu_click(&ui, &h, &l, 5);
+	cr_assert_eq(ui.want_option, VIZ_MENU_READAHEAD);
+	cr_assert_eq(ui.want_option_value, 16320);
+	/* Every label has its caption in both languages. */
+	for (int lang = 0; lang < VIZ_LANG_MAX; lang++) {
+		struct viz_captions *c = viz_captions_builtin(
+			(enum viz_lang)lang);
+		cr_assert_not_null(c);
+		for (int kind = VIZ_HIT_BOAT; kind <= VIZ_HIT_CLIENT; kind++) {
+			int n = viz_ui_menu_items(kind, &items);
+			for (int i = 0; i < n; i++)
+				cr_assert_str_neq(viz_captions_label(c,
+					items[i].label), items[i].label,
+					"%s has no label", items[i].label);
+		}
+		viz_captions_delete(c);
+	}
+	viz_history_destroy(&h);
+}
