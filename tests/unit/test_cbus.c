@@ -6,7 +6,9 @@
  * (test/unit/cbus.c): several pushes in one loop iteration make one flush
  * and one wakeup; max_input forces a flush at once; a route visits its cords
  * in order; a pipe is FIFO; a consumer whose queue is not empty is not woken
- * again; destroying a pipe loses nothing.
+ * again; destroying a pipe loses nothing. And the what-if delay
+ * (cbus_delay.h, simulator): a delayed message holds its pipe, FIFO, and
+ * no other; destroying a held pipe hands the held messages over.
  */
 #include <criterion/criterion.h>
 #include <stdatomic.h>
@@ -14,6 +16,7 @@
 
 #include "base/mem.h"
 #include "cbus/cbus.h"
+#include "cbus/cbus_delay.h"
 #include "rt/rt.h"
 
 enum { MAX_CORDS = 3, MAX_LOG = 4096 };
@@ -452,4 +455,127 @@ Test(cbus, endpoint_names)
 		rt_cord_start(cords[i], idle_start, NULL);
 	cr_assert_eq(rt_run(rt), 0);
 	system_destroy();
+}
+
+/* ------------------------------------------- what if: delay_message */
+
+/*
+ * cbus_delay.h, on the simulator (its only user): message id 100, pushed
+ * at 0, is held 1 ms in a's pipe to b; message 101, pushed at 0.5 ms into
+ * the same pipe, waits behind it (FIFO); a's other pipe to b is not held.
+ * Then a delay that outlives the run: destroying the pipe loses nothing.
+ */
+static uint64_t received_at[MAX_LOG];
+static struct rt_timer *delay_timer;
+static struct cbus_delay delay_100;
+
+static void
+count_msg_at(struct cmsg *m)
+{
+	received_at[atomic_load(&n_received)] = rt_now(rt);
+	count_msg(m);
+}
+
+static const struct cmsg_hop count_at_route[] = {
+	CMSG_HOP(count_msg_at, NULL)
+};
+
+static void
+push_id(struct cpipe *pipe, int i, uint32_t id)
+{
+	msgs[i].seq = i;
+	cmsg_init(&msgs[i].base, count_at_route);
+	msgs[i].base.id = id;
+	cpipe_push(pipe, &msgs[i].base);
+}
+
+static void
+delay_second_push(void *arg)
+{
+	(void)arg;
+	push_id(&a_to_b, 1, 101);
+	push_id(&a_to_b_2, 2, 102);
+}
+
+static void
+delay_start(void *arg)
+{
+	(void)arg;
+	cr_assert_eq(cpipe_create(&a_to_b, "b"), 0);
+	cr_assert_eq(cpipe_create(&a_to_b_2, "b"), 0);
+	push_id(&a_to_b, 0, 100);
+	delay_timer = rt_timer_new(cords[0], delay_second_push, NULL);
+	rt_timer_start(delay_timer, 500000);
+}
+
+Test(cbus, delayed_message_holds_its_pipe_only)
+{
+	system_create(RT_SIM);
+	atomic_store(&n_received, 0);
+	expected = 3;
+	delay_100 = (struct cbus_delay){ .msg = 100, .for_ns = 1000000 };
+	cbus_endpoint_add_delay(&eps[1], &delay_100);
+	rt_cord_start(cords[1], idle_start, NULL);
+	rt_cord_start(cords[2], idle_start, NULL);
+	rt_cord_start(cords[0], delay_start, NULL);
+	cr_assert_eq(rt_run(rt), 0);
+	cr_assert_eq(atomic_load(&n_received), 3);
+	cr_assert(delay_100.is_done);
+	/* The other pipe first, at 0.5 ms and a hop; then 100, then 101. */
+	cr_assert_eq(received_seq[0], 2);
+	cr_assert_lt(received_at[0], 1000000);
+	cr_assert_eq(received_seq[1], 0);
+	cr_assert_eq(received_seq[2], 1);
+	cr_assert_geq(received_at[1], 1000000);
+	cr_assert_eq(received_at[1], received_at[2], "one batch");
+	cr_assert_eq(a_to_b.n_flush, 1, "the release is the pipe's one flush");
+	rt_timer_delete(delay_timer);
+	cpipe_destroy(&a_to_b);
+	cpipe_destroy(&a_to_b_2);
+	system_destroy();
+}
+
+static void
+delay_forever_start(void *arg)
+{
+	(void)arg;
+	cr_assert_eq(cpipe_create(&a_to_b, "b"), 0);
+	cr_assert_eq(cpipe_create(&a_to_b_2, "b"), 0);
+	push_id(&a_to_b, 0, 100);
+	delay_timer = rt_timer_new(cords[0], delay_second_push, NULL);
+	rt_timer_start(delay_timer, 500000);
+}
+
+static void
+stop_all_cb(void *arg)
+{
+	(void)arg;
+	system_stop_all();
+}
+
+Test(cbus, destroy_hands_over_what_a_delay_holds)
+{
+	system_create(RT_SIM);
+	atomic_store(&n_received, 0);
+	expected = 1000;
+	delay_100 = (struct cbus_delay){ .msg = 100,
+					 .for_ns = 10ULL * 1000000000 };
+	cbus_endpoint_add_delay(&eps[1], &delay_100);
+	rt_cord_start(cords[1], idle_start, NULL);
+	rt_cord_start(cords[2], idle_start, NULL);
+	rt_cord_start(cords[0], delay_forever_start, NULL);
+	struct rt_timer *stop = rt_timer_new(cords[2], stop_all_cb, NULL);
+	rt_timer_start(stop, 2000000);
+	cr_assert_eq(rt_run(rt), 0);
+	cr_assert_eq(atomic_load(&n_received), 1, "only the other pipe's");
+	cr_assert_eq(a_to_b.n_held, 2);
+	rt_timer_delete(stop);
+	rt_timer_delete(delay_timer);
+	cpipe_destroy(&a_to_b);
+	cpipe_destroy(&a_to_b_2);
+	cr_assert_eq(a_to_b.n_held, 0);
+	system_destroy();
+	cr_assert_eq(atomic_load(&n_received), 3, "destroy lost a message");
+	cr_assert_eq(received_seq[1], 0);
+	cr_assert_eq(received_seq[2], 1);
 }
