@@ -87,6 +87,21 @@ void
 trace_set_batch_sink(trace_sink_f sink, trace_leave_f leave, void *arg);
 
 /**
+ * Install `sink` like trace_set_batch_sink(), for a sink that stamps
+ * events itself: trace_emit() then hands it events with seq and t 0 and
+ * takes neither the shared seq counter nor a clock reading, and the sink
+ * reads trace_now() when it is ready to publish (the trace pump,
+ * trace_pump.h, numbers events on its writer thread). Call while no cord
+ * runs.
+ */
+void
+trace_set_stamping_sink(trace_sink_f sink, trace_leave_f leave, void *arg);
+
+/** The calling thread's cord's trace clock, ns (0 outside any cord). */
+uint64_t
+trace_now(void);
+
+/**
  * Called by the runtime when the calling thread starts running `cord`'s
  * code (NULL: none); `clock(rt)` gives that cord's time. Runs the leave
  * hook first if the thread was running a cord.
