@@ -177,7 +177,11 @@ struct bench_emit {
 	struct rt_cord *cord;
 	struct trace_pump *pump;
 	double ns_per_event;
+	/** The flood: events/s from the first emit to the writer's last. */
+	double pipeline_per_s;
 };
+
+enum { BENCH_FLOOD = 400000 };
 
 static double
 bench_now_ns(void)
@@ -234,12 +238,28 @@ bench_emit_cord(void *arg)
 	 * what an event costs. */
 	qsort(burst_ns, BENCH_BURSTS, sizeof(burst_ns[0]), bench_cmp_double);
 	b->ns_per_event = burst_ns[BENCH_BURSTS / 2] / BENCH_BURST;
+	/*
+	 * The flood: as fast as the cord can, waiting on full rings — what
+	 * the writer thread sustains when it has a core of its own.
+	 */
+	double t0 = bench_now_ns();
+	for (int j = 0; j < BENCH_FLOOD / 4; j++)
+		bench_emit_burst(i++);
+	struct trace_pump_stats ps = {0};
+	while (b->pump != NULL) {
+		trace_pump_stats(b->pump, &ps);
+		if (ps.n_events >= i * 4)
+			break;
+		struct timespec ts = { 0, 100 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	b->pipeline_per_s = BENCH_FLOOD * 1e9 / (bench_now_ns() - t0);
 	rt_cord_stop(b->cord);
 }
 
 static int
 bench_emit(const char *path, enum bench_trace how, double *ns_per_event,
-	   struct trace_pump_stats *stats)
+	   double *pipeline_per_s, struct trace_pump_stats *stats)
 {
 	struct rt *rt = rt_thread_new();
 	if (rt == NULL)
@@ -257,6 +277,7 @@ bench_emit(const char *path, enum bench_trace how, double *ns_per_event,
 	if (stats != NULL && b.pump != NULL)
 		trace_pump_stats(b.pump, stats);
 	*ns_per_event = b.ns_per_event;
+	*pipeline_per_s = b.pipeline_per_s;
 	return bench_trace_end(w, b.pump);
 err:
 	bench_trace_end(w, b.pump);
@@ -287,14 +308,14 @@ trace_bench(int argc, char **argv)
 	close(fd);
 	double off = 0, sync = 0, on = 0;
 	uint64_t n_off = 0, n_sync = 0, n_on = 0;
-	double emit_sync = 0, emit_pump = 0;
+	double emit_sync = 0, emit_pump = 0, flood_sync = 0, flood_pump = 0;
 	struct trace_pump_stats ps;
 	struct trace_export_stats st;
 	struct stat sb;
 	if (bench_run(pushes, NULL, BENCH_OFF, &off, &n_off) != 0 ||
 	    bench_run(pushes, path, BENCH_SYNC, &sync, &n_sync) != 0 ||
-	    bench_emit(path, BENCH_SYNC, &emit_sync, NULL) != 0 ||
-	    bench_emit(path, BENCH_PUMP, &emit_pump, &ps) != 0 ||
+	    bench_emit(path, BENCH_SYNC, &emit_sync, &flood_sync, NULL) != 0 ||
+	    bench_emit(path, BENCH_PUMP, &emit_pump, &flood_pump, &ps) != 0 ||
 	    bench_run(pushes, path, BENCH_PUMP, &on, &n_on) != 0 ||
 	    trace_export_file(path, NULL, TRACE_FORMAT_JSONL, false,
 			      &st) != 0 || stat(path, &sb) != 0) {
@@ -312,6 +333,10 @@ trace_bench(int argc, char **argv)
 	printf("trace_bench_pushes{trace=\"on\"} %" PRIu64 "\n", n_on);
 	printf("trace_bench_emit_ns{sink=\"pump\"} %.1f\n", emit_pump);
 	printf("trace_bench_emit_ns{sink=\"sync\"} %.1f\n", emit_sync);
+	printf("trace_bench_flood_events_per_second{sink=\"pump\"} %.0f\n",
+	       flood_pump);
+	printf("trace_bench_flood_events_per_second{sink=\"sync\"} %.0f\n",
+	       flood_sync);
 	printf("trace_bench_ring_full_waits %" PRIu64 "\n", ps.n_full_waits);
 	printf("trace_bench_events %" PRIu64 "\n", st.n_events);
 	printf("trace_bench_records %" PRIu64 "\n", st.n_records);

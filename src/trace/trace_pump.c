@@ -52,11 +52,14 @@ enum {
 	 * its commit, a few instructions).
 	 */
 	PUMP_LAG_NS = 200 * 1000,
-	/** Writer thread: a pass that took fewer events sleeps after it... */
-	PUMP_BUSY_EVENTS = 1024,
-	/** ...this long, doubling while nothing comes, up to 1 ms. */
-	PUMP_SLEEP_MIN_NS = 100 * 1000,
+	/**
+	 * Writer thread: when a pass takes nothing it sleeps this long,
+	 * doubling while nothing comes, up to 1 ms...
+	 */
+	PUMP_SLEEP_MIN_NS = 50 * 1000,
 	PUMP_SLEEP_MAX_NS = 1000 * 1000,
+	/** ...and writes its batch first if the last write is this old. */
+	PUMP_WRITE_NS = 1000 * 1000,
 };
 
 struct pump_event_hdr {
@@ -87,6 +90,12 @@ struct pump_cord {
 	char name[PUMP_CORD_MAX];
 };
 
+/*
+ * Laid out by who writes what: the first line is read by every emitter at
+ * every event and written by no one while the pump runs; what the writer
+ * thread or the emitters write lives on lines of its own (a counter
+ * sharing the first line cost a cache miss per event on both sides).
+ */
 struct trace_pump {
 	struct trace_writer *w;
 	struct trace_thread_ops ops;
@@ -95,15 +104,19 @@ struct trace_pump {
 	/** Tells a stale thread-local cache from this pump. */
 	uint64_t gen;
 	/** Every ring made; pushed by producers, walked by the writer. */
-	_Atomic(struct pump_ring *) rings;
+	_Alignas(64) _Atomic(struct pump_ring *) rings;
 	atomic_bool is_stopping;
 	atomic_bool is_paused;
-	atomic_uint_fast64_t n_events;
-	atomic_uint_fast64_t n_full_waits;
+	/** Published by the writer once per pass. */
+	_Alignas(64) atomic_uint_fast64_t n_events;
+	/** Written by emitters, rarely. */
+	_Alignas(64) atomic_uint_fast64_t n_full_waits;
 	atomic_uint_fast64_t n_rings;
 	atomic_uint_fast64_t n_direct;
 	/** The last seq given (writer thread, under the writer's mutex). */
-	uint64_t seq;
+	_Alignas(64) uint64_t seq;
+	/** Events taken by the writer thread (n_events' private copy). */
+	uint64_t n_taken;
 	/** Cord names met (writer thread only): stable pointers. */
 	struct pump_cord *cords;
 	/** The writer thread's first error (read after join). */
@@ -329,7 +342,7 @@ pump_write_event(struct trace_pump *p, struct pump_ring *r, const char *rec,
 		e.cord = "?";
 	if (!p->has_error && trace_writer_add_locked(p->w, &e, true) != 0)
 		pump_keep_error(p);
-	atomic_fetch_add_explicit(&p->n_events, 1, memory_order_relaxed);
+	p->n_taken++;
 	if (fields != stack)
 		mem_free(fields);
 out:
@@ -423,6 +436,7 @@ pump_drain(struct trace_pump *p, bool is_final)
 		}
 	}
 	trace_writer_unlock(p->w);
+	atomic_store_explicit(&p->n_events, p->n_taken, memory_order_relaxed);
 	return taken;
 }
 
@@ -431,24 +445,32 @@ pump_main(void *arg)
 {
 	struct trace_pump *p = arg;
 	long sleep_ns = PUMP_SLEEP_MIN_NS;
+	uint64_t last_write = p->ops.now();
 	for (;;) {
-		/* Read before draining: once it is seen, one final pass ends. */
+		/* Read before draining: once it is seen, a final pass follows. */
 		bool is_stopping = atomic_load(&p->is_stopping);
 		bool is_paused = atomic_load(&p->is_paused);
-		uint64_t taken = is_paused ? 0 :
-				 pump_drain(p, is_stopping);
-		if (taken >= PUMP_BUSY_EVENTS)
+		if (!is_paused && pump_drain(p, is_stopping) > 0) {
+			/* More may have aged meanwhile: look again at once. */
+			sleep_ns = PUMP_SLEEP_MIN_NS;
 			continue;
-		/* About to sleep: write what the batch holds, readers see it. */
-		if (!p->has_error && trace_writer_flush(p->w) != 0)
-			pump_keep_error(p);
+		}
+		/*
+		 * Nothing to take: write what the batch holds if it has
+		 * waited long enough (a live reader sees an idle server's
+		 * last events within PUMP_WRITE_NS), then sleep.
+		 */
+		uint64_t now = p->ops.now();
+		if (is_stopping || now - last_write >= PUMP_WRITE_NS) {
+			if (!p->has_error && trace_writer_flush(p->w) != 0)
+				pump_keep_error(p);
+			last_write = now;
+		}
 		if (is_stopping && !is_paused)
 			break;
-		if (taken > 0)
-			sleep_ns = PUMP_SLEEP_MIN_NS;
 		struct timespec ts = {0, sleep_ns};
 		nanosleep(&ts, NULL);
-		if (taken == 0 && sleep_ns < PUMP_SLEEP_MAX_NS)
+		if (sleep_ns < PUMP_SLEEP_MAX_NS)
 			sleep_ns *= 2;
 	}
 }
@@ -467,7 +489,7 @@ trace_pump_start(struct trace_writer *w, const struct trace_thread_ops *ops,
 			 ring_size);
 		return NULL;
 	}
-	struct trace_pump *p = mem_zalloc(sizeof(*p));
+	struct trace_pump *p = mem_zalloc_aligned(64, sizeof(*p));
 	if (p == NULL) {
 		diag_set_oom(sizeof(*p), "trace pump");
 		return NULL;
