@@ -10,7 +10,7 @@
  * predictable branch on a global flag; the field array is built only when
  * tracing is on. trace_emit() stamps the event with a sequence number, the
  * current cord's clock (virtual on the simulator) and the cord's name, and
- * hands it to the installed sink.
+ * hands it to the installed sink (a stamping sink stamps it itself).
  *
  * The runtime tells this layer which cord runs (trace_cord_enter); trace
  * includes nothing above base/, so every layer may call it.
@@ -24,6 +24,19 @@
  *   cord tx    TRACE -> emit -> [tx batch  ] --leave/size--+
  *   cord net0  TRACE -> emit -> [net0 batch] --leave/size--+-> writer --> FILE
  *   cord c0    TRACE -> emit -> [c0 batch  ] --leave/size--+   (lock per batch)
+ *
+ * That is the simulator's path (one thread, byte-identical files). On real
+ * threads the trace pump (trace_pump.h) installs a *stamping* sink
+ * (trace_set_stamping_sink): trace_emit() then takes neither the shared
+ * seq counter nor the clock; the sink appends a small binary record to
+ * the thread's own ring, reading the clock once (trace_now()), and a
+ * writer thread numbers, encodes and writes — nothing of that on the
+ * emitting cord. The clock is the runtime's trace clock (rt_thread.c: the
+ * TSC calibrated to ns; virtual time on the simulator).
+ *
+ * Event names and field keys are string literals at every site (the pump
+ * keeps their pointers until its writer thread encodes them); string
+ * values may be anything (copied).
  */
 #ifndef KHARON_TRACE_TRACE_H
 #define KHARON_TRACE_TRACE_H

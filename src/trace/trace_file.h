@@ -230,6 +230,9 @@ trace_writer_sink(void *arg, const struct trace_event *e);
  * trace_writer_install(). Thread-safe. Cost: O(size of e), plus a memcpy
  * of the buffer under the mutex per batch.
  *
+ * (Real-thread servers use the trace pump instead, trace_pump.h: no
+ * encoding on the emitting cords, events merged by t.)
+ *
  * Order: within one cord events stay in order; batches of different cords
  * interleave in the file in the order they are handed over. On the
  * simulator a cord hands its batch over at the end of every loop iteration
