@@ -40,6 +40,10 @@ enum pump_value {
 };
 
 enum {
+	/** A cord that finds its ring full yields this many times... */
+	PUMP_FULL_SPINS = 8,
+	/** ...then sleeps this long between looks. */
+	PUMP_FULL_SLEEP_NS = 20 * 1000,
 	/** Cord names are short (RT_CORD_NAME_MAX); longer ones are cut. */
 	PUMP_CORD_MAX = 32,
 	/** Writer thread: records taken from one ring before the next. */
@@ -167,8 +171,20 @@ pump_reserve(struct trace_pump *p, struct pump_ring *r, uint32_t n,
 	if (__builtin_expect(at != NULL, 1))
 		return at;
 	atomic_fetch_add_explicit(&p->n_full_waits, 1, memory_order_relaxed);
-	while ((at = trace_ring_reserve(&r->ring, n, kind)) == NULL)
-		sched_yield();
+	/*
+	 * Yield a few times, then sleep: on a machine with fewer cores than
+	 * busy threads a spinning cord would hold the very core the writer
+	 * thread needs to make room.
+	 */
+	for (int k = 0; (at = trace_ring_reserve(&r->ring, n, kind)) == NULL;
+	     k++) {
+		if (k < PUMP_FULL_SPINS) {
+			sched_yield();
+		} else {
+			struct timespec ts = {0, PUMP_FULL_SLEEP_NS};
+			nanosleep(&ts, NULL);
+		}
+	}
 	return at;
 }
 

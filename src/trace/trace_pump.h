@@ -18,17 +18,19 @@
  * call, no MsgPack, no checksum.
  *
  * The writer thread drains every ring in turn into the trace_writer's
- * batch (trace_writer_add) and writes it (one write() under FILE.lock)
- * when it reaches the flush size, and whenever the rings run dry — so a
- * live reader sees an idle server's events within about a millisecond
- * (it polls, sleeping 50 us to 1 ms while nothing comes). The file is the
- * same format as from the synchronous sinks (trace_file.h): within a cord
- * events are in order; batches of cords interleave as the writer drained
- * them, and `seq` gives the global stamping order as before.
+ * batch — merging them by t: the oldest head of all rings goes first, once
+ * it is PUMP_LAG_NS (200 us) old, and gets the next seq — packed
+ * (trace_record.h PACKED records), and writes it (one write() under
+ * FILE.lock) when it reaches the flush size, and at most every 1 ms while
+ * nothing waits — so a live reader sees an idle server's events within
+ * about a millisecond (it polls, sleeping 50 us to 1 ms while nothing
+ * comes). So in the file, seq follows t across cords and each cord's
+ * events are in their order.
  *
- * A full ring never loses an event: the emitting cord waits (yielding
- * its CPU, which a writer thread on the same core needs) until the writer
- * has made room, and the wait is counted (trace_pump_stats). A string
+ * A full ring never loses an event: the emitting cord waits (yielding its
+ * CPU a few times, then sleeping 20 us between looks, so that a writer
+ * thread sharing its core can run) until the writer has made room, and
+ * the wait is counted (trace_pump_stats). A string
  * value too big for a ring record (over a quarter of the ring) travels
  * in a heap copy the writer frees; if that copy cannot be allocated the
  * event goes through the synchronous sink instead (trace_file.h).

@@ -870,19 +870,15 @@ trace_record_packer_reset(struct trace_record_packer *p)
 	p->prev_t = 0;
 }
 
+/*
+ * A shape's slot is found by its name's address and field count alone:
+ * cheap, and events of one name with other keys (a site that adds a
+ * field) only probe one slot further.
+ */
 static uint64_t
-packer_hash(const char *ev, const char *const *keys,
-	    const unsigned char *kinds, const struct trace_field *fields,
-	    uint32_t n)
+packer_hash(const char *ev, uint32_t n)
 {
-	const uint64_t k = 0x9e3779b97f4a7c15u;
-	uint64_t h = ((uint64_t)(uintptr_t)ev ^ n) * k;
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t key = (uint64_t)(uintptr_t)(fields != NULL ?
-						     fields[i].key : keys[i]);
-		unsigned kind = fields != NULL ? fields[i].s != NULL : kinds[i];
-		h = (h ^ key ^ kind) * k;
-	}
+	uint64_t h = ((uint64_t)(uintptr_t)ev ^ n) * 0x9e3779b97f4a7c15u;
 	return h ^ (h >> 29);
 }
 
@@ -930,8 +926,7 @@ packer_grow(struct trace_record_packer *p)
 		const struct trace_packer_slot *s = &p->slots[i];
 		if (s->gen != p->gen)
 			continue;
-		uint64_t h = packer_hash(s->ev, p->keys + s->at,
-					 p->kinds + s->at, NULL, s->n);
+		uint64_t h = packer_hash(s->ev, s->n);
 		uint32_t j = (uint32_t)h & (n_slots - 1);
 		while (slots[j].gen == p->gen)
 			j = (j + 1) & (n_slots - 1);
@@ -1004,7 +999,7 @@ trace_record_add_packed(struct trace_record_buf *b,
 	struct trace_packer_slot *slot = NULL;
 	uint32_t j = 0;
 	if (p->n_slots != 0) {
-		uint64_t h = packer_hash(ev, NULL, NULL, e->fields, n);
+		uint64_t h = packer_hash(ev, n);
 		j = (uint32_t)h & (p->n_slots - 1);
 		while (p->slots[j].gen == p->gen) {
 			if (packer_slot_is(p, &p->slots[j], &probe, is_static)) {
@@ -1035,7 +1030,7 @@ trace_record_add_packed(struct trace_record_buf *b,
 	/* Nothing can fail from here on. */
 	char *o = start;
 	if (slot == NULL) {
-		uint64_t h = packer_hash(ev, NULL, NULL, e->fields, n);
+		uint64_t h = packer_hash(ev, n);
 		j = (uint32_t)h & (p->n_slots - 1);
 		while (p->slots[j].gen == p->gen)
 			j = (j + 1) & (p->n_slots - 1);
