@@ -1210,11 +1210,17 @@ err_free:
 	return NULL;
 }
 
+static void
+writer_keep_error(struct trace_writer *w);
+
 void
 trace_writer_set_packed(struct trace_writer *w)
 {
 	writer_mutex_lock(w);
-	if (!w->is_packed && w->n_batch == 0) {
+	/* Events already batched go out in their own EVENTS record. */
+	if (!w->is_packed && writer_flush_locked(w) != 0)
+		writer_keep_error(w);
+	if (!w->is_packed) {
 		w->is_packed = true;
 		trace_record_begin(&w->batch, TRACE_RECORD_PACKED);
 		trace_record_packer_reset(&w->packer);
@@ -1232,6 +1238,22 @@ void
 trace_writer_unlock(struct trace_writer *w)
 {
 	writer_mutex_unlock(w);
+}
+
+int
+trace_writer_add_raw_locked(struct trace_writer *w, uint64_t seq, uint64_t t,
+			    const char *cord, const char *ev, uint32_t n,
+			    const struct trace_raw_field *fields,
+			    const unsigned char *kinds, const char *strs)
+{
+	int rc = trace_record_add_packed_raw(&w->batch, &w->packer, seq, t,
+					     cord, ev, n, fields, kinds, strs);
+	if (rc == 0) {
+		w->n_batch++;
+		if (w->batch.used >= w->flush_size)
+			rc = writer_flush_locked(w);
+	}
+	return rc;
 }
 
 int

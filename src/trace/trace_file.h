@@ -165,8 +165,9 @@ trace_writer_add(struct trace_writer *w, const struct trace_event *e);
 
 /**
  * From now on events go into PACKED records (trace_record.h): what the
- * trace pump asks for (trace_pump.h). No effect once events were added.
- * Thread: any.
+ * trace pump asks for (trace_pump.h). Events added before are written
+ * first, as an EVENTS record (an error doing so is kept for
+ * trace_writer_close). Thread: any.
  */
 void
 trace_writer_set_packed(struct trace_writer *w);
@@ -189,6 +190,16 @@ trace_writer_unlock(struct trace_writer *w);
 int
 trace_writer_add_locked(struct trace_writer *w, const struct trace_event *e,
 			bool is_static);
+
+/**
+ * The same, static, for an event in the trace pump's ring layout
+ * (trace_record_add_packed_raw). Packed writers only.
+ */
+int
+trace_writer_add_raw_locked(struct trace_writer *w, uint64_t seq, uint64_t t,
+			    const char *cord, const char *ev, uint32_t n,
+			    const struct trace_raw_field *fields,
+			    const unsigned char *kinds, const char *strs);
 /**
  * Append the batch (if any) to the file as one record, with one write()
  * under the exclusive lock on `path`.lock. After a failed write the file is

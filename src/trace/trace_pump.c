@@ -33,10 +33,14 @@ enum pump_kind {
 	PUMP_CORD = 2,
 };
 
+/* pump_event_hdr.flags: some value is a heap copy the writer frees. */
+enum { PUMP_HAS_HEAP = 1 };
+
+/* A field's kind in a ring record: trace_record.h's raw kinds. */
 enum pump_value {
-	PUMP_INT = 0,
-	PUMP_STR = 1,
-	PUMP_HEAP = 2,
+	PUMP_INT = TRACE_RAW_INT,
+	PUMP_STR = TRACE_RAW_STR,
+	PUMP_HEAP = TRACE_RAW_PTR,
 };
 
 enum {
@@ -44,6 +48,8 @@ enum {
 	PUMP_FULL_SPINS = 8,
 	/** ...then sleeps this long between looks. */
 	PUMP_FULL_SLEEP_NS = 20 * 1000,
+	/** Writer thread: how far ahead of its read position it prefetches. */
+	PUMP_PREFETCH = 512,
 	/** Cord names are short (RT_CORD_NAME_MAX); longer ones are cut. */
 	PUMP_CORD_MAX = 32,
 	/** Writer thread: records taken from one ring before the next. */
@@ -73,10 +79,8 @@ struct pump_event_hdr {
 	uint32_t flags;
 };
 
-struct pump_field {
-	const char *key;
-	int64_t v;
-};
+/* A field in a ring record: what the packer reads as it is. */
+#define pump_field trace_raw_field
 
 /** One emitting thread's ring, owned by the pump. */
 struct pump_ring {
@@ -162,20 +166,18 @@ pump_thread_ring(struct trace_pump *p)
 	return r;
 }
 
-/* Room for `n` bytes of `kind`, waiting while the ring is full. */
-static void *
-pump_reserve(struct trace_pump *p, struct pump_ring *r, uint32_t n,
-	     uint32_t kind)
+/*
+ * pump_reserve's slow half: the ring is full. Yield a few times, then
+ * sleep: on a machine with fewer cores than busy threads a spinning cord
+ * would hold the very core the writer thread needs to make room. Kept
+ * out of line so that the fast path stays small.
+ */
+static __attribute__((noinline)) void *
+pump_reserve_slow(struct trace_pump *p, struct pump_ring *r, uint32_t n,
+		  uint32_t kind)
 {
-	void *at = trace_ring_reserve(&r->ring, n, kind);
-	if (__builtin_expect(at != NULL, 1))
-		return at;
 	atomic_fetch_add_explicit(&p->n_full_waits, 1, memory_order_relaxed);
-	/*
-	 * Yield a few times, then sleep: on a machine with fewer cores than
-	 * busy threads a spinning cord would hold the very core the writer
-	 * thread needs to make room.
-	 */
+	void *at;
 	for (int k = 0; (at = trace_ring_reserve(&r->ring, n, kind)) == NULL;
 	     k++) {
 		if (k < PUMP_FULL_SPINS) {
@@ -186,6 +188,17 @@ pump_reserve(struct trace_pump *p, struct pump_ring *r, uint32_t n,
 		}
 	}
 	return at;
+}
+
+/* Room for `n` bytes of `kind`, waiting while the ring is full. */
+static inline void *
+pump_reserve(struct trace_pump *p, struct pump_ring *r, uint32_t n,
+	     uint32_t kind)
+{
+	void *at = trace_ring_reserve(&r->ring, n, kind);
+	if (__builtin_expect(at != NULL, 1))
+		return at;
+	return pump_reserve_slow(p, r, n, kind);
 }
 
 static void
@@ -290,6 +303,7 @@ pump_sink(void *arg, const struct trace_event *e)
 		memcpy(copy, in->s, len + 1);
 		f[i].v = (int64_t)(intptr_t)copy;
 		kinds[i] = PUMP_HEAP;
+		h->flags = PUMP_HAS_HEAP;
 	}
 	/* Stamped last, just before it is published (see PUMP_LAG_NS). */
 	h->t = trace_now();
@@ -316,7 +330,10 @@ pump_keep_error(struct trace_pump *p)
 	}
 }
 
-/* Hand one ring event to the trace writer, numbered `seq`. */
+/*
+ * Hand one ring event to the trace writer, numbered `seq`: packed
+ * straight from the ring's bytes (trace_record_add_packed_raw).
+ */
 static void
 pump_write_event(struct trace_pump *p, struct pump_ring *r, const char *rec,
 		 uint64_t seq)
@@ -327,44 +344,17 @@ pump_write_event(struct trace_pump *p, struct pump_ring *r, const char *rec,
 	const struct pump_field *f = (const struct pump_field *)(h + 1);
 	const unsigned char *kinds = (const unsigned char *)(f + n);
 	const char *s = (const char *)kinds + trace_ring_align(n);
-	struct trace_field stack[16];
-	struct trace_field *fields = stack;
-	if (n > 16) {
-		fields = mem_alloc(n * sizeof(*fields));
-		if (fields == NULL) {
-			diag_set_oom(n * sizeof(*fields), "trace fields");
-			pump_keep_error(p);
-			goto out;
-		}
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		fields[i].key = f[i].key;
-		fields[i].i = 0;
-		fields[i].s = NULL;
-		if (kinds[i] == PUMP_INT) {
-			fields[i].i = f[i].v;
-		} else if (kinds[i] == PUMP_STR) {
-			fields[i].s = s;
-			s += f[i].v + 1;
-		} else {
-			fields[i].s = (const char *)(intptr_t)f[i].v;
-		}
-	}
-	struct trace_event e = {
-		.seq = seq, .t = h->t, .cord = r->cord_name, .ev = h->ev,
-		.fields = fields, .n_fields = (int)n,
-	};
-	if (e.cord == NULL)
-		e.cord = "?";
-	if (!p->has_error && trace_writer_add_locked(p->w, &e, true) != 0)
+	const char *cord = r->cord_name != NULL ? r->cord_name : "?";
+	if (!p->has_error &&
+	    trace_writer_add_raw_locked(p->w, seq, h->t, cord, h->ev, n, f,
+					kinds, s) != 0)
 		pump_keep_error(p);
 	p->n_taken++;
-	if (fields != stack)
-		mem_free(fields);
-out:
-	for (uint32_t i = 0; i < n; i++) {
-		if (kinds[i] == PUMP_HEAP)
-			mem_free((void *)(intptr_t)f[i].v);
+	if (h->flags != 0) {
+		for (uint32_t i = 0; i < n; i++) {
+			if (kinds[i] == PUMP_HEAP)
+				mem_free((void *)(intptr_t)f[i].v);
+		}
 	}
 }
 
@@ -390,6 +380,22 @@ pump_cord_intern(struct trace_pump *p, const char *name)
 	c->next = p->cords;
 	p->cords = c;
 	return c->name;
+}
+
+/*
+ * Ask for the ring's bytes a few records ahead: they sit modified in the
+ * emitting core's cache, and fetching them while the current record is
+ * encoded hides most of that transfer. Only committed bytes (a line the
+ * producer is still writing would be pulled away from it).
+ */
+static inline void
+pump_prefetch(const struct trace_ring *r)
+{
+	uint64_t ahead = r->tail_local + PUMP_PREFETCH;
+	if (ahead + 64 <= r->head_cache) {
+		__builtin_prefetch(r->data + (ahead & r->mask));
+		__builtin_prefetch(r->data + ((ahead + 64) & r->mask));
+	}
 }
 
 /* The oldest event of ring `r` (its cord records applied), or NULL. */
@@ -446,6 +452,7 @@ pump_drain(struct trace_pump *p, bool is_final)
 		uint32_t n;
 		const struct pump_event_hdr *h;
 		while ((h = pump_head(p, best, &n)) != NULL && h->t <= bound) {
+			pump_prefetch(&best->ring);
 			pump_write_event(p, best, (const char *)h, ++p->seq);
 			trace_ring_pop(&best->ring, n);
 			taken++;

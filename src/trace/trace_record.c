@@ -882,28 +882,56 @@ packer_hash(const char *ev, uint32_t n)
 	return h ^ (h >> 29);
 }
 
+/*
+ * An event to pack, as trace_record_add_packed() gets it (fields) or as
+ * the pump's ring holds it (raw: keys and values, kinds, strings in a
+ * row). The accessors below hide which.
+ */
+struct packed_in {
+	uint64_t seq, t;
+	const char *cord, *ev;
+	uint32_t n;
+	const struct trace_field *fields;
+	const struct trace_raw_field *raw;
+	const unsigned char *kinds;
+	const char *strs;
+};
+
+static inline const char *
+in_key(const struct packed_in *in, uint32_t i)
+{
+	return in->fields != NULL ? in->fields[i].key : in->raw[i].key;
+}
+
+static inline bool
+in_is_str(const struct packed_in *in, uint32_t i)
+{
+	return in->fields != NULL ? in->fields[i].s != NULL :
+	       in->kinds[i] != TRACE_RAW_INT;
+}
+
 static bool
 packer_slot_is(const struct trace_record_packer *p,
-	       const struct trace_packer_slot *s, const struct trace_event *e,
+	       const struct trace_packer_slot *s, const struct packed_in *in,
 	       bool is_static)
 {
-	uint32_t n = (uint32_t)e->n_fields;
-	if (s->ev != e->ev || s->n != n)
+	uint32_t n = in->n;
+	if (s->ev != in->ev || s->n != n)
 		return false;
 	for (uint32_t i = 0; i < n; i++) {
-		if (p->keys[s->at + i] != e->fields[i].key ||
-		    p->kinds[s->at + i] != (e->fields[i].s != NULL))
+		if (p->keys[s->at + i] != in_key(in, i) ||
+		    p->kinds[s->at + i] != in_is_str(in, i))
 			return false;
 	}
 	if (is_static)
 		return true;
 	/* The same pointers may hold other strings now: compare them. */
 	const char *c = p->strs + s->copy_at;
-	if (strcmp(c, e->ev) != 0)
+	if (strcmp(c, in->ev) != 0)
 		return false;
 	c += strlen(c) + 1;
 	for (uint32_t i = 0; i < n; i++) {
-		if (strcmp(c, e->fields[i].key) != 0)
+		if (strcmp(c, in_key(in, i)) != 0)
 			return false;
 		c += strlen(c) + 1;
 	}
@@ -975,34 +1003,36 @@ packer_reserve(struct trace_record_packer *p, uint32_t n, size_t bytes)
 	return 0;
 }
 
-int
-trace_record_add_packed(struct trace_record_buf *b,
-			struct trace_record_packer *p,
-			const struct trace_event *e, bool is_static)
+static int
+packed_add(struct trace_record_buf *b, struct trace_record_packer *p,
+	   const struct packed_in *in, bool is_static)
 {
-	uint32_t n = (uint32_t)e->n_fields;
-	const char *ev = e->ev != NULL ? e->ev : "";
-	const char *cord = e->cord != NULL ? e->cord : "";
-	size_t size = 3 * VARINT_MAX;
+	uint32_t n = in->n;
+	const char *ev = in->ev;
+	const char *cord = in->cord;
+	size_t size = 3 * VARINT_MAX + (size_t)n * VARINT_MAX;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct trace_field *f = &e->fields[i];
-		if (f->key == NULL) {
+		if (in_key(in, i) == NULL) {
 			diag_set(DIAG_ER_UNKNOWN, "TraceError",
 				 "event %s: field %d has no key", ev, (int)i);
 			return -1;
 		}
-		size += f->s != NULL ? VARINT_MAX + strlen(f->s) : VARINT_MAX;
+		if (in->fields != NULL) {
+			if (in->fields[i].s != NULL)
+				size += strlen(in->fields[i].s);
+		} else if (in->kinds[i] == TRACE_RAW_STR) {
+			size += (size_t)in->raw[i].v;
+		} else if (in->kinds[i] == TRACE_RAW_PTR) {
+			size += strlen((const char *)(intptr_t)in->raw[i].v);
+		}
 	}
 	/* Find the shape; a new one is defined before the event. */
-	struct trace_event probe = *e;
-	probe.ev = ev;
 	struct trace_packer_slot *slot = NULL;
 	uint32_t j = 0;
 	if (p->n_slots != 0) {
-		uint64_t h = packer_hash(ev, n);
-		j = (uint32_t)h & (p->n_slots - 1);
+		j = (uint32_t)packer_hash(ev, n) & (p->n_slots - 1);
 		while (p->slots[j].gen == p->gen) {
-			if (packer_slot_is(p, &p->slots[j], &probe, is_static)) {
+			if (packer_slot_is(p, &p->slots[j], in, is_static)) {
 				slot = &p->slots[j];
 				break;
 			}
@@ -1013,7 +1043,7 @@ trace_record_add_packed(struct trace_record_buf *b,
 	if (slot == NULL) {
 		def_bytes = strlen(ev) + 1;
 		for (uint32_t i = 0; i < n; i++)
-			def_bytes += strlen(e->fields[i].key) + 1;
+			def_bytes += strlen(in_key(in, i)) + 1;
 		if (packer_grow(p) != 0 ||
 		    packer_reserve(p, n, def_bytes) != 0)
 			return -1;
@@ -1030,8 +1060,7 @@ trace_record_add_packed(struct trace_record_buf *b,
 	/* Nothing can fail from here on. */
 	char *o = start;
 	if (slot == NULL) {
-		uint64_t h = packer_hash(ev, n);
-		j = (uint32_t)h & (p->n_slots - 1);
+		j = (uint32_t)packer_hash(ev, n) & (p->n_slots - 1);
 		while (p->slots[j].gen == p->gen)
 			j = (j + 1) & (p->n_slots - 1);
 		slot = &p->slots[j];
@@ -1048,14 +1077,15 @@ trace_record_add_packed(struct trace_record_buf *b,
 		o = put_str(o, ev, len);
 		o = put_varint(o, n);
 		for (uint32_t i = 0; i < n; i++) {
-			const struct trace_field *f = &e->fields[i];
-			len = strlen(f->key);
-			memcpy(p->strs + p->strs_used, f->key, len + 1);
+			const char *key = in_key(in, i);
+			bool is_str = in_is_str(in, i);
+			len = strlen(key);
+			memcpy(p->strs + p->strs_used, key, len + 1);
 			p->strs_used += len + 1;
-			p->keys[p->keys_used] = f->key;
-			p->kinds[p->keys_used++] = f->s != NULL;
-			o = put_str(o, f->key, len);
-			*o++ = (char)(f->s != NULL ? PACKED_STR : PACKED_INT);
+			p->keys[p->keys_used] = key;
+			p->kinds[p->keys_used++] = is_str;
+			o = put_str(o, key, len);
+			*o++ = (char)(is_str ? PACKED_STR : PACKED_INT);
 		}
 	}
 	if (new_cord) {
@@ -1069,19 +1099,63 @@ trace_record_add_packed(struct trace_record_buf *b,
 		p->cord_ptr = cord;
 	}
 	o = put_varint(o, PACKED_EVENT + (uint64_t)slot->shape);
-	o = put_varint(o, zigzag(e->seq - p->prev_seq));
-	o = put_varint(o, zigzag(e->t - p->prev_t));
-	p->prev_seq = e->seq;
-	p->prev_t = e->t;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct trace_field *f = &e->fields[i];
-		if (f->s != NULL)
-			o = put_str(o, f->s, strlen(f->s));
-		else
-			o = put_varint(o, zigzag((uint64_t)f->i));
+	o = put_varint(o, zigzag(in->seq - p->prev_seq));
+	o = put_varint(o, zigzag(in->t - p->prev_t));
+	p->prev_seq = in->seq;
+	p->prev_t = in->t;
+	if (in->fields != NULL) {
+		for (uint32_t i = 0; i < n; i++) {
+			const struct trace_field *f = &in->fields[i];
+			if (f->s != NULL)
+				o = put_str(o, f->s, strlen(f->s));
+			else
+				o = put_varint(o, zigzag((uint64_t)f->i));
+		}
+	} else {
+		const char *s = in->strs;
+		for (uint32_t i = 0; i < n; i++) {
+			const struct trace_raw_field *f = &in->raw[i];
+			if (in->kinds[i] == TRACE_RAW_INT) {
+				o = put_varint(o, zigzag((uint64_t)f->v));
+			} else if (in->kinds[i] == TRACE_RAW_STR) {
+				o = put_str(o, s, (size_t)f->v);
+				s += f->v + 1;
+			} else {
+				const char *h = (const char *)(intptr_t)f->v;
+				o = put_str(o, h, strlen(h));
+			}
+		}
 	}
 	b->used += (size_t)(o - start);
 	return 0;
+}
+
+int
+trace_record_add_packed(struct trace_record_buf *b,
+			struct trace_record_packer *p,
+			const struct trace_event *e, bool is_static)
+{
+	const struct packed_in in = {
+		.seq = e->seq, .t = e->t,
+		.cord = e->cord != NULL ? e->cord : "",
+		.ev = e->ev != NULL ? e->ev : "",
+		.n = (uint32_t)e->n_fields, .fields = e->fields,
+	};
+	return packed_add(b, p, &in, is_static);
+}
+
+int
+trace_record_add_packed_raw(struct trace_record_buf *b,
+			    struct trace_record_packer *p, uint64_t seq,
+			    uint64_t t, const char *cord, const char *ev,
+			    uint32_t n, const struct trace_raw_field *fields,
+			    const unsigned char *kinds, const char *strs)
+{
+	const struct packed_in in = {
+		.seq = seq, .t = t, .cord = cord, .ev = ev, .n = n,
+		.raw = fields, .kinds = kinds, .strs = strs,
+	};
+	return packed_add(b, p, &in, true);
 }
 
 static bool
