@@ -1241,13 +1241,15 @@ trace_writer_unlock(struct trace_writer *w)
 }
 
 int
-trace_writer_add_raw_locked(struct trace_writer *w, uint64_t seq, uint64_t t,
-			    const char *cord, const char *ev, uint32_t n,
-			    const struct trace_raw_field *fields,
-			    const unsigned char *kinds, const char *strs)
+trace_writer_add_values_locked(struct trace_writer *w, uint64_t seq,
+			       uint64_t t, const char *cord, const char *ev,
+			       uint32_t n, const char *const *keys,
+			       const unsigned char *kinds, const char *values,
+			       size_t len)
 {
-	int rc = trace_record_add_packed_raw(&w->batch, &w->packer, seq, t,
-					     cord, ev, n, fields, kinds, strs);
+	int rc = trace_record_add_packed_values(&w->batch, &w->packer, seq, t,
+						cord, ev, n, keys, kinds,
+						values, len);
 	if (rc == 0) {
 		w->n_batch++;
 		if (w->batch.used >= w->flush_size)

@@ -192,15 +192,15 @@ trace_writer_add_locked(struct trace_writer *w, const struct trace_event *e,
 			bool is_static);
 
 /**
- * The same, static, for an event in the trace pump's ring layout
- * (trace_record_add_packed_raw). Packed writers only.
+ * The same, static, for an event whose values are already PACKED-encoded
+ * (trace_record_add_packed_values: the trace pump). Packed writers only.
  */
 int
-trace_writer_add_raw_locked(struct trace_writer *w, uint64_t seq, uint64_t t,
-			    const char *cord, const char *ev, uint32_t n,
-			    const struct trace_raw_field *fields,
-			    const unsigned char *kinds, const char *strs);
-/**
+trace_writer_add_values_locked(struct trace_writer *w, uint64_t seq,
+			       uint64_t t, const char *cord, const char *ev,
+			       uint32_t n, const char *const *keys,
+			       const unsigned char *kinds, const char *values,
+			       size_t len);/**
  * Append the batch (if any) to the file as one record, with one write()
  * under the exclusive lock on `path`.lock. After a failed write the file is
  * truncated back to where the batch began and the batch is dropped.

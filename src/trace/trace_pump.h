@@ -10,12 +10,12 @@
  *                                                               write() -> FILE
  *
  * What an emitting cord does per event (trace_emit then the pump's sink):
- * one atomic add for the seq, one clock read (the runtime's trace clock:
- * the TSC on real threads, rt_thread.c), then a record into its own ring:
- * the event name and the field keys as pointers (they are string
- * literals, read later by the writer thread: see the contract below),
- * integer values as 8 bytes, string values copied. No lock, no system
- * call, no MsgPack, no checksum.
+ * find the event's shape (name, keys, kinds: compared by address in a
+ * small per-thread cache; they are string literals, see the contract
+ * below), encode the values as varints into a record of its own ring
+ * (strings copied), read the clock once (the runtime's trace clock: the
+ * TSC on real threads, rt_thread.c) and publish. No shared counter, no
+ * lock, no system call, no checksum. The writer thread gives seq.
  *
  * The writer thread drains every ring in turn into the trace_writer's
  * batch — merging them by t: the oldest head of all rings goes first, once
@@ -30,10 +30,10 @@
  * A full ring never loses an event: the emitting cord waits (yielding its
  * CPU a few times, then sleeping 20 us between looks, so that a writer
  * thread sharing its core can run) until the writer has made room, and
- * the wait is counted (trace_pump_stats). A string
- * value too big for a ring record (over a quarter of the ring) travels
- * in a heap copy the writer frees; if that copy cannot be allocated the
- * event goes through the synchronous sink instead (trace_file.h).
+ * the wait is counted (trace_pump_stats). An event too big for a ring
+ * record (over a quarter of the ring) waits until its cord's ring is
+ * empty and goes straight into the writer's batch, so the cord's order
+ * holds; so do the events of a thread whose ring could not be allocated.
  *
  * The simulator does not use the pump: all its cords run on one thread
  * and its file must be byte-identical run after run, so it keeps the

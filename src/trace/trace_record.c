@@ -884,30 +884,31 @@ packer_hash(const char *ev, uint32_t n)
 
 /*
  * An event to pack, as trace_record_add_packed() gets it (fields) or as
- * the pump's ring holds it (raw: keys and values, kinds, strings in a
- * row). The accessors below hide which.
+ * the pump's ring holds it (keys and kinds apart, the values already
+ * encoded). The accessors below hide which.
  */
 struct packed_in {
 	uint64_t seq, t;
 	const char *cord, *ev;
 	uint32_t n;
 	const struct trace_field *fields;
-	const struct trace_raw_field *raw;
+	const char *const *keys;
 	const unsigned char *kinds;
-	const char *strs;
+	const char *values;
+	size_t values_len;
 };
 
 static inline const char *
 in_key(const struct packed_in *in, uint32_t i)
 {
-	return in->fields != NULL ? in->fields[i].key : in->raw[i].key;
+	return in->fields != NULL ? in->fields[i].key : in->keys[i];
 }
 
 static inline bool
 in_is_str(const struct packed_in *in, uint32_t i)
 {
 	return in->fields != NULL ? in->fields[i].s != NULL :
-	       in->kinds[i] != TRACE_RAW_INT;
+	       in->kinds[i] != 0;
 }
 
 static bool
@@ -1010,21 +1011,18 @@ packed_add(struct trace_record_buf *b, struct trace_record_packer *p,
 	uint32_t n = in->n;
 	const char *ev = in->ev;
 	const char *cord = in->cord;
-	size_t size = 3 * VARINT_MAX + (size_t)n * VARINT_MAX;
+	size_t size = 3 * VARINT_MAX;
+	if (in->fields == NULL)
+		size += in->values_len;
 	for (uint32_t i = 0; i < n; i++) {
 		if (in_key(in, i) == NULL) {
 			diag_set(DIAG_ER_UNKNOWN, "TraceError",
 				 "event %s: field %d has no key", ev, (int)i);
 			return -1;
 		}
-		if (in->fields != NULL) {
-			if (in->fields[i].s != NULL)
-				size += strlen(in->fields[i].s);
-		} else if (in->kinds[i] == TRACE_RAW_STR) {
-			size += (size_t)in->raw[i].v;
-		} else if (in->kinds[i] == TRACE_RAW_PTR) {
-			size += strlen((const char *)(intptr_t)in->raw[i].v);
-		}
+		if (in->fields != NULL)
+			size += VARINT_MAX + (in->fields[i].s != NULL ?
+					      strlen(in->fields[i].s) : 0);
 	}
 	/* Find the shape; a new one is defined before the event. */
 	struct trace_packer_slot *slot = NULL;
@@ -1112,19 +1110,8 @@ packed_add(struct trace_record_buf *b, struct trace_record_packer *p,
 				o = put_varint(o, zigzag((uint64_t)f->i));
 		}
 	} else {
-		const char *s = in->strs;
-		for (uint32_t i = 0; i < n; i++) {
-			const struct trace_raw_field *f = &in->raw[i];
-			if (in->kinds[i] == TRACE_RAW_INT) {
-				o = put_varint(o, zigzag((uint64_t)f->v));
-			} else if (in->kinds[i] == TRACE_RAW_STR) {
-				o = put_str(o, s, (size_t)f->v);
-				s += f->v + 1;
-			} else {
-				const char *h = (const char *)(intptr_t)f->v;
-				o = put_str(o, h, strlen(h));
-			}
-		}
+		memcpy(o, in->values, in->values_len);
+		o += in->values_len;
 	}
 	b->used += (size_t)(o - start);
 	return 0;
@@ -1145,15 +1132,17 @@ trace_record_add_packed(struct trace_record_buf *b,
 }
 
 int
-trace_record_add_packed_raw(struct trace_record_buf *b,
-			    struct trace_record_packer *p, uint64_t seq,
-			    uint64_t t, const char *cord, const char *ev,
-			    uint32_t n, const struct trace_raw_field *fields,
-			    const unsigned char *kinds, const char *strs)
+trace_record_add_packed_values(struct trace_record_buf *b,
+			       struct trace_record_packer *p, uint64_t seq,
+			       uint64_t t, const char *cord, const char *ev,
+			       uint32_t n, const char *const *keys,
+			       const unsigned char *kinds, const char *values,
+			       size_t len)
 {
 	const struct packed_in in = {
 		.seq = seq, .t = t, .cord = cord, .ev = ev, .n = n,
-		.raw = fields, .kinds = kinds, .strs = strs,
+		.keys = keys, .kinds = kinds, .values = values,
+		.values_len = len,
 	};
 	return packed_add(b, p, &in, true);
 }

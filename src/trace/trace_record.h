@@ -195,36 +195,20 @@ trace_record_add_packed(struct trace_record_buf *b,
 			struct trace_record_packer *p,
 			const struct trace_event *e, bool is_static);
 
-/** A field of an event as the trace pump's ring holds it (trace_pump.c). */
-struct trace_raw_field {
-	/** A string literal (compared by address). */
-	const char *key;
-	/**
-	 * TRACE_RAW_INT: the integer; TRACE_RAW_STR: the string's length
-	 * (its bytes follow in `strs`); TRACE_RAW_PTR: its address.
-	 */
-	int64_t v;
-};
-
-enum trace_raw_kind {
-	TRACE_RAW_INT = 0,
-	TRACE_RAW_STR = 1,
-	TRACE_RAW_PTR = 2,
-};
-
 /**
- * trace_record_add_packed() with is_static for an event in the pump's
- * ring layout: `fields[n]` with `kinds[n]`, the TRACE_RAW_STR values one
- * after another in `strs`, each followed by a NUL; `ev`, the keys and
- * `cord` are compared by address. Nothing is measured twice: no strlen
- * of ring strings. Same results and cost otherwise.
+ * trace_record_add_packed() with is_static for an event whose values are
+ * already in the PACKED encoding: `len` bytes at `values`, one value per
+ * key of `keys[n]` (kinds[i]: 0 an int, 1 a string), made by a trusted
+ * encoder (the trace pump's emitting side). `ev`, the keys and `cord` are
+ * compared by address. The values are copied as they are.
  */
 int
-trace_record_add_packed_raw(struct trace_record_buf *b,
-			    struct trace_record_packer *p, uint64_t seq,
-			    uint64_t t, const char *cord, const char *ev,
-			    uint32_t n, const struct trace_raw_field *fields,
-			    const unsigned char *kinds, const char *strs);
+trace_record_add_packed_values(struct trace_record_buf *b,
+			       struct trace_record_packer *p, uint64_t seq,
+			       uint64_t t, const char *cord, const char *ev,
+			       uint32_t n, const char *const *keys,
+			       const unsigned char *kinds, const char *values,
+			       size_t len);
 
 /**
  * Append the map of a META record begun in `b`. NULL strings encode as "".

@@ -127,6 +127,21 @@ trace_ring_commit(struct trace_ring *r)
 }
 
 /**
+ * Producer: publish the record reserved last at `rec`, cut to `n` bytes
+ * (at most what was reserved: a caller that reserves the most it may
+ * need). O(1).
+ */
+static inline void
+trace_ring_commit_len(struct trace_ring *r, void *rec, uint32_t n)
+{
+	uint32_t *hdr = (uint32_t *)rec - 2;
+	uint64_t was = TRACE_RING_HDR + trace_ring_align(hdr[0]);
+	hdr[0] = n;
+	r->pending = r->pending - was + TRACE_RING_HDR + trace_ring_align(n);
+	trace_ring_commit(r);
+}
+
+/**
  * Consumer: the oldest committed record (its bytes; `*n` its length and
  * `*kind` its kind), or NULL when the ring is empty now. It stays valid
  * until trace_ring_pop(). O(1) amortized (pads are skipped).

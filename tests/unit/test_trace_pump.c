@@ -474,9 +474,8 @@ Test(trace_pump, holds_events_younger_than_the_lag)
 	free_all(evs, n);
 }
 
-/*
- * A full ring: the emitting cord waits (counted) until the writer makes
- * room, and no event is lost. Big string values travel on the side path.
+/* A full ring: the emitting cord waits (counted) until the writer makes
+ * room, and no event is lost.
  */
 Test(trace_pump, full_ring_waits_and_loses_nothing)
 {
@@ -485,14 +484,12 @@ Test(trace_pump, full_ring_waits_and_loses_nothing)
 	struct trace_pump *p = trace_pump_start(w, &test_ops, 4096);
 	cr_assert_not_null(p);
 	trace_pump_pause(p, true);
-	static char big[3000];
-	memset(big, 'x', sizeof(big) - 1);
 	static struct emitter em = {
-		.cord = "a", .t0 = 100, .step = 10, .n = 300, .big = big,
+		.cord = "a", .t0 = 100, .step = 10, .n = 600,
 	};
 	cr_assert_eq(rt_thread_spawn(&em.thread, emitter_main, &em), 0);
 	usleep(50 * 1000);
-	cr_assert_not(atomic_load(&em.is_done), "300 events fit in 4 KiB?");
+	cr_assert_not(atomic_load(&em.is_done), "600 events fit in 4 KiB?");
 	struct trace_pump_stats st;
 	trace_pump_stats(p, &st);
 	cr_assert_geq(st.n_full_waits, 1);
@@ -504,6 +501,41 @@ Test(trace_pump, full_ring_waits_and_loses_nothing)
 	struct trace_event **evs;
 	int n = read_all(&evs);
 	cr_assert_eq(n, 600);
+	for (int i = 0; i < n; i++) {
+		cr_assert_eq(evs[i]->seq, (uint64_t)i + 1);
+		cr_assert_eq(evs[i]->fields[0].i, i);
+		cr_assert_eq(evs[i]->fields[2].i, -i);
+	}
+	free_all(evs, n);
+}
+
+/*
+ * A value too big for the ring (over a quarter of it) goes the
+ * synchronous way once the cord's earlier events are out: the cord's
+ * order holds and nothing is cut.
+ */
+Test(trace_pump, big_values_keep_the_cords_order)
+{
+	atomic_store(&test_now, UINT64_MAX / 2);
+	struct trace_writer *w = open_writer();
+	struct trace_pump *p = trace_pump_start(w, &test_ops, 4096);
+	cr_assert_not_null(p);
+	static char big[3000];
+	memset(big, 'x', sizeof(big) - 1);
+	static struct emitter em = {
+		.cord = "a", .t0 = 100, .step = 10, .n = 50, .big = big,
+	};
+	cr_assert_eq(rt_thread_spawn(&em.thread, emitter_main, &em), 0);
+	rt_thread_join(em.thread);
+	trace_set_sink(NULL, NULL);
+	struct trace_pump_stats st;
+	trace_pump_stats(p, &st);
+	cr_assert_eq(st.n_direct, 50);
+	cr_assert_eq(trace_pump_stop(p), 0, "%s", diag_msg());
+	cr_assert_eq(trace_writer_close(w, true), 0);
+	struct trace_event **evs;
+	int n = read_all(&evs);
+	cr_assert_eq(n, 100);
 	for (int i = 0; i < n; i++) {
 		cr_assert_eq(evs[i]->seq, (uint64_t)i + 1);
 		if (i % 2 == 1) {
