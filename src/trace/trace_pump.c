@@ -360,7 +360,8 @@ pump_sink(void *arg, const struct trace_event *e)
 	struct trace_pump *p = arg;
 	struct pump_ring *r = pump_thread_ring(p);
 	uint32_t n = (uint32_t)e->n_fields;
-	if (r == NULL || n > PUMP_SITE_KEYS) {
+	/* (A NULL name would look like an empty cache slot.) */
+	if (r == NULL || n > PUMP_SITE_KEYS || e->ev == NULL) {
 		pump_direct(p, e);
 		return;
 	}

@@ -894,6 +894,8 @@ struct packed_in {
 	const struct trace_field *fields;
 	const char *const *keys;
 	const unsigned char *kinds;
+	/** The values are already encoded: `values`, `values_len`. */
+	bool is_values;
 	const char *values;
 	size_t values_len;
 };
@@ -901,14 +903,13 @@ struct packed_in {
 static inline const char *
 in_key(const struct packed_in *in, uint32_t i)
 {
-	return in->fields != NULL ? in->fields[i].key : in->keys[i];
+	return !in->is_values ? in->fields[i].key : in->keys[i];
 }
 
 static inline bool
 in_is_str(const struct packed_in *in, uint32_t i)
 {
-	return in->fields != NULL ? in->fields[i].s != NULL :
-	       in->kinds[i] != 0;
+	return !in->is_values ? in->fields[i].s != NULL : in->kinds[i] != 0;
 }
 
 static bool
@@ -1012,7 +1013,7 @@ packed_add(struct trace_record_buf *b, struct trace_record_packer *p,
 	const char *ev = in->ev;
 	const char *cord = in->cord;
 	size_t size = 3 * VARINT_MAX;
-	if (in->fields == NULL)
+	if (in->is_values)
 		size += in->values_len;
 	for (uint32_t i = 0; i < n; i++) {
 		if (in_key(in, i) == NULL) {
@@ -1020,7 +1021,7 @@ packed_add(struct trace_record_buf *b, struct trace_record_packer *p,
 				 "event %s: field %d has no key", ev, (int)i);
 			return -1;
 		}
-		if (in->fields != NULL)
+		if (!in->is_values)
 			size += VARINT_MAX + (in->fields[i].s != NULL ?
 					      strlen(in->fields[i].s) : 0);
 	}
@@ -1101,7 +1102,7 @@ packed_add(struct trace_record_buf *b, struct trace_record_packer *p,
 	o = put_varint(o, zigzag(in->t - p->prev_t));
 	p->prev_seq = in->seq;
 	p->prev_t = in->t;
-	if (in->fields != NULL) {
+	if (!in->is_values) {
 		for (uint32_t i = 0; i < n; i++) {
 			const struct trace_field *f = &in->fields[i];
 			if (f->s != NULL)
@@ -1109,7 +1110,7 @@ packed_add(struct trace_record_buf *b, struct trace_record_packer *p,
 			else
 				o = put_varint(o, zigzag((uint64_t)f->i));
 		}
-	} else {
+	} else if (in->values_len > 0) {
 		memcpy(o, in->values, in->values_len);
 		o += in->values_len;
 	}
@@ -1141,8 +1142,8 @@ trace_record_add_packed_values(struct trace_record_buf *b,
 {
 	const struct packed_in in = {
 		.seq = seq, .t = t, .cord = cord, .ev = ev, .n = n,
-		.keys = keys, .kinds = kinds, .values = values,
-		.values_len = len,
+		.keys = keys, .kinds = kinds, .is_values = true,
+		.values = values, .values_len = len,
 	};
 	return packed_add(b, p, &in, true);
 }
