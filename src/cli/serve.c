@@ -14,6 +14,7 @@
 #include "iproto/iproto.h"
 #include "rt/rt.h"
 #include "trace/trace_file.h"
+#include "trace/trace_pump.h"
 
 static const char serve_usage[] =
 	"usage: kharon serve [--listen HOST:PORT] [--iproto-threads N]\n"
@@ -76,6 +77,26 @@ serve_number(const char *s, long long min, long long max)
 	if (*s == '\0' || *end != '\0' || v < min || v > max)
 		return -1;
 	return v;
+}
+
+/*
+ * Uninstall the sink (no cord runs any more), let the pump write what its
+ * rings hold, then end the file. Both may be NULL. Returns 0, or -1 (diag
+ * set: the first error of the pump or the writer).
+ */
+static int
+serve_trace_end(struct trace_writer *trace, struct trace_pump *pump)
+{
+	if (trace == NULL)
+		return 0;
+	trace_set_sink(NULL, NULL);
+	int rc = pump != NULL ? trace_pump_stop(pump) : 0;
+	struct diag pump_error = *diag_last();
+	if (trace_writer_close(trace, true) != 0)
+		return -1;
+	if (rc != 0)
+		*diag_last() = pump_error;
+	return rc;
 }
 
 int
@@ -159,6 +180,7 @@ cli_serve(int argc, char **argv)
 
 	/* Tracing: every cord batches its own events into FILE (trace.md). */
 	struct trace_writer *trace = NULL;
+	struct trace_pump *pump = NULL;
 	if (trace_path != NULL) {
 		char threads[4][16];
 		const char *cords[5] = {"tx"};
@@ -177,7 +199,16 @@ cli_serve(int argc, char **argv)
 			fprintf(stderr, "kharon serve: %s\n", diag_msg());
 			return CLI_FAILED;
 		}
-		trace_writer_install(trace);
+		/* Encoding and write() on the pump's thread (trace_pump.h). */
+		const struct trace_thread_ops ops = {
+			rt_thread_spawn, rt_thread_join, rt_trace_clock,
+		};
+		pump = trace_pump_start(trace, &ops, 0);
+		if (pump == NULL) {
+			fprintf(stderr, "kharon serve: %s\n", diag_msg());
+			trace_writer_close(trace, true);
+			return CLI_FAILED;
+		}
 	}
 	struct rt *rt = rt_thread_new();
 	struct iproto_server *server = rt != NULL ?
@@ -186,11 +217,8 @@ cli_serve(int argc, char **argv)
 		fprintf(stderr, "kharon serve: %s\n", diag_msg());
 		if (rt != NULL)
 			rt_delete(rt);
-		if (trace != NULL) {
-			trace_set_sink(NULL, NULL);
-			/* A file made for nothing: it ends at once. */
-			trace_writer_close(trace, true);
-		}
+		/* A file made for nothing: it ends at once. */
+		serve_trace_end(trace, pump);
 		return CLI_FAILED;
 	}
 	if (iproto_server_start(server) != 0) {
@@ -200,10 +228,7 @@ cli_serve(int argc, char **argv)
 		rt_run(rt);
 		iproto_server_delete(server);
 		rt_delete(rt);
-		if (trace != NULL) {
-			trace_set_sink(NULL, NULL);
-			trace_writer_close(trace, true);
-		}
+		serve_trace_end(trace, pump);
 		return CLI_FAILED;
 	}
 	fprintf(stderr, "kharon serve: listening on port %d, %d iproto "
@@ -227,13 +252,9 @@ cli_serve(int argc, char **argv)
 		(unsigned long long)st.n_writev);
 	iproto_server_delete(server);
 	rt_delete(rt);
-	if (trace != NULL) {
-		trace_set_sink(NULL, NULL);
-		if (trace_writer_close(trace, true) != 0) {
-			fprintf(stderr, "kharon serve: trace: %s\n",
-				diag_msg());
-			return CLI_FAILED;
-		}
+	if (serve_trace_end(trace, pump) != 0) {
+		fprintf(stderr, "kharon serve: trace: %s\n", diag_msg());
+		return CLI_FAILED;
 	}
 	return CLI_OK;
 usage:

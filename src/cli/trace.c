@@ -42,7 +42,9 @@
 #include "proto/xrow.h"
 #include "rt/rt.h"
 #include "trace/trace_export.h"
+#include "trace/trace.h"
 #include "trace/trace_file.h"
+#include "trace/trace_pump.h"
 
 static const char trace_usage[] =
 	"usage: kharon trace dump|export|check FILE [--format jsonl|text|chrome]"
@@ -58,11 +60,58 @@ trace_bad_usage(const char *why)
 
 /* ------------------------------------------------------------- bench */
 
+/* How a bench run traces: not at all, the per-cord batch sink, the pump. */
+enum bench_trace { BENCH_OFF, BENCH_SYNC, BENCH_PUMP };
+
+static const struct trace_thread_ops bench_thread_ops = {
+	rt_thread_spawn, rt_thread_join, rt_trace_clock,
+};
+
+/* Start tracing into `path` as `how` says; *pump set for BENCH_PUMP. */
+static struct trace_writer *
+bench_trace_start(const char *path, enum bench_trace how,
+		  struct trace_pump **pump)
+{
+	static const char *const cords[] = {"tx", "net0", "client0"};
+	const struct trace_meta meta = {
+		.scenario = "bench trace", .seed = 0, .mode = "real",
+		.cords = cords, .n_cords = 3, .created_by = "kharon",
+	};
+	*pump = NULL;
+	struct trace_writer *w = trace_writer_new(path, &meta);
+	if (w == NULL)
+		return NULL;
+	if (how == BENCH_SYNC) {
+		trace_writer_install(w);
+		return w;
+	}
+	*pump = trace_pump_start(w, &bench_thread_ops, 0);
+	if (*pump == NULL) {
+		trace_writer_close(w, false);
+		return NULL;
+	}
+	return w;
+}
+
+/* Uninstall, stop the pump, close; 0 or -1 (diag set). */
+static int
+bench_trace_end(struct trace_writer *w, struct trace_pump *pump)
+{
+	if (w == NULL)
+		return 0;
+	trace_set_sink(NULL, NULL);
+	int rc = pump != NULL ? trace_pump_stop(pump) : 0;
+	if (trace_writer_close(w, true) != 0)
+		rc = -1;
+	return rc;
+}
+
 /* One run: the server and one client asking for `pushes` pushes. */
 static int
-bench_run(uint64_t pushes, const char *trace_path, double *pushes_per_s,
-	  uint64_t *n_chunks)
+bench_run(uint64_t pushes, const char *trace_path, enum bench_trace how,
+	  double *pushes_per_s, uint64_t *n_chunks)
 {
+	struct trace_pump *pump = NULL;
 	struct rt *rt = rt_thread_new();
 	if (rt == NULL)
 		return -1;
@@ -75,16 +124,10 @@ bench_run(uint64_t pushes, const char *trace_path, double *pushes_per_s,
 		return -1;
 	}
 	struct trace_writer *w = NULL;
-	if (trace_path != NULL) {
-		static const char *const cords[] = {"tx", "net0", "client0"};
-		const struct trace_meta meta = {
-			.scenario = "bench trace", .seed = 0, .mode = "real",
-			.cords = cords, .n_cords = 3, .created_by = "kharon",
-		};
-		w = trace_writer_new(trace_path, &meta);
+	if (how != BENCH_OFF) {
+		w = bench_trace_start(trace_path, how, &pump);
 		if (w == NULL)
 			goto err;
-		trace_writer_install(w);
 	}
 	if (iproto_server_start(server) != 0)
 		goto err;
@@ -107,21 +150,137 @@ bench_run(uint64_t pushes, const char *trace_path, double *pushes_per_s,
 	push_client_delete(c);
 	iproto_server_delete(server);
 	rt_delete(rt);
-	if (w != NULL) {
-		trace_set_sink(NULL, NULL);
-		return trace_writer_close(w, true);
-	}
-	return 0;
+	return bench_trace_end(w, pump);
 err_stop:
 	/* Cords run: stop everything before freeing. */
 	iproto_server_shutdown(server, 0);
 	rt_run(rt);
 err:
-	if (w != NULL) {
-		trace_set_sink(NULL, NULL);
-		trace_writer_close(w, true);
-	}
+	bench_trace_end(w, pump);
 	iproto_server_delete(server);
+	rt_delete(rt);
+	return -1;
+}
+
+/*
+ * The emitting cord's cost per event: a cord emits the four events of a
+ * push (obuf.reserve, port.dump, obuf.patch, push: 26 integers and one
+ * short string) in bursts of BENCH_BURST, timed (the median burst is
+ * reported); between bursts — not
+ * timed — it waits until the pump's writer thread has drained them, so a
+ * burst never meets a full ring. For the synchronous sink the time
+ * includes its encoding and, every 64 KiB, its write().
+ */
+enum { BENCH_BURST = 1000, BENCH_BURSTS = 201 };
+
+struct bench_emit {
+	struct rt_cord *cord;
+	struct trace_pump *pump;
+	double ns_per_event;
+	/** The flood: events/s from the first emit to the writer's last. */
+	double pipeline_per_s;
+};
+
+enum { BENCH_FLOOD = 400000 };
+
+static double
+bench_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static void
+bench_emit_burst(uint64_t i)
+{
+	TRACE("obuf.reserve", TI("conn", 1), TI("sync", i), TI("buf", 0),
+	      TI("chunk", 0), TI("offset", i * 39), TI("svp", i * 39),
+	      TI("size", 35));
+	TRACE("port.dump", TI("conn", 1), TI("sync", i), TI("buf", 0),
+	      TI("begin", i * 39 + 35), TI("end", i * 39 + 39), TI("count", 1));
+	TRACE("obuf.patch", TI("conn", 1), TI("sync", i), TI("buf", 0),
+	      TI("svp", i * 39), TI("len", 34), TI("count", 1),
+	      TI("end", i * 39 + 39));
+	TRACE("push", TI("conn", 1), TI("sync", i), TI("buf", 0),
+	      TI("begin", i * 39), TI("end", i * 39 + 39),
+	      TI("kharon_away", 1), TS("value", "[1]"));
+}
+
+static int
+bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void
+bench_emit_cord(void *arg)
+{
+	struct bench_emit *b = arg;
+	static double burst_ns[BENCH_BURSTS];
+	uint64_t i = 0;
+	for (int k = 0; k < BENCH_BURSTS; k++) {
+		double t0 = bench_now_ns();
+		for (int j = 0; j < BENCH_BURST / 4; j++)
+			bench_emit_burst(i++);
+		burst_ns[k] = bench_now_ns() - t0;
+		struct trace_pump_stats ps = {0};
+		while (b->pump != NULL) {
+			trace_pump_stats(b->pump, &ps);
+			if (ps.n_events >= i * 4)
+				break;
+			struct timespec ts = { 0, 100 * 1000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	/* The median burst: the machine is shared, a preempted burst is not
+	 * what an event costs. */
+	qsort(burst_ns, BENCH_BURSTS, sizeof(burst_ns[0]), bench_cmp_double);
+	b->ns_per_event = burst_ns[BENCH_BURSTS / 2] / BENCH_BURST;
+	/*
+	 * The flood: as fast as the cord can, waiting on full rings — what
+	 * the writer thread sustains when it has a core of its own.
+	 */
+	double t0 = bench_now_ns();
+	for (int j = 0; j < BENCH_FLOOD / 4; j++)
+		bench_emit_burst(i++);
+	struct trace_pump_stats ps = {0};
+	while (b->pump != NULL) {
+		trace_pump_stats(b->pump, &ps);
+		if (ps.n_events >= i * 4)
+			break;
+		struct timespec ts = { 0, 100 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	b->pipeline_per_s = BENCH_FLOOD * 1e9 / (bench_now_ns() - t0);
+	rt_cord_stop(b->cord);
+}
+
+static int
+bench_emit(const char *path, enum bench_trace how, double *ns_per_event,
+	   double *pipeline_per_s, struct trace_pump_stats *stats)
+{
+	struct rt *rt = rt_thread_new();
+	if (rt == NULL)
+		return -1;
+	struct bench_emit b = {0};
+	b.cord = rt_cord_new(rt, "bench");
+	struct trace_writer *w = NULL;
+	if (b.cord == NULL ||
+	    (w = bench_trace_start(path, how, &b.pump)) == NULL)
+		goto err;
+	if (rt_cord_start(b.cord, bench_emit_cord, &b) != 0)
+		goto err;
+	rt_run(rt);
+	rt_delete(rt);
+	if (stats != NULL && b.pump != NULL)
+		trace_pump_stats(b.pump, stats);
+	*ns_per_event = b.ns_per_event;
+	*pipeline_per_s = b.pipeline_per_s;
+	return bench_trace_end(w, b.pump);
+err:
+	bench_trace_end(w, b.pump);
 	rt_delete(rt);
 	return -1;
 }
@@ -147,12 +306,17 @@ trace_bench(int argc, char **argv)
 		return CLI_FAILED;
 	}
 	close(fd);
-	double off = 0, on = 0;
-	uint64_t n_off = 0, n_on = 0;
+	double off = 0, sync = 0, on = 0;
+	uint64_t n_off = 0, n_sync = 0, n_on = 0;
+	double emit_sync = 0, emit_pump = 0, flood_sync = 0, flood_pump = 0;
+	struct trace_pump_stats ps;
 	struct trace_export_stats st;
 	struct stat sb;
-	if (bench_run(pushes, NULL, &off, &n_off) != 0 ||
-	    bench_run(pushes, path, &on, &n_on) != 0 ||
+	if (bench_run(pushes, NULL, BENCH_OFF, &off, &n_off) != 0 ||
+	    bench_run(pushes, path, BENCH_SYNC, &sync, &n_sync) != 0 ||
+	    bench_emit(path, BENCH_SYNC, &emit_sync, &flood_sync, NULL) != 0 ||
+	    bench_emit(path, BENCH_PUMP, &emit_pump, &flood_pump, &ps) != 0 ||
+	    bench_run(pushes, path, BENCH_PUMP, &on, &n_on) != 0 ||
 	    trace_export_file(path, NULL, TRACE_FORMAT_JSONL, false,
 			      &st) != 0 || stat(path, &sb) != 0) {
 		fprintf(stderr, "kharon trace bench: %s\n", diag_msg());
@@ -162,8 +326,18 @@ trace_bench(int argc, char **argv)
 	double secs = (double)n_on / (on > 0 ? on : 1);
 	printf("trace_bench_pushes_per_second{trace=\"off\"} %.0f\n", off);
 	printf("trace_bench_pushes_per_second{trace=\"on\"} %.0f\n", on);
+	printf("trace_bench_pushes_per_second{trace=\"on_sync\"} %.0f\n",
+	       sync);
+	printf("trace_bench_on_off_ratio %.2f\n", off > 0 ? on / off : 0);
 	printf("trace_bench_pushes{trace=\"off\"} %" PRIu64 "\n", n_off);
 	printf("trace_bench_pushes{trace=\"on\"} %" PRIu64 "\n", n_on);
+	printf("trace_bench_emit_ns{sink=\"pump\"} %.1f\n", emit_pump);
+	printf("trace_bench_emit_ns{sink=\"sync\"} %.1f\n", emit_sync);
+	printf("trace_bench_flood_events_per_second{sink=\"pump\"} %.0f\n",
+	       flood_pump);
+	printf("trace_bench_flood_events_per_second{sink=\"sync\"} %.0f\n",
+	       flood_sync);
+	printf("trace_bench_ring_full_waits %" PRIu64 "\n", ps.n_full_waits);
 	printf("trace_bench_events %" PRIu64 "\n", st.n_events);
 	printf("trace_bench_records %" PRIu64 "\n", st.n_records);
 	printf("trace_bench_file_bytes %lld\n", (long long)sb.st_size);

@@ -20,7 +20,7 @@ rt_cord_enter(struct rt_cord *cord)
 {
 	rt_cord_tls = cord;
 	if (cord != NULL)
-		trace_cord_enter(cord->name, rt_now, cord->rt);
+		trace_cord_enter(cord->name, cord->rt->vtab->trace_now, cord->rt);
 	else
 		trace_cord_enter(NULL, NULL, NULL);
 }

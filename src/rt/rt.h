@@ -111,6 +111,27 @@ struct rt_sim_opts {
 struct rt *
 rt_thread_new(void);
 
+/**
+ * Run `f(arg)` on a new plain thread: no cord, no loop (the trace pump's
+ * writer thread, trace_pump.h, which may not depend on rt). *thread is
+ * the handle for rt_thread_join(). Returns 0, or -1 (diag set). Any
+ * thread.
+ */
+int
+rt_thread_spawn(void **thread, void (*f)(void *arg), void *arg);
+
+/** Wait for a thread of rt_thread_spawn() to return, and free its handle. */
+void
+rt_thread_join(void *thread);
+
+/**
+ * The clock real-thread cords stamp trace events with (rt_thread.c: the
+ * TSC calibrated to CLOCK_MONOTONIC ns, else CLOCK_MONOTONIC), readable
+ * from any thread — the trace pump's writer merges cords by it. ns.
+ */
+uint64_t
+rt_trace_clock(void);
+
 /** A simulated runtime; `opts` may be NULL. NULL + diag on failure. */
 struct rt *
 rt_sim_new(const struct rt_sim_opts *opts);

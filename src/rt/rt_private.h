@@ -17,6 +17,8 @@ struct rt_vtab {
 	void (*destroy)(struct rt *rt);
 	int (*run)(struct rt *rt);
 	uint64_t (*now)(const struct rt *rt);
+	/** The clock trace events are stamped with (trace.h): cheap. */
+	uint64_t (*trace_now)(const struct rt *rt);
 	uint64_t (*random)(struct rt *rt);
 
 	struct rt_cord *(*cord_new)(struct rt *rt, const char *name);

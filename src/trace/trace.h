@@ -10,7 +10,7 @@
  * predictable branch on a global flag; the field array is built only when
  * tracing is on. trace_emit() stamps the event with a sequence number, the
  * current cord's clock (virtual on the simulator) and the cord's name, and
- * hands it to the installed sink.
+ * hands it to the installed sink (a stamping sink stamps it itself).
  *
  * The runtime tells this layer which cord runs (trace_cord_enter); trace
  * includes nothing above base/, so every layer may call it.
@@ -24,6 +24,19 @@
  *   cord tx    TRACE -> emit -> [tx batch  ] --leave/size--+
  *   cord net0  TRACE -> emit -> [net0 batch] --leave/size--+-> writer --> FILE
  *   cord c0    TRACE -> emit -> [c0 batch  ] --leave/size--+   (lock per batch)
+ *
+ * That is the simulator's path (one thread, byte-identical files). On real
+ * threads the trace pump (trace_pump.h) installs a *stamping* sink
+ * (trace_set_stamping_sink): trace_emit() then takes neither the shared
+ * seq counter nor the clock; the sink appends a small binary record to
+ * the thread's own ring, reading the clock once (trace_now()), and a
+ * writer thread numbers, encodes and writes — nothing of that on the
+ * emitting cord. The clock is the runtime's trace clock (rt_thread.c: the
+ * TSC calibrated to ns; virtual time on the simulator).
+ *
+ * Event names and field keys are string literals at every site (the pump
+ * keeps their pointers until its writer thread encodes them); string
+ * values may be anything (copied).
  */
 #ifndef KHARON_TRACE_TRACE_H
 #define KHARON_TRACE_TRACE_H
@@ -87,6 +100,21 @@ void
 trace_set_batch_sink(trace_sink_f sink, trace_leave_f leave, void *arg);
 
 /**
+ * Install `sink` like trace_set_batch_sink(), for a sink that stamps
+ * events itself: trace_emit() then hands it events with seq and t 0 and
+ * takes neither the shared seq counter nor a clock reading, and the sink
+ * reads trace_now() when it is ready to publish (the trace pump,
+ * trace_pump.h, numbers events on its writer thread). Call while no cord
+ * runs.
+ */
+void
+trace_set_stamping_sink(trace_sink_f sink, trace_leave_f leave, void *arg);
+
+/** The calling thread's cord's trace clock, ns (0 outside any cord). */
+uint64_t
+trace_now(void);
+
+/**
  * Called by the runtime when the calling thread starts running `cord`'s
  * code (NULL: none); `clock(rt)` gives that cord's time. Runs the leave
  * hook first if the thread was running a cord.
@@ -127,6 +155,19 @@ trace_emit(const char *ev, const struct trace_field *fields, int n_fields);
  * TRACE("cpipe.flush", TS("to", "tx"), TI("n", n), TI("wakeup", 1));
  * At least one field.
  */
+#ifdef KHARON_TRACE_COMPILED_OUT
+/*
+ * For measuring what tracing costs while off (`kharon trace bench`, the
+ * bench): every site compiles to nothing, its arguments still type-checked
+ * and "used" so that no warning changes. Not a supported build otherwise.
+ */
+#define TRACE(ev, ...) do { \
+	if (0) { \
+		const struct trace_field trace_fields_[] = { __VA_ARGS__ }; \
+		trace_emit((ev), trace_fields_, 1); \
+	} \
+} while (0)
+#else
 #define TRACE(ev, ...) do { \
 	if (__builtin_expect(trace_is_on, 0)) { \
 		const struct trace_field trace_fields_[] = { __VA_ARGS__ }; \
@@ -134,5 +175,6 @@ trace_emit(const char *ev, const struct trace_field *fields, int n_fields);
 						      sizeof(trace_fields_[0]))); \
 	} \
 } while (0)
+#endif
 
 #endif /* KHARON_TRACE_TRACE_H */

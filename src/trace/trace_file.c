@@ -634,9 +634,9 @@ reader_header(struct trace_reader *r, uint64_t end)
 	if (have < TRACE_FILE_PREFIX)
 		return TRACE_READ_AGAIN;
 	uint32_t version = trace_record_load_u32(p + 8);
-	if (version != 1 && version != TRACE_FILE_VERSION) {
+	if (version < 1 || version > TRACE_FILE_VERSION) {
 		diag_set(DIAG_ER_UNKNOWN, "TraceError",
-			 "trace file %s: format version %u, expected 1 or %d",
+			 "trace file %s: format version %u, expected 1 to %d",
 			 r->path, version, TRACE_FILE_VERSION);
 		return reader_break(r);
 	}
@@ -740,12 +740,18 @@ trace_reader_next(struct trace_reader *r, struct trace_event *out)
 			r->n_records++;
 			continue;
 		}
-		if (type != TRACE_RECORD_EVENTS)
+		bool is_packed = type == TRACE_RECORD_PACKED && r->version >= 3;
+		if (type != TRACE_RECORD_EVENTS && !is_packed)
 			return reader_corrupt(r, r->off, type == TRACE_RECORD_META ?
 					      "header mid-file" :
+					      type == TRACE_RECORD_PACKED ?
+					      "PACKED before version 3" :
 					      "WRITER in a version 1 file");
-		if (trace_record_batch_decode(&r->batch, rest,
-					      payload + len) != 0) {
+		if ((is_packed ?
+		     trace_record_batch_decode_packed(&r->batch, rest,
+						      payload + len) :
+		     trace_record_batch_decode(&r->batch, rest,
+					       payload + len)) != 0) {
 			if (diag_last()->code == DIAG_ER_MEMORY_ISSUE)
 				return reader_fail(r);
 			return reader_corrupt(r, r->off, diag_msg());
@@ -806,8 +812,11 @@ struct trace_writer {
 	int writers_fd;
 	char *path;
 	atomic_flag mutex;
-	/** The EVENTS record being filled. */
+	/** The EVENTS (or PACKED) record being filled. */
 	struct trace_record_buf batch;
+	/** Events go into PACKED records (trace_writer_set_packed). */
+	bool is_packed;
+	struct trace_record_packer packer;
 	int n_batch;
 	size_t flush_size;
 	void (*split_f)(void *arg);
@@ -910,7 +919,10 @@ writer_flush_locked(struct trace_writer *w)
 		rc = writer_append(w, &w->batch);
 	w->n_batch = 0;
 	/* Cannot fail: the buffer already holds the frame and the tag. */
-	trace_record_begin(&w->batch, TRACE_RECORD_EVENTS);
+	trace_record_begin(&w->batch, w->is_packed ? TRACE_RECORD_PACKED :
+			   TRACE_RECORD_EVENTS);
+	/* Every PACKED record names its shapes afresh. */
+	trace_record_packer_reset(&w->packer);
 	return rc;
 }
 
@@ -1144,6 +1156,7 @@ trace_writer_new(const char *path, const struct trace_meta *meta)
 	w->gen = atomic_fetch_add(&trace_writer_gen, 1) + 1;
 	w->id = writer_new_id(w->gen);
 	trace_record_buf_create(&w->batch);
+	trace_record_packer_create(&w->packer);
 	atomic_flag_clear(&w->mutex);
 	w->path = path_dup(path, "");
 	if (w->path == NULL)
@@ -1192,15 +1205,81 @@ err_free_path:
 	mem_free(w->path);
 err_free:
 	trace_record_buf_destroy(&w->batch);
+	trace_record_packer_destroy(&w->packer);
 	mem_free(w);
 	return NULL;
+}
+
+static void
+writer_keep_error(struct trace_writer *w);
+
+void
+trace_writer_set_packed(struct trace_writer *w)
+{
+	writer_mutex_lock(w);
+	/* Events already batched go out in their own EVENTS record. */
+	if (!w->is_packed && writer_flush_locked(w) != 0)
+		writer_keep_error(w);
+	if (!w->is_packed) {
+		w->is_packed = true;
+		trace_record_begin(&w->batch, TRACE_RECORD_PACKED);
+		trace_record_packer_reset(&w->packer);
+	}
+	writer_mutex_unlock(w);
+}
+
+void
+trace_writer_lock(struct trace_writer *w)
+{
+	writer_mutex_lock(w);
+}
+
+void
+trace_writer_unlock(struct trace_writer *w)
+{
+	writer_mutex_unlock(w);
+}
+
+int
+trace_writer_add_values_locked(struct trace_writer *w, uint64_t seq,
+			       uint64_t t, const char *cord, const char *ev,
+			       uint32_t n, const char *const *keys,
+			       const unsigned char *kinds, const char *values,
+			       size_t len)
+{
+	int rc = trace_record_add_packed_values(&w->batch, &w->packer, seq, t,
+						cord, ev, n, keys, kinds,
+						values, len);
+	if (rc == 0) {
+		w->n_batch++;
+		if (w->batch.used >= w->flush_size)
+			rc = writer_flush_locked(w);
+	}
+	return rc;
+}
+
+int
+trace_writer_add_locked(struct trace_writer *w, const struct trace_event *e,
+			bool is_static)
+{
+	int rc = w->is_packed ?
+		 trace_record_add_packed(&w->batch, &w->packer, e, is_static) :
+		 trace_record_add_event(&w->batch, e);
+	if (rc == 0) {
+		w->n_batch++;
+		if (w->batch.used >= w->flush_size)
+			rc = writer_flush_locked(w);
+	}
+	return rc;
 }
 
 int
 trace_writer_add(struct trace_writer *w, const struct trace_event *e)
 {
 	writer_mutex_lock(w);
-	int rc = trace_record_add_event(&w->batch, e);
+	int rc = w->is_packed ?
+		 trace_record_add_packed(&w->batch, &w->packer, e, false) :
+		 trace_record_add_event(&w->batch, e);
 	if (rc == 0) {
 		w->n_batch++;
 		if (w->batch.used >= w->flush_size)
@@ -1455,6 +1534,7 @@ trace_writer_close(struct trace_writer *w, bool end)
 	close(w->fd);
 	close(w->lock_fd);
 	trace_record_buf_destroy(&w->batch);
+	trace_record_packer_destroy(&w->packer);
 	while (w->cord_batches != NULL) {
 		struct trace_cord_batch *b = w->cord_batches;
 		w->cord_batches = b->next;

@@ -7,10 +7,10 @@
  * trace_record.h):
  *
  *   offset 0   "KHARONTR"                 8 bytes of magic
- *   offset 8   u32 LE format version      TRACE_FILE_VERSION (2; 1 is read)
+ *   offset 8   u32 LE format version      TRACE_FILE_VERSION (3; 2, 1 are read)
  *   offset 12  record META                scenario, seed, mode, cords, creator
  *              record WRITER              the creator's pid and start time
- *              record EVENTS              one batch = one writer's flush
+ *              record EVENTS or PACKED    one batch = one writer's flush
  *              record WRITER              another process joined
  *              record EVENTS ...
  *              record END                 written once, on a clean close
@@ -97,8 +97,10 @@
  *    old file is returned after that (the caller reopens, like `tail -F`).
  *    Events of a record decoded before are still handed out.
  * Format 1 (no marker, no writer) is read with the old rules: no
- * resynchronisation, one unnamed writer. Writers write format 2 only, and
- * refuse to join a format 1 file another (older) writer is still writing.
+ * resynchronisation, one unnamed writer. Format 2 is format 3 without
+ * PACKED records (the framing is the same), read by the same code.
+ * Writers write format 3 only, and refuse to join a file of an older
+ * format another (older) writer is still writing.
  * Known limits: damage at the very end of the file, with nothing valid
  * after it, looks like a torn tail and is waited on (`check` reports it as
  * the file ending in a bad record); a file rewritten in place that grows
@@ -118,8 +120,11 @@
 #include "trace/trace_record.h"
 
 enum {
-	/** 2: records carry a marker, the writer and a header checksum. */
-	TRACE_FILE_VERSION = 2,
+	/**
+	 * 2: records carry a marker, the writer and a header checksum.
+	 * 3: PACKED event records may appear (trace_record.h).
+	 */
+	TRACE_FILE_VERSION = 3,
 	/** Magic (8) + version (4): where the META record starts. */
 	TRACE_FILE_PREFIX = 12,
 	/** A batch is flushed once its record reaches this many bytes. */
@@ -159,6 +164,43 @@ int
 trace_writer_add(struct trace_writer *w, const struct trace_event *e);
 
 /**
+ * From now on events go into PACKED records (trace_record.h): what the
+ * trace pump asks for (trace_pump.h). Events added before are written
+ * first, as an EVENTS record (an error doing so is kept for
+ * trace_writer_close). Thread: any.
+ */
+void
+trace_writer_set_packed(struct trace_writer *w);
+
+/** Take / release the writer's mutex (for a run of the call below). */
+void
+trace_writer_lock(struct trace_writer *w);
+
+void
+trace_writer_unlock(struct trace_writer *w);
+
+/**
+ * trace_writer_add() under trace_writer_lock(). With `is_static` (a
+ * packed writer only) the caller guarantees that the event's name, keys
+ * and cord are strings that never change at their address (they are
+ * compared by pointer; the trace pump's case). Flushes when the batch is
+ * full. Returns 0 or -1 (diag set). Cost: O(size of e), no strlen of the
+ * name or keys once their shape is in the record.
+ */
+int
+trace_writer_add_locked(struct trace_writer *w, const struct trace_event *e,
+			bool is_static);
+
+/**
+ * The same, static, for an event whose values are already PACKED-encoded
+ * (trace_record_add_packed_values: the trace pump). Packed writers only.
+ */
+int
+trace_writer_add_values_locked(struct trace_writer *w, uint64_t seq,
+			       uint64_t t, const char *cord, const char *ev,
+			       uint32_t n, const char *const *keys,
+			       const unsigned char *kinds, const char *values,
+			       size_t len);/**
  * Append the batch (if any) to the file as one record, with one write()
  * under the exclusive lock on `path`.lock. After a failed write the file is
  * truncated back to where the batch began and the batch is dropped.
@@ -198,6 +240,9 @@ trace_writer_sink(void *arg, const struct trace_event *e);
  * (trace_writer_cord_leave) and on close. Install both with
  * trace_writer_install(). Thread-safe. Cost: O(size of e), plus a memcpy
  * of the buffer under the mutex per batch.
+ *
+ * (Real-thread servers use the trace pump instead, trace_pump.h: no
+ * encoding on the emitting cords, events merged by t.)
  *
  * Order: within one cord events stay in order; batches of different cords
  * interleave in the file in the order they are handed over. On the

@@ -509,7 +509,7 @@ trace_record_type(const char *payload, const char *end,
 	uint64_t tag;
 	const char *p = payload;
 	if (!mp_get_uint(&p, end, &tag) || tag < TRACE_RECORD_META ||
-	    tag > TRACE_RECORD_WRITER) {
+	    tag > TRACE_RECORD_PACKED) {
 		corrupt("unknown record type");
 		return -1;
 	}
@@ -532,6 +532,10 @@ trace_record_batch_destroy(struct trace_record_batch *b)
 	mem_free(b->events);
 	mem_free(b->fields);
 	mem_free(b->strs);
+	mem_free(b->shape_n);
+	mem_free(b->shape_at);
+	mem_free(b->kinds);
+	mem_free(b->names);
 	trace_record_batch_create(b);
 }
 
@@ -774,4 +778,595 @@ trace_event_dup(const struct trace_event *e)
 	}
 	d->fields = fields;
 	return d;
+}
+
+/* ------------------------------------------------------ packed events */
+
+/** A shape in the packer's hash table. */
+struct trace_packer_slot {
+	uint32_t gen;
+	uint32_t shape;
+	const char *ev;
+	uint32_t n;
+	/** Index of its keys and kinds in the packer's arrays. */
+	uint32_t at;
+	/** Offset of its copied name, then keys, in the packer's strs. */
+	size_t copy_at;
+};
+
+enum {
+	PACKED_SHAPE = 0,
+	PACKED_CORD = 1,
+	PACKED_EVENT = 2,
+	PACKED_INT = 0,
+	PACKED_STR = 1,
+	/** Most bytes a LEB128 varint of 64 bits takes. */
+	VARINT_MAX = 10,
+};
+
+static char *
+put_varint(char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (char)(unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (char)(unsigned char)v;
+	return p;
+}
+
+/* Zigzag: small magnitudes, either sign, become small unsigned values. */
+static uint64_t
+zigzag(uint64_t v)
+{
+	return (v << 1) ^ (0 - (v >> 63));
+}
+
+static uint64_t
+unzigzag(uint64_t u)
+{
+	return (u >> 1) ^ (0 - (u & 1));
+}
+
+static char *
+put_str(char *p, const char *s, size_t len)
+{
+	p = put_varint(p, len);
+	memcpy(p, s, len);
+	return p + len;
+}
+
+void
+trace_record_packer_create(struct trace_record_packer *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->gen = 1;
+}
+
+void
+trace_record_packer_destroy(struct trace_record_packer *p)
+{
+	mem_free(p->slots);
+	mem_free(p->strs);
+	mem_free(p->keys);
+	mem_free(p->kinds);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+trace_record_packer_reset(struct trace_record_packer *p)
+{
+	if (++p->gen == 0) {
+		/* Once in 2^32 resets: really empty the slots. */
+		if (p->slots != NULL)
+			memset(p->slots, 0, p->n_slots * sizeof(p->slots[0]));
+		p->gen = 1;
+	}
+	p->n_shapes = 0;
+	p->strs_used = 0;
+	p->keys_used = 0;
+	p->has_cord = false;
+	p->prev_seq = 0;
+	p->prev_t = 0;
+}
+
+/*
+ * A shape's slot is found by its name's address and field count alone:
+ * cheap, and events of one name with other keys (a site that adds a
+ * field) only probe one slot further.
+ */
+static uint64_t
+packer_hash(const char *ev, uint32_t n)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)ev ^ n) * 0x9e3779b97f4a7c15u;
+	return h ^ (h >> 29);
+}
+
+/*
+ * An event to pack, as trace_record_add_packed() gets it (fields) or as
+ * the pump's ring holds it (keys and kinds apart, the values already
+ * encoded). The accessors below hide which.
+ */
+struct packed_in {
+	uint64_t seq, t;
+	const char *cord, *ev;
+	uint32_t n;
+	const struct trace_field *fields;
+	const char *const *keys;
+	const unsigned char *kinds;
+	/** The values are already encoded: `values`, `values_len`. */
+	bool is_values;
+	const char *values;
+	size_t values_len;
+};
+
+static inline const char *
+in_key(const struct packed_in *in, uint32_t i)
+{
+	return !in->is_values ? in->fields[i].key : in->keys[i];
+}
+
+static inline bool
+in_is_str(const struct packed_in *in, uint32_t i)
+{
+	return !in->is_values ? in->fields[i].s != NULL : in->kinds[i] != 0;
+}
+
+static bool
+packer_slot_is(const struct trace_record_packer *p,
+	       const struct trace_packer_slot *s, const struct packed_in *in,
+	       bool is_static)
+{
+	uint32_t n = in->n;
+	if (s->ev != in->ev || s->n != n)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		if (p->keys[s->at + i] != in_key(in, i) ||
+		    p->kinds[s->at + i] != in_is_str(in, i))
+			return false;
+	}
+	if (is_static)
+		return true;
+	/* The same pointers may hold other strings now: compare them. */
+	const char *c = p->strs + s->copy_at;
+	if (strcmp(c, in->ev) != 0)
+		return false;
+	c += strlen(c) + 1;
+	for (uint32_t i = 0; i < n; i++) {
+		if (strcmp(c, in_key(in, i)) != 0)
+			return false;
+		c += strlen(c) + 1;
+	}
+	return true;
+}
+
+/* Make the table hold one more shape at under 3/4 load. -1 on OOM. */
+static int
+packer_grow(struct trace_record_packer *p)
+{
+	if ((p->n_shapes + 1) * 4 <= p->n_slots * 3)
+		return 0;
+	uint32_t n_slots = p->n_slots != 0 ? p->n_slots * 2 : 64;
+	struct trace_packer_slot *slots = mem_zalloc(n_slots * sizeof(*slots));
+	if (slots == NULL) {
+		diag_set_oom(n_slots * sizeof(*slots), "trace packer");
+		return -1;
+	}
+	for (uint32_t i = 0; i < p->n_slots; i++) {
+		const struct trace_packer_slot *s = &p->slots[i];
+		if (s->gen != p->gen)
+			continue;
+		uint64_t h = packer_hash(s->ev, s->n);
+		uint32_t j = (uint32_t)h & (n_slots - 1);
+		while (slots[j].gen == p->gen)
+			j = (j + 1) & (n_slots - 1);
+		slots[j] = *s;
+	}
+	mem_free(p->slots);
+	p->slots = slots;
+	p->n_slots = n_slots;
+	return 0;
+}
+
+/* Room for `n` more keys and `bytes` more copied bytes. -1 on OOM. */
+static int
+packer_reserve(struct trace_record_packer *p, uint32_t n, size_t bytes)
+{
+	if (p->keys_used + n > p->keys_cap) {
+		size_t cap = p->keys_cap != 0 ? p->keys_cap * 2 : 256;
+		while (cap < p->keys_used + n)
+			cap *= 2;
+		const char **keys = mem_realloc(p->keys, cap * sizeof(*keys));
+		if (keys == NULL) {
+			diag_set_oom(cap * sizeof(*keys), "trace packer keys");
+			return -1;
+		}
+		p->keys = keys;
+		unsigned char *kinds = mem_realloc(p->kinds, cap);
+		if (kinds == NULL) {
+			diag_set_oom(cap, "trace packer kinds");
+			return -1;
+		}
+		p->kinds = kinds;
+		p->keys_cap = cap;
+	}
+	if (p->strs_used + bytes > p->strs_cap) {
+		size_t cap = p->strs_cap != 0 ? p->strs_cap * 2 : 4096;
+		while (cap < p->strs_used + bytes)
+			cap *= 2;
+		char *strs = mem_realloc(p->strs, cap);
+		if (strs == NULL) {
+			diag_set_oom(cap, "trace packer names");
+			return -1;
+		}
+		p->strs = strs;
+		p->strs_cap = cap;
+	}
+	return 0;
+}
+
+static int
+packed_add(struct trace_record_buf *b, struct trace_record_packer *p,
+	   const struct packed_in *in, bool is_static)
+{
+	uint32_t n = in->n;
+	const char *ev = in->ev;
+	const char *cord = in->cord;
+	size_t size = 3 * VARINT_MAX;
+	if (in->is_values)
+		size += in->values_len;
+	for (uint32_t i = 0; i < n; i++) {
+		if (in_key(in, i) == NULL) {
+			diag_set(DIAG_ER_UNKNOWN, "TraceError",
+				 "event %s: field %d has no key", ev, (int)i);
+			return -1;
+		}
+		if (!in->is_values)
+			size += VARINT_MAX + (in->fields[i].s != NULL ?
+					      strlen(in->fields[i].s) : 0);
+	}
+	/* Find the shape; a new one is defined before the event. */
+	struct trace_packer_slot *slot = NULL;
+	uint32_t j = 0;
+	if (p->n_slots != 0) {
+		j = (uint32_t)packer_hash(ev, n) & (p->n_slots - 1);
+		while (p->slots[j].gen == p->gen) {
+			if (packer_slot_is(p, &p->slots[j], in, is_static)) {
+				slot = &p->slots[j];
+				break;
+			}
+			j = (j + 1) & (p->n_slots - 1);
+		}
+	}
+	size_t def_bytes = 0;
+	if (slot == NULL) {
+		def_bytes = strlen(ev) + 1;
+		for (uint32_t i = 0; i < n; i++)
+			def_bytes += strlen(in_key(in, i)) + 1;
+		if (packer_grow(p) != 0 ||
+		    packer_reserve(p, n, def_bytes) != 0)
+			return -1;
+		size += 2 * VARINT_MAX + def_bytes + n * (VARINT_MAX + 1);
+	}
+	bool new_cord = !p->has_cord ||
+			(is_static ? p->cord_ptr != cord :
+			 strcmp(p->cord, cord) != 0);
+	if (new_cord)
+		size += 2 * VARINT_MAX + strlen(cord);
+	char *start = trace_record_buf_reserve(b, size);
+	if (start == NULL)
+		return -1;
+	/* Nothing can fail from here on. */
+	char *o = start;
+	if (slot == NULL) {
+		j = (uint32_t)packer_hash(ev, n) & (p->n_slots - 1);
+		while (p->slots[j].gen == p->gen)
+			j = (j + 1) & (p->n_slots - 1);
+		slot = &p->slots[j];
+		slot->gen = p->gen;
+		slot->shape = p->n_shapes++;
+		slot->ev = ev;
+		slot->n = n;
+		slot->at = (uint32_t)p->keys_used;
+		slot->copy_at = p->strs_used;
+		size_t len = strlen(ev);
+		memcpy(p->strs + p->strs_used, ev, len + 1);
+		p->strs_used += len + 1;
+		o = put_varint(o, PACKED_SHAPE);
+		o = put_str(o, ev, len);
+		o = put_varint(o, n);
+		for (uint32_t i = 0; i < n; i++) {
+			const char *key = in_key(in, i);
+			bool is_str = in_is_str(in, i);
+			len = strlen(key);
+			memcpy(p->strs + p->strs_used, key, len + 1);
+			p->strs_used += len + 1;
+			p->keys[p->keys_used] = key;
+			p->kinds[p->keys_used++] = is_str;
+			o = put_str(o, key, len);
+			*o++ = (char)(is_str ? PACKED_STR : PACKED_INT);
+		}
+	}
+	if (new_cord) {
+		size_t len = strlen(cord);
+		o = put_varint(o, PACKED_CORD);
+		o = put_str(o, cord, len);
+		/* A name too long for the copy is named again next time. */
+		p->has_cord = len < sizeof(p->cord);
+		if (p->has_cord)
+			memcpy(p->cord, cord, len + 1);
+		p->cord_ptr = cord;
+	}
+	o = put_varint(o, PACKED_EVENT + (uint64_t)slot->shape);
+	o = put_varint(o, zigzag(in->seq - p->prev_seq));
+	o = put_varint(o, zigzag(in->t - p->prev_t));
+	p->prev_seq = in->seq;
+	p->prev_t = in->t;
+	if (!in->is_values) {
+		for (uint32_t i = 0; i < n; i++) {
+			const struct trace_field *f = &in->fields[i];
+			if (f->s != NULL)
+				o = put_str(o, f->s, strlen(f->s));
+			else
+				o = put_varint(o, zigzag((uint64_t)f->i));
+		}
+	} else if (in->values_len > 0) {
+		memcpy(o, in->values, in->values_len);
+		o += in->values_len;
+	}
+	b->used += (size_t)(o - start);
+	return 0;
+}
+
+int
+trace_record_add_packed(struct trace_record_buf *b,
+			struct trace_record_packer *p,
+			const struct trace_event *e, bool is_static)
+{
+	const struct packed_in in = {
+		.seq = e->seq, .t = e->t,
+		.cord = e->cord != NULL ? e->cord : "",
+		.ev = e->ev != NULL ? e->ev : "",
+		.n = (uint32_t)e->n_fields, .fields = e->fields,
+	};
+	return packed_add(b, p, &in, is_static);
+}
+
+int
+trace_record_add_packed_values(struct trace_record_buf *b,
+			       struct trace_record_packer *p, uint64_t seq,
+			       uint64_t t, const char *cord, const char *ev,
+			       uint32_t n, const char *const *keys,
+			       const unsigned char *kinds, const char *values,
+			       size_t len)
+{
+	const struct packed_in in = {
+		.seq = seq, .t = t, .cord = cord, .ev = ev, .n = n,
+		.keys = keys, .kinds = kinds, .is_values = true,
+		.values = values, .values_len = len,
+	};
+	return packed_add(b, p, &in, true);
+}
+
+static bool
+get_varint(const char **p, const char *end, uint64_t *v)
+{
+	uint64_t r = 0;
+	for (int i = 0; i < VARINT_MAX; i++) {
+		if (*p >= end)
+			return false;
+		unsigned char c = (unsigned char)*(*p)++;
+		if (i == VARINT_MAX - 1 && c > 1)
+			return false;
+		r |= (uint64_t)(c & 0x7f) << (7 * i);
+		if ((c & 0x80) == 0) {
+			*v = r;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A packed str: no NUL inside (events are C strings). */
+static bool
+get_str(const char **p, const char *end, const char **s, uint32_t *len)
+{
+	uint64_t n;
+	if (!get_varint(p, end, &n) || n > (uint64_t)(end - *p) ||
+	    memchr(*p, '\0', n) != NULL)
+		return false;
+	*s = *p;
+	*len = (uint32_t)n;
+	*p += n;
+	return true;
+}
+
+/*
+ * Grow the shape arrays of `b` for `n_shapes` shapes and `n_kinds`
+ * keys. false on OOM (diag set).
+ */
+static bool
+packed_grow(struct trace_record_batch *b, size_t n_shapes, size_t n_kinds)
+{
+	if (n_shapes > b->cap_shapes) {
+		size_t cap = b->cap_shapes != 0 ? b->cap_shapes * 2 : 64;
+		while (cap < n_shapes)
+			cap *= 2;
+		uint32_t *sn = mem_realloc(b->shape_n, cap * sizeof(*sn));
+		if (sn == NULL)
+			goto oom;
+		b->shape_n = sn;
+		uint32_t *sa = mem_realloc(b->shape_at, cap * sizeof(*sa));
+		if (sa == NULL)
+			goto oom;
+		b->shape_at = sa;
+		b->cap_shapes = cap;
+	}
+	/* names: a name per shape plus its keys. */
+	size_t want = n_kinds + n_shapes;
+	if (want > b->cap_kinds) {
+		size_t cap = b->cap_kinds != 0 ? b->cap_kinds * 2 : 256;
+		while (cap < want)
+			cap *= 2;
+		unsigned char *k = mem_realloc(b->kinds, cap);
+		if (k == NULL)
+			goto oom;
+		b->kinds = k;
+		const char **nm = mem_realloc(b->names, cap * sizeof(*nm));
+		if (nm == NULL)
+			goto oom;
+		b->names = nm;
+		b->cap_kinds = cap;
+	}
+	return true;
+oom:
+	diag_set_oom(n_shapes + n_kinds, "trace packed shapes");
+	return false;
+}
+
+/*
+ * Walk a packed item stream: with `fill` false validate, count and record
+ * the shapes; with `fill` true (the arrays sized by the first walk) fill
+ * the batch. Returns 1 ok, 0 malformed, -1 OOM (diag set).
+ */
+static int
+packed_walk(struct trace_record_batch *b, const char *p, const char *end,
+	    bool fill, int *n_events, size_t *n_fields, size_t *n_strs)
+{
+	char *strs = b->strs;
+	size_t n_shapes = 0, n_kinds = 0;
+	uint64_t seq = 0, t = 0;
+	const char *cord = NULL;
+	*n_events = 0;
+	*n_fields = 0;
+	*n_strs = 0;
+	while (p < end) {
+		uint64_t code;
+		if (!get_varint(&p, end, &code))
+			return 0;
+		if (code == PACKED_SHAPE) {
+			const char *s;
+			uint32_t len;
+			uint64_t n;
+			if (!get_str(&p, end, &s, &len) ||
+			    !get_varint(&p, end, &n) ||
+			    n > (uint64_t)(end - p) / 2)
+				return 0;
+			if (!fill && !packed_grow(b, n_shapes + 1,
+						  n_kinds + (size_t)n))
+				return -1;
+			size_t at = n_kinds + n_shapes;
+			*n_strs += (size_t)len + 1;
+			if (fill)
+				b->names[at] = batch_str(&strs, s, len);
+			b->shape_n[n_shapes] = (uint32_t)n;
+			b->shape_at[n_shapes] = (uint32_t)n_kinds;
+			for (uint64_t i = 0; i < n; i++) {
+				if (!get_str(&p, end, &s, &len) || p >= end)
+					return 0;
+				unsigned char kind = (unsigned char)*p++;
+				if (kind > PACKED_STR)
+					return 0;
+				*n_strs += (size_t)len + 1;
+				if (fill)
+					b->names[at + 1 + i] =
+						batch_str(&strs, s, len);
+				b->kinds[n_kinds + i] = kind;
+			}
+			n_kinds += (size_t)n;
+			n_shapes++;
+			continue;
+		}
+		if (code == PACKED_CORD) {
+			const char *s;
+			uint32_t len;
+			if (!get_str(&p, end, &s, &len))
+				return 0;
+			*n_strs += (size_t)len + 1;
+			cord = fill ? batch_str(&strs, s, len) : s;
+			continue;
+		}
+		uint64_t shape = code - PACKED_EVENT;
+		uint64_t dseq, dt;
+		if (shape >= n_shapes || cord == NULL ||
+		    *n_events == INT32_MAX || !get_varint(&p, end, &dseq) ||
+		    !get_varint(&p, end, &dt))
+			return 0;
+		seq += unzigzag(dseq);
+		t += unzigzag(dt);
+		uint32_t n = b->shape_n[shape];
+		size_t at = b->shape_at[shape];
+		struct trace_event *e = fill ? &b->events[*n_events] : NULL;
+		if (fill) {
+			e->seq = seq;
+			e->t = t;
+			e->cord = cord;
+			e->ev = b->names[at + shape];
+			e->fields = b->fields != NULL ? &b->fields[*n_fields] :
+					NULL;
+			e->n_fields = (int)n;
+			e->writer = 0;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			struct trace_field *f = fill ?
+				&b->fields[*n_fields + i] : NULL;
+			if (fill) {
+				f->key = b->names[at + shape + 1 + i];
+				f->i = 0;
+				f->s = NULL;
+			}
+			if (b->kinds[at + i] == PACKED_STR) {
+				const char *s;
+				uint32_t len;
+				if (!get_str(&p, end, &s, &len))
+					return 0;
+				*n_strs += (size_t)len + 1;
+				if (fill)
+					f->s = batch_str(&strs, s, len);
+			} else {
+				uint64_t u;
+				if (!get_varint(&p, end, &u))
+					return 0;
+				if (fill) {
+					uint64_t v = unzigzag(u);
+					memcpy(&f->i, &v, sizeof(f->i));
+				}
+			}
+		}
+		*n_fields += n;
+		(*n_events)++;
+	}
+	return 1;
+}
+
+int
+trace_record_batch_decode_packed(struct trace_record_batch *batch,
+				 const char *p, const char *end)
+{
+	int n_events;
+	size_t n_fields, n_strs;
+	batch->n_events = 0;
+	int rc = packed_walk(batch, p, end, false, &n_events, &n_fields,
+			     &n_strs);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		corrupt("malformed packed event");
+		return -1;
+	}
+	size_t cap_events = (size_t)batch->cap_events;
+	if (!grow((void **)&batch->events, &cap_events, (size_t)n_events,
+		  sizeof(struct trace_event), "trace events"))
+		return -1;
+	batch->cap_events = (int)cap_events;
+	if (!grow((void **)&batch->fields, &batch->cap_fields, n_fields,
+		  sizeof(struct trace_field), "trace fields") ||
+	    !grow((void **)&batch->strs, &batch->cap_strs, n_strs, 1,
+		  "trace strings"))
+		return -1;
+	rc = packed_walk(batch, p, end, true, &n_events, &n_fields, &n_strs);
+	(void)rc;
+	assert(rc == 1);
+	batch->n_events = n_events;
+	return 0;
 }

@@ -38,10 +38,33 @@
  *                               (CLOCK_REALTIME ns); the frame's writer id
  *                               names it in every record it writes
  *
- * One EVENTS record is one *batch*: every event a writer collected between
- * two flushes. Keys and values keep their order, so decoding gives back
+ *   PACKED  5, item, item, ...  events, packed (format version 3; below)
+ *
+ * One EVENTS or PACKED record is one *batch*: every event a writer
+ * collected between two flushes. Keys and values keep their order, so decoding gives back
  * exactly what was encoded (strings with an embedded NUL are refused: events
  * are C strings).
+ *
+ * The packed encoding (what the trace pump writes, trace_pump.h): an event
+ * site always emits the same name and keys, so a record names each
+ * (name, keys, kinds) *shape* once and then refers to it by number; seq and
+ * t are deltas from the record's previous event; integers are zigzag
+ * LEB128 varints (Protocol Buffers' sint64). A push event takes ~20 bytes
+ * instead of ~85 in EVENTS. Every record is self-contained — shapes,
+ * cord and deltas start afresh in each — so a reader needs nothing from
+ * earlier records (torn records are skipped as before). Items:
+ *
+ *   varint 0, str ev, varint n, n x (str key, byte kind)  shape (0, 1, ...)
+ *                                              kind 0 = int, 1 = str
+ *   varint 1, str cord                         the cord of what follows
+ *   varint 2 + shape, zz seq delta, zz t delta, n x value
+ *                                              value = zz int | str
+ *   str = varint length, bytes (no NUL);  zz = zigzag varint of an int64;
+ *   the deltas are of the u64 seq and t, wrapping
+ *
+ * A version 3 file may hold EVENTS records too (kharon's simulator and
+ * scenario runs still write them: their cords hand over ready-encoded
+ * batches, trace_file.h).
  *
  * The MsgPack code is hand-written for the handful of types used here, so
  * every allocation goes through mem.h and every read is bounds-checked
@@ -52,6 +75,7 @@
 #ifndef KHARON_TRACE_TRACE_RECORD_H
 #define KHARON_TRACE_TRACE_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,6 +95,8 @@ enum trace_record_type {
 	TRACE_RECORD_EVENTS = 2,
 	TRACE_RECORD_END = 3,
 	TRACE_RECORD_WRITER = 4,
+	/** Events in the packed encoding (format version 3). */
+	TRACE_RECORD_PACKED = 5,
 };
 
 /** The 4 bytes every record starts with (format version 2). */
@@ -117,6 +143,72 @@ trace_record_begin(struct trace_record_buf *b, enum trace_record_type type);
  */
 int
 trace_record_add_event(struct trace_record_buf *b, const struct trace_event *e);
+
+/**
+ * The dictionary of a PACKED record being built: its shapes (in a small
+ * hash table keyed by the name and key pointers), the current cord and the
+ * previous event's seq and t. create/destroy in the caller's memory;
+ * reset whenever a new PACKED record is begun.
+ */
+struct trace_record_packer {
+	struct trace_packer_slot *slots;
+	uint32_t n_slots;
+	uint32_t n_shapes;
+	/** Bumped by reset: a slot of an older generation is empty. */
+	uint32_t gen;
+	/** Copies of shape names and keys (for by-content comparison). */
+	char *strs;
+	size_t strs_used, strs_cap;
+	/** Key pointers and kinds of every shape, by slot's `at`. */
+	const char **keys;
+	unsigned char *kinds;
+	size_t keys_used, keys_cap;
+	char cord[32];
+	/** Where the cord's name was (compared alone with is_static). */
+	const char *cord_ptr;
+	bool has_cord;
+	uint64_t prev_seq, prev_t;
+};
+
+void
+trace_record_packer_create(struct trace_record_packer *p);
+
+void
+trace_record_packer_destroy(struct trace_record_packer *p);
+
+/** Forget the record's shapes, cord and deltas. O(1). */
+void
+trace_record_packer_reset(struct trace_record_packer *p);
+
+/**
+ * Append one event to a PACKED record begun in `b` whose dictionary is
+ * `p`. With `is_static` the event's name, keys and cord are taken to be
+ * strings that never change at their address (literals; the trace pump's
+ * interned cord names): a shape and the cord are recognised by pointers
+ * alone; otherwise by pointers and contents (any caller).
+ * Returns 0, or -1 (OOM, a field without a key; diag set) with `b` and
+ * `p` unchanged. Cost: O(size of the event), plus the shape's names the
+ * first time it appears in the record.
+ */
+int
+trace_record_add_packed(struct trace_record_buf *b,
+			struct trace_record_packer *p,
+			const struct trace_event *e, bool is_static);
+
+/**
+ * trace_record_add_packed() with is_static for an event whose values are
+ * already in the PACKED encoding: `len` bytes at `values`, one value per
+ * key of `keys[n]` (kinds[i]: 0 an int, 1 a string), made by a trusted
+ * encoder (the trace pump's emitting side). `ev`, the keys and `cord` are
+ * compared by address. The values are copied as they are.
+ */
+int
+trace_record_add_packed_values(struct trace_record_buf *b,
+			       struct trace_record_packer *p, uint64_t seq,
+			       uint64_t t, const char *cord, const char *ev,
+			       uint32_t n, const char *const *keys,
+			       const unsigned char *kinds, const char *values,
+			       size_t len);
 
 /**
  * Append the map of a META record begun in `b`. NULL strings encode as "".
@@ -193,6 +285,13 @@ trace_record_type(const char *payload, const char *end,
  * create/destroy in the caller's memory; the arrays are reused.
  */
 struct trace_record_batch {
+	/* Shapes of a PACKED record being decoded: field count, first. */
+	uint32_t *shape_n;
+	uint32_t *shape_at;
+	size_t cap_shapes;
+	unsigned char *kinds;
+	const char **names;
+	size_t cap_kinds;
 	struct trace_event *events;
 	int n_events;
 	int cap_events;
@@ -217,6 +316,14 @@ trace_record_batch_destroy(struct trace_record_batch *b);
 int
 trace_record_batch_decode(struct trace_record_batch *batch, const char *p,
 			  const char *end);
+
+/**
+ * The same for a PACKED payload [p, end) (after the tag). Field keys and
+ * names point into the batch (shared by events of one shape).
+ */
+int
+trace_record_batch_decode_packed(struct trace_record_batch *batch,
+				 const char *p, const char *end);
 
 /**
  * Decode a META payload's map [p, end) (after the tag). Returns one

@@ -177,6 +177,35 @@ def main():
     finally:
         shutil.rmtree(tmp)
 
+    # PACKED records (format 3, what the trace pump writes), framed: two
+    # shapes, two cords, a string value, negative deltas.
+    def varint(v):
+        out = b''
+        while v >= 0x80:
+            out += bytes([(v & 0x7f) | 0x80])
+            v >>= 7
+        return out + bytes([v])
+
+    def zz(v):
+        return varint((v << 1) ^ (v >> 63) if v >= 0 else ((-v) << 1) - 1)
+
+    def pstr(b):
+        return varint(len(b)) + b
+
+    packed = (b'\x05' +
+              b'\x00' + pstr(b'push') + varint(2) + pstr(b'conn') + b'\x00' +
+              pstr(b'value') + b'\x01' +
+              b'\x01' + pstr(b'tx') +
+              b'\x02' + zz(1) + zz(1000) + zz(1) + pstr(b'[1]') +
+              b'\x02' + zz(1) + zz(10) + zz(-1) + pstr(b'') +
+              b'\x00' + pstr(b'net.writev') + varint(1) + pstr(b'n') + b'\x00' +
+              b'\x01' + pstr(b'net0') +
+              b'\x03' + zz(1) + zz(-5) + zz(-(1 << 40)))
+    framed = struct.pack('<HBB', len(packed), 1, 0) + packed
+    put('fuzz_trace_reader', 'packed-framed', b'\x02\x00' + framed + framed)
+    put('fuzz_trace_reader', 'packed-framed-torn', b'\x06\x00' + framed +
+        struct.pack('<HBB', len(packed), 2, 0x80) + packed + framed)
+
 
 if __name__ == '__main__':
     main()
