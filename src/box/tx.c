@@ -440,6 +440,8 @@ tx_process_call(struct iproto_msg *msg)
 		return;
 	}
 	struct proc_call *call = &msg->call;
+	/* A pooled message arrives uncleared (net_msg_new). */
+	memset(call, 0, sizeof(*call));
 	call->proc = proc_find(req->function_name, req->function_name_len);
 	if (call->proc == NULL) {
 		diag_set_client(ER_NO_SUCH_PROC, (int)req->function_name_len,
