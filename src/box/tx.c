@@ -440,8 +440,15 @@ tx_process_call(struct iproto_msg *msg)
 		return;
 	}
 	struct proc_call *call = &msg->call;
-	/* A pooled message arrives uncleared (net_msg_new). */
-	memset(call, 0, sizeof(*call));
+	/*
+	 * A pooled message arrives uncleared (net_msg_new; payload is NULL):
+	 * the state a procedure counts on starting from zero is set here,
+	 * field by field — a memset of the whole struct was a visible cost
+	 * per call. The ports are created before they are used.
+	 */
+	call->n = call->i = call->ms = 0;
+	call->payload_len = 0;
+	call->has_result = false;
 	call->proc = proc_find(req->function_name, req->function_name_len);
 	if (call->proc == NULL) {
 		diag_set_client(ER_NO_SUCH_PROC, (int)req->function_name_len,

@@ -117,7 +117,7 @@ struct iproto_msg {
 	 */
 	struct iproto_wpos seen_flushed;
 	bool is_output_paused;
-	/** Cleared by tx_process_call, but `payload` by net_msg_new. */
+	/** Its zero state set by tx_process_call, `payload` NULL by net_msg_new. */
 	struct proc_call call;
 	/** Why decoding failed (error_route); set only then. */
 	struct diag diag;
