@@ -82,7 +82,10 @@ struct proc_call {
 	struct port args_port;
 	const char *args;
 	int64_t n, i, ms;
-	/** Copy of the payload argument, owned (outlives discarded input). */
+	/**
+	 * Copy of the payload argument, owned (outlives discarded input):
+	 * allocated by the procedure, freed by tx_call_end, both in TX.
+	 */
 	char *payload;
 	uint32_t payload_len;
 	struct port result;
@@ -117,7 +120,7 @@ struct iproto_msg {
 	 */
 	struct iproto_wpos seen_flushed;
 	bool is_output_paused;
-	/** Its zero state set by tx_process_call, `payload` NULL by net_msg_new. */
+	/** TX's only: its zero state is set by tx_process_call. */
 	struct proc_call call;
 	/** Why decoding failed (error_route); set only then. */
 	struct diag diag;

@@ -47,7 +47,6 @@ net_msg_new(struct iproto_connection *con)
 		msg->len = 0;
 		msg->is_discarded = false;
 		msg->close_connection = false;
-		msg->call.payload = NULL;
 	} else if ((msg = mem_zalloc(sizeof(*msg))) == NULL) {
 		diag_set_oom(sizeof(*msg), "iproto_msg");
 		return NULL;
@@ -62,7 +61,6 @@ void
 net_msg_delete(struct iproto_msg *msg)
 {
 	struct iproto_thread *t = msg->connection->thread;
-	mem_free(msg->call.payload);
 	if (t->n_msg_free < (int)t->server->opts.net_msg_max) {
 		stailq_add_tail(&t->msg_free, &msg->base.fifo);
 		t->n_msg_free++;
