@@ -96,7 +96,7 @@ struct proc_call {
  * A request on its round trip: parsed in net, run in TX, answered in net.
  * What every trip touches comes first, the rarely used last (the error's
  * diag alone is 288 bytes): both cords then touch few cache lines of it,
- * and net_msg_new sets fields instead of clearing all 850 bytes.
+ * and net_msg_new sets fields instead of clearing all 856 bytes.
  */
 struct iproto_msg {
 	struct cmsg base;
