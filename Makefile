@@ -163,8 +163,8 @@ tsan:
 # (figures, never pass/fail): bench/run.sh. QUICK=1: one short round, to
 # check the tooling.
 QUICK ?= 0
-bench: deps $(KHARON) $(VIEW)
-	@B=$(B) QUICK=$(QUICK) bash bench/run.sh
+bench: deps $(KHARON) $(VIEW) $(TOOL_BIN)
+	@B=$(B) QUICK=$(QUICK) ONLY='$(ONLY)' bash bench/run.sh
 
 # Mixed load on real threads for SECONDS (default 600): bench/soak.sh.
 SECONDS ?= 600

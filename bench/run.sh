@@ -20,10 +20,17 @@
 #   cbus:    kharon bench cbus (messages/s between two cords, batch 256)
 #            against kharon bench ring (two spinning SPSC rings: the limit)
 #
+#   loopback: the 1 KiB rows also run tests/tools/loopback, two threads
+#            carrying 1 KiB-push-sized packets over one loopback TCP
+#            connection and nothing else: the ceiling no server streams past
+#
 # Writes bench/results.md, bench/results.csv, bench/push.svg and
 # bench/calls.svg (gnuplot). QUICK=1: one round of 0.3 s runs, for checking
-# the tooling (its figures are not worth keeping). About 5 minutes on 2 cores
-# with the defaults.
+# the tooling (its figures are not worth keeping). ONLY=REGEX: only the
+# matrix lines whose "group|case" matches (e.g. ONLY='^calls' or
+# ONLY='1KiB'), without the cbus and viewer parts; best with BENCH_OUT=DIR,
+# since the table it writes has "–" for everything else. About 5 minutes
+# on 2 cores with the defaults.
 set -u
 B=${B:-build/default}
 . "$(dirname "$0")/../tests/lib.sh"
@@ -53,6 +60,7 @@ TTY=0
 #   kharon_2net     kharon serve --iproto-threads 2
 #   kharon_trace    kharon serve --trace FILE
 #   tarantool       tarantool tests/interop/procs.lua
+#   loopback        no server: tests/tools/loopback (measure() runs it)
 start_server() {
 	case $1 in
 	kharon) kh_start_server "$K" serve --listen "127.0.0.1:@PORT@" ;;
@@ -75,6 +83,7 @@ label() {
 	kharon_2net) echo "kharon, 2 net cords" ;;
 	kharon_trace) echo "kharon, tracing on" ;;
 	tarantool) echo "Tarantool $TT_VERSION" ;;
+	loopback) echo "loopback ceiling" ;;
 	esac
 }
 
@@ -95,7 +104,10 @@ measure() {
 	local group=$1 case=$2 server=$3 round=$4; shift 5
 	local load v=
 	load=$(load1)
-	if start_server "$server"; then
+	if [ "$server" = loopback ]; then
+		v=$("$B/tests/tools/loopback" "$RUN_SECONDS" 2>>"$KH_TMP/client.log" |
+		    awk '/^loopback_packets_per_s/ { print $2 }')
+	elif start_server "$server"; then
 		v=$("$K" "$@" --target "127.0.0.1:$PORT" 2>>"$KH_TMP/client.log" |
 		    awk '/_per_s/ { print $2; exit }')
 		kh_stop_server >/dev/null 2>&1
@@ -123,14 +135,19 @@ S=$RUN_SECONDS
 MATRIX="calls|echo 1x100|kharon tarantool kharon_2net|bench call --conns 1 --inflight 100 --seconds $S
 calls|echo 10x10|kharon tarantool kharon_2net|bench call --conns 10 --inflight 10 --seconds $S
 push|stream 8B 1c|kharon tarantool kharon_per_push|bench push --proc push_stream --payload 8 --pushes 100000 --conns 1 --seconds $S
-push|stream 1KiB 1c|kharon tarantool kharon_per_push|bench push --proc push_stream --payload 1024 --pushes 20000 --conns 1 --seconds $S
+push|stream 1KiB 1c|kharon tarantool kharon_per_push loopback|bench push --proc push_stream --payload 1024 --pushes 20000 --conns 1 --seconds $S
 push|stream 8B 10c|kharon tarantool kharon_2net|bench push --proc push_stream --payload 8 --pushes 10000 --conns 10 --seconds $S
-push|stream 1KiB 10c|kharon tarantool kharon_2net|bench push --proc push_stream --payload 1024 --pushes 2000 --conns 10 --seconds $S
+push|stream 1KiB 10c|kharon tarantool kharon_2net loopback|bench push --proc push_stream --payload 1024 --pushes 2000 --conns 10 --seconds $S
 push|stream 8B 100c|kharon tarantool|bench push --proc push_stream --payload 8 --pushes 1000 --conns 100 --seconds $S
-push|stream 1KiB 100c|kharon tarantool|bench push --proc push_stream --payload 1024 --pushes 200 --conns 100 --seconds $S
+push|stream 1KiB 100c|kharon tarantool loopback|bench push --proc push_stream --payload 1024 --pushes 200 --conns 100 --seconds $S
 push|push 8B 1c|kharon tarantool|bench push --proc push --payload 8 --pushes 200000 --conns 1
 push|push 1KiB 1c|kharon tarantool|bench push --proc push --payload 1024 --pushes 20000 --conns 1
 trace|stream 8B 1c|kharon kharon_trace|bench push --proc push_stream --payload 8 --pushes 100000 --conns 1 --seconds $S"
+
+if [ -n "${ONLY:-}" ]; then
+	MATRIX=$(awk -F'|' -v re="$ONLY" '($1 "|" $2) ~ re' <<<"$MATRIX")
+	[ -n "$MATRIX" ] || { echo "bench: ONLY='$ONLY' matches nothing" >&2; exit 2; }
+fi
 
 while IFS='|' read -r _ _ servers _; do
 	for s in $servers; do
@@ -147,12 +164,15 @@ done <<<"$MATRIX"
 ((TTY)) && echo >&2
 
 load_cbus=$(load1)
+CBUS= RING=
+if [ -z "${ONLY:-}" ]; then
 CBUS=$("$K" bench cbus --batch 256 --seconds "$S" 2>/dev/null |
        awk '/^cbus_msgs_per_s/ { print $2 }')
 # The rings spin: a descheduled side stalls the other, so on a loaded
 # machine a run reads far low. The best of three is the limit's estimate.
 RING=$(for _ in 1 2 3; do "$K" bench ring --seconds "$S" 2>/dev/null; done |
        awk '/^ring_msgs_per_s/ && $2 > best { best = $2 } END { print best }')
+fi
 
 # ---- statistics: median, min, max per (group, case, server) ------------
 # stats.csv: group,case,server,n,median,min,max,load_min,load_max
@@ -233,15 +253,21 @@ loads() {
 	echo "is unsent); \`push\`: the non-yielding loop (everything buffered, then"
 	echo "sent), one call, fresh processes. B = payload bytes, c = connections."
 	echo
-	echo "| workload | kharon | Tarantool | ratio | kharon, per_push | kharon, 2 net cords | load avg |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "Loopback ceiling: tests/tools/loopback, 1068-byte packets (a 1 KiB"
+	echo "push) between two threads over one loopback TCP connection, nothing"
+	echo "else running; kharon / ceiling is the share of it kharon reaches."
+	echo
+	echo "| workload | kharon | Tarantool | ratio | kharon, per_push | kharon, 2 net cords | loopback ceiling | kharon / ceiling | load avg |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	while IFS='|' read -r group case servers _; do
 		[ "$group" = push ] || continue
 		echo "| $case | $(cell push "$case" kharon) |" \
 		     "$(cell push "$case" tarantool) |" \
 		     "**$(ratio push "$case" kharon tarantool)** |" \
 		     "$(cell push "$case" kharon_per_push) |" \
-		     "$(cell push "$case" kharon_2net) | $(loads push "$case") |"
+		     "$(cell push "$case" kharon_2net) |" \
+		     "$(cell push "$case" loopback) |" \
+		     "$(ratio push "$case" kharon loopback) | $(loads push "$case") |"
 	done <<<"$MATRIX"
 	echo
 	echo "## Tracing (kharon serve --trace FILE vs without)"
@@ -303,7 +329,7 @@ else
 	echo "bench: gnuplot missing (make deps installs gnuplot-nox): no plots" >&2
 fi
 # The viewer's figures, appended (bench/viewer.sh).
-if [ -x "$B/kharon-view" ] && [ "${QUICK:-0}" = 0 ]; then
+if [ -x "$B/kharon-view" ] && [ "${QUICK:-0}" = 0 ] && [ -z "${ONLY:-}" ]; then
 	B=$B OUT=$MD bash bench/viewer.sh || echo "bench: viewer bench failed" >&2
 fi
 cat "$MD"

@@ -28,7 +28,12 @@
 #include "rt/rt.h"
 #include "trace/trace.h"
 
-/** Tarantool's iproto_msg_new: from the cord's pool, else a new one. */
+/**
+ * Tarantool's iproto_msg_new: from the cord's pool, else a new one. A
+ * pooled message is not cleared, as mempool_alloc's is not: the fields
+ * every message needs are set here, `req` by xrow_decode_request (or the
+ * connect path), `call` by tx_process_call, `diag` by the error route.
+ */
 struct iproto_msg *
 net_msg_new(struct iproto_connection *con)
 {
@@ -38,7 +43,10 @@ net_msg_new(struct iproto_connection *con)
 		msg = container_of(stailq_shift(&t->msg_free),
 				   struct iproto_msg, base.fifo);
 		t->n_msg_free--;
-		memset(msg, 0, sizeof(*msg));
+		msg->p_ibuf = NULL;
+		msg->len = 0;
+		msg->is_discarded = false;
+		msg->close_connection = false;
 	} else if ((msg = mem_zalloc(sizeof(*msg))) == NULL) {
 		diag_set_oom(sizeof(*msg), "iproto_msg");
 		return NULL;
@@ -53,7 +61,6 @@ void
 net_msg_delete(struct iproto_msg *msg)
 {
 	struct iproto_thread *t = msg->connection->thread;
-	mem_free(msg->call.payload);
 	if (t->n_msg_free < (int)t->server->opts.net_msg_max) {
 		stailq_add_tail(&t->msg_free, &msg->base.fifo);
 		t->n_msg_free++;
@@ -120,6 +127,7 @@ net_on_accept(struct rt_sock *sock, void *arg)
 		return;
 	}
 	msg->wpos = con->wpos;
+	memset(&msg->req, 0, sizeof(msg->req));
 	cmsg_init(&msg->base, t->connect_route);
 	cpipe_push(&t->tx_pipe, &msg->base);
 }

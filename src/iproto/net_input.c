@@ -253,6 +253,17 @@ net_enqueue_batch(struct iproto_connection *con, struct ibuf *in)
 		cpipe_push_input(&t->tx_pipe, &msg->base);
 		n++;
 	}
+	/*
+	 * Anything but exactly one whole request suggests a pipelining
+	 * client with more to send: read again in this iteration, before
+	 * replies come back. A blocking client's single request costs no
+	 * extra read(). Fed BEFORE the flush is scheduled, as Tarantool's
+	 * iproto_enqueue_batch does: the pending queue runs last-fed first,
+	 * so the batch reaches TX before that extra read() is made.
+	 */
+	if (con->state == IPROTO_CONNECTION_ALIVE &&
+	    (n != 1 || con->parse_size != 0))
+		rt_sock_feed(con->sock, RT_READ);
 	cpipe_flush_input(&t->tx_pipe);
 	if (n > 0)
 		TRACE("req.batch", TI("conn", con->id), TI("n", n));
@@ -298,17 +309,8 @@ net_input(struct iproto_connection *con)
 			      TI("rpos", in->rpos - in->buf),
 			      TI("wpos", in->wpos - in->buf),
 			      TI("end", in->end - in->buf));
-			int n_requests = net_enqueue_batch(con, in);
-			/*
-			 * Anything but exactly one whole request suggests a
-			 * pipelining client with more to send: try to read
-			 * again in this iteration, before replies come back
-			 * (Tarantool feeds EV_READ the same way). A blocking
-			 * client's single request costs no extra read().
-			 */
-			if (con->state == IPROTO_CONNECTION_ALIVE &&
-			    (n_requests != 1 || con->parse_size != 0))
-				rt_sock_feed(con->sock, RT_READ);
+			/* It feeds EV_READ again for a pipelining client. */
+			net_enqueue_batch(con, in);
 		}
 	}
 	/* Watch for more only while reading is allowed. */
@@ -330,13 +332,16 @@ net_input_resume(struct iproto_connection *con)
 		con->is_input_stopped = false;
 		TRACE("input.resume", TI("conn", con->id), TS("why", "readahead"));
 	}
-	/* Requests already buffered are parsed first, then the socket. */
+	/*
+	 * Requests already buffered are parsed now, the socket is read at
+	 * the end of the iteration: fed before the batch's flush is
+	 * scheduled, so that the batch leaves first (net_enqueue_batch).
+	 * A bad frame among them closes the connection, and the close
+	 * drops the feed.
+	 */
+	rt_sock_feed(con->sock, RT_READ);
 	if (con->parse_size > 0)
 		net_enqueue_batch(con, con->p_ibuf);
-	/* A bad frame among them has closed the connection. */
-	if (con->state != IPROTO_CONNECTION_ALIVE)
-		return;
-	rt_sock_feed(con->sock, RT_READ);
 }
 
 void

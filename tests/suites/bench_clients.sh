@@ -13,6 +13,8 @@
 #   (plus at most one 128 KiB yield step), so it never reaches the limit.
 # - `kharon bench ring` (the SPSC rings cbus is compared with) prints its
 #   line; a bad --seconds exits 2, as bad options of bench call and push do.
+# - tests/tools/loopback (the 1 KiB streams' ceiling in bench/run.sh)
+#   carries packets and prints both its lines; bad arguments exit 2.
 # Figures are printed, never compared with a threshold.
 #
 # Called by tests/run.sh with B set; exit 0 = pass.
@@ -54,5 +56,16 @@ for args in "call --conns 0" "call --inflight x" "call --seconds" \
 	# shellcheck disable=SC2086  # a word list on purpose
 	"$K" bench $args >/dev/null 2>&1; rc=$?
 	[ $rc -eq 2 ] || fail "bench $args: exit $rc, expected 2"
+done
+LB=$B/tests/tools/loopback
+out=$("$LB" 0.1) || fail "loopback failed"
+echo "bench_clients: $(tr '\n' ' ' <<<"$out")"
+grep -qE '^loopback_packets_per_s [1-9][0-9]*$' <<<"$out" &&
+	grep -qE '^loopback_bytes_per_s [1-9][0-9]*$' <<<"$out" ||
+	fail "loopback printed: $out"
+for args in "" "0" "1 5" "1 1068 1000" "x"; do
+	# shellcheck disable=SC2086  # a word list on purpose
+	"$LB" $args >/dev/null 2>&1; rc=$?
+	[ $rc -eq 2 ] || fail "loopback $args: exit $rc, expected 2"
 done
 exit 0
