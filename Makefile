@@ -6,7 +6,8 @@
 #   make test       install what is missing (make deps), build, run every test
 #   make asan       the unit tests under ASan + UBSan (LSan on)
 #   make tsan       the threaded stress tests under TSan
-#   make bench      kharon vs Tarantool 2.6, table and plots (QUICK=1: a check)
+#   make bench      kharon vs Tarantool 2.6, table and plots (QUICK=1: a check);
+#                   builds build/notrace (TRACE sites compiled out) to compare
 #   make soak       mixed load for SECONDS (600) on real threads, one table
 #   make golden     rewrite the golden traces and the viewer's goldens
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS (60) each (clang)
@@ -45,6 +46,9 @@ endif
 OPT_default := -O2 -g
 OPT_asan    := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT_tsan    := -O1 -g -fsanitize=thread
+# A measuring build only: every TRACE site compiles to nothing, so that
+# make bench can show what tracing costs while off (src/trace/trace.h).
+OPT_notrace := -O2 -g -DKHARON_TRACE_COMPILED_OUT
 OPT_fuzz    := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT         := $(OPT_$(FLAVOUR))
 
@@ -164,7 +168,8 @@ tsan:
 # check the tooling.
 QUICK ?= 0
 bench: deps $(KHARON) $(VIEW) $(TOOL_BIN)
-	@B=$(B) QUICK=$(QUICK) ONLY='$(ONLY)' bash bench/run.sh
+	@$(MAKE) --no-print-directory FLAVOUR=notrace build/notrace/kharon
+	@B=$(B) NOTRACE=build/notrace/kharon QUICK=$(QUICK) ONLY='$(ONLY)' bash bench/run.sh
 
 # Mixed load on real threads for SECONDS (default 600): bench/soak.sh.
 SECONDS ?= 600

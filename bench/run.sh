@@ -16,7 +16,10 @@
 #            1, 10, 100 connections; push (no yield, all buffered) on 1;
 #            kharon with Kharon, with a message per push (per_push) and with
 #            2 network cords (--iproto-threads 2) where noted
-#   trace:   push_stream 8 B, 1 connection, kharon serve with --trace vs without
+#   trace:   push_stream 8 B and 1 KiB, 1 connection: kharon serve with
+#            --trace, without, and built with every TRACE site compiled out
+#            (NOTRACE=build/notrace/kharon, which make bench builds); then
+#            kharon trace bench (ns per event on the emitting cord), 3 runs
 #   cbus:    kharon bench cbus (messages/s between two cords, batch 256)
 #            against kharon bench ring (two spinning SPSC rings: the limit)
 #
@@ -46,6 +49,9 @@ MD=$OUT/results.md
 RAW=$KH_TMP/raw.csv
 has_tt=0
 command -v tarantool >/dev/null && has_tt=1
+NOTRACE=${NOTRACE:-}
+has_notrace=0
+[ -n "$NOTRACE" ] && [ -x "$NOTRACE" ] && has_notrace=1
 TT_VERSION=$( ((has_tt)) && tarantool --version | head -1 | cut -d' ' -f2)
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 [ -n "$CPU" ] || CPU=$(uname -m)
@@ -59,6 +65,7 @@ TTY=0
 #   kharon_per_push kharon serve --push-mode per_push
 #   kharon_2net     kharon serve --iproto-threads 2
 #   kharon_trace    kharon serve --trace FILE
+#   kharon_notrace  $NOTRACE serve: TRACE sites compiled out
 #   tarantool       tarantool tests/interop/procs.lua
 #   loopback        no server: tests/tools/loopback (measure() runs it)
 start_server() {
@@ -71,6 +78,8 @@ start_server() {
 	kharon_trace) rm -f "$KH_TMP/bench.trace"*
 		kh_start_server "$K" serve --listen "127.0.0.1:@PORT@" \
 		--trace "$KH_TMP/bench.trace" ;;
+	kharon_notrace) kh_start_server "$NOTRACE" serve \
+		--listen "127.0.0.1:@PORT@" ;;
 	tarantool) kh_start_tarantool tests/interop/procs.lua ;;
 	*) return 1 ;;
 	esac
@@ -82,6 +91,7 @@ label() {
 	kharon_per_push) echo "kharon, per_push" ;;
 	kharon_2net) echo "kharon, 2 net cords" ;;
 	kharon_trace) echo "kharon, tracing on" ;;
+	kharon_notrace) echo "kharon, tracing compiled out" ;;
 	tarantool) echo "Tarantool $TT_VERSION" ;;
 	loopback) echo "loopback ceiling" ;;
 	esac
@@ -125,6 +135,7 @@ compare() {
 	for ((r = 1; r <= PAIRS; r++)); do
 		for s in $servers; do
 			[ "$s" = tarantool ] && ((!has_tt)) && continue
+			[ "$s" = kharon_notrace ] && ((!has_notrace)) && continue
 			measure "$group" "$case" "$s" "$r" -- "$@"
 		done
 	done
@@ -142,7 +153,8 @@ push|stream 8B 100c|kharon tarantool|bench push --proc push_stream --payload 8 -
 push|stream 1KiB 100c|kharon tarantool loopback|bench push --proc push_stream --payload 1024 --pushes 200 --conns 100 --seconds $S
 push|push 8B 1c|kharon tarantool|bench push --proc push --payload 8 --pushes 200000 --conns 1
 push|push 1KiB 1c|kharon tarantool|bench push --proc push --payload 1024 --pushes 20000 --conns 1
-trace|stream 8B 1c|kharon kharon_trace|bench push --proc push_stream --payload 8 --pushes 100000 --conns 1 --seconds $S"
+trace|stream 8B 1c|kharon_notrace kharon kharon_trace|bench push --proc push_stream --payload 8 --pushes 100000 --conns 1 --seconds $S
+trace|stream 1KiB 1c|kharon_notrace kharon kharon_trace|bench push --proc push_stream --payload 1024 --pushes 20000 --conns 1 --seconds $S"
 
 if [ -n "${ONLY:-}" ]; then
 	MATRIX=$(awk -F'|' -v re="$ONLY" '($1 "|" $2) ~ re' <<<"$MATRIX")
@@ -152,6 +164,7 @@ fi
 while IFS='|' read -r _ _ servers _; do
 	for s in $servers; do
 		[ "$s" = tarantool ] && ((!has_tt)) && continue
+		[ "$s" = kharon_notrace ] && ((!has_notrace)) && continue
 		N_TOTAL=$((N_TOTAL + PAIRS))
 	done
 done <<<"$MATRIX"
@@ -172,6 +185,20 @@ CBUS=$("$K" bench cbus --batch 256 --seconds "$S" 2>/dev/null |
 # machine a run reads far low. The best of three is the limit's estimate.
 RING=$(for _ in 1 2 3; do "$K" bench ring --seconds "$S" 2>/dev/null; done |
        awk '/^ring_msgs_per_s/ && $2 > best { best = $2 } END { print best }')
+fi
+# The emitting cord's cost per event and the writer thread's rate: the
+# median (and min–max) of three runs of kharon trace bench.
+EMIT= FLOOD=
+if [ -z "${ONLY:-}" ] || [[ trace =~ $ONLY ]]; then
+	load_emit=$(load1)
+	for _ in 1 2 3; do "$K" trace bench 2>/dev/null; done >"$KH_TMP/trace_bench.txt"
+	med3() { # med3 PATTERN: "median (min–max)" of the three values
+		awk -v pat="$1" 'index($0, pat) == 1 { print $2 }' \
+			"$KH_TMP/trace_bench.txt" | sort -g | awk '{ v[++n] = $1 }
+			END { if (n) printf "%s (%s–%s)", v[int((n + 1) / 2)], v[1], v[n] }'
+	}
+	EMIT=$(med3 'trace_bench_emit_ns{sink="pump"}')
+	FLOOD=$(med3 'trace_bench_flood_events_per_second{sink="pump"}')
 fi
 
 # ---- statistics: median, min, max per (group, case, server) ------------
@@ -272,11 +299,30 @@ loads() {
 	echo
 	echo "## Tracing (kharon serve --trace FILE vs without)"
 	echo
-	echo "| workload | off | on | on / off |"
-	echo "|---|---|---|---|"
-	echo "| stream 8B 1c | $(cell trace "stream 8B 1c" kharon) |" \
-	     "$(cell trace "stream 8B 1c" kharon_trace) |" \
-	     "$(ratio trace "stream 8B 1c" kharon_trace kharon) |"
+	echo "Compiled out: the same server built with every TRACE site compiled to"
+	echo "nothing (build/notrace); off: the shipped build without --trace; on:"
+	echo "with --trace FILE (the per-thread rings and the writer thread)."
+	echo
+	echo "| workload | compiled out | off | on | off / compiled out | on / off | load avg |"
+	echo "|---|---|---|---|---|---|---|"
+	while IFS='|' read -r group case servers _; do
+		[ "$group" = trace ] || continue
+		echo "| $case | $(cell trace "$case" kharon_notrace) |" \
+		     "$(cell trace "$case" kharon) |" \
+		     "$(cell trace "$case" kharon_trace) |" \
+		     "**$(ratio trace "$case" kharon kharon_notrace)** |" \
+		     "**$(ratio trace "$case" kharon_trace kharon)** | $(loads trace "$case") |"
+	done <<<"$MATRIX"
+	if [ -n "$EMIT" ]; then
+		echo
+		echo "\`kharon trace bench\` (3 runs, median (min–max), load avg $load_emit):"
+		echo "the emitting cord pays $EMIT ns per event (the four events"
+		echo "of a push, timed in bursts of 1000); the writer thread numbers,"
+		echo "encodes and writes $FLOOD events/s when a cord floods it."
+	fi
+	echo
+	echo "What bounds the figures where kharon misses its targets — profiles,"
+	echo "system calls per batch, the loopback ceiling: [bounds.md](bounds.md)."
 	echo
 	echo "## cbus"
 	echo

@@ -106,7 +106,7 @@ static int
 port_msgpack_format_plain(struct port *base, char *buf, size_t size)
 {
 	struct port_msgpack *port = (struct port_msgpack *)base;
-	return mp_format(buf, size, port->data, port->data + port->size);
+	return mp_format_head(buf, size, port->data, port->data + port->size);
 }
 
 static const char *
@@ -254,7 +254,7 @@ port_c_format_plain(struct port *base, char *buf, size_t size)
 {
 	struct port_c *port = (struct port_c *)base;
 	const char *v = port_c_values(port);
-	return mp_format(buf, size, v, v + port->used);
+	return mp_format_head(buf, size, v, v + port->used);
 }
 
 static const char *

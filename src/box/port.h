@@ -54,10 +54,12 @@ struct port_vtab {
 	 */
 	const char *(*dump_plain)(struct port *port, uint32_t *size);
 	/**
-	 * The same text as dump_plain, written into [buf, buf + size) like
-	 * snprintf (NUL-terminated when size > 0); returns the length the
-	 * whole text has. Allocates nothing. May be NULL: the port has no
-	 * such method (port_format_plain then returns -1).
+	 * The head of dump_plain's text, written into [buf, buf + size)
+	 * (NUL-terminated when size > 0); returns the length of the whole
+	 * text when it fits (< size), else some length >= size: the text is
+	 * cut, and what does not fit is not formatted (mp_format_head).
+	 * Allocates nothing. May be NULL: the port has no such method
+	 * (port_format_plain then returns -1).
 	 */
 	int (*format_plain)(struct port *port, char *buf, size_t size);
 	/** The values as one MsgPack array, valid until destroy; NULL + diag. */
@@ -90,9 +92,10 @@ port_dump_plain(struct port *port, uint32_t *size)
 }
 
 /**
- * dump_plain's text into the caller's buffer, without allocating: the
- * length of the whole text (it fits when < size), or -1 when the port
- * cannot do it (then use port_dump_plain). Cost O(bytes of the values).
+ * The head of dump_plain's text in the caller's buffer, without
+ * allocating: the whole text's length when it fits (< size), a length
+ * >= size when it is cut, or -1 when the port cannot do it (then use
+ * port_dump_plain). Cost O(bytes of the values up to the cut).
  */
 static inline int
 port_format_plain(struct port *port, char *buf, size_t size)

@@ -415,7 +415,8 @@ port_push_item_format_plain(struct port *base, char *buf, size_t size)
 	const char *data = port_push_item_data(port);
 	if (data == NULL)
 		return -1;
-	return mp_format(buf, size, data, data + port_push_item_size(port));
+	return mp_format_head(buf, size, data,
+			      data + port_push_item_size(port));
 }
 
 static const char *

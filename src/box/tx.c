@@ -325,24 +325,45 @@ tx_process_error(struct cmsg *m)
 }
 
 /*
- * Most values are short: their text is made in a per-thread buffer, with
- * no allocation (a push traces its value every time). The text is the
- * same as port_dump_plain's; a longer one falls back to it. The buffer is
- * reused by the next call on this thread: every caller hands the text to
- * an event site at once.
+ * A value as the trace shows it (push `value`, task.call `args`,
+ * task.result `result`): the port's text, cut after TX_PORT_TEXT_MAX
+ * bytes with "…" — a trace records the steps, and a caption must fit a
+ * sentence; the bytes themselves are in the obuf between the event's
+ * positions. Made in a per-thread buffer, with no allocation, and only
+ * the head of a long value is formatted: a 1 KiB push costs what a short
+ * one does. Every caller hands the text to an event site at once (the
+ * next call on this thread reuses the buffer).
  */
-enum { TX_PORT_TEXT_SIZE = 256 };
+enum { TX_PORT_TEXT_MAX = 120 };
 
 const char *
 tx_port_text(struct port *port)
 {
-	static _Thread_local char buf[TX_PORT_TEXT_SIZE];
-	int len = port_format_plain(port, buf, sizeof(buf));
-	if (len >= 0 && (size_t)len < sizeof(buf))
+	static const char cut_mark[] = "\u2026"; /* … */
+	/* The text's first TX_PORT_TEXT_MAX + 1 bytes: the one after the
+	 * cut tells whether the cut falls inside a character. */
+	static _Thread_local char buf[TX_PORT_TEXT_MAX + 8];
+	int len = port_format_plain(port, buf, TX_PORT_TEXT_MAX + 2);
+	if (len < 0) {
+		/* A port without format_plain: its whole text, then the cut. */
+		uint32_t size;
+		const char *text = port_dump_plain(port, &size);
+		if (text == NULL)
+			return "";
+		len = (int)size;
+		size_t n = size < TX_PORT_TEXT_MAX + 1 ? size :
+			   TX_PORT_TEXT_MAX + 1;
+		memcpy(buf, text, n);
+		buf[n] = '\0';
+	}
+	if (len <= TX_PORT_TEXT_MAX)
 		return buf;
-	uint32_t size;
-	const char *text = port_dump_plain(port, &size);
-	return text != NULL ? text : "";
+	/* Cut at a character's start, never inside a UTF-8 sequence. */
+	size_t cut = TX_PORT_TEXT_MAX;
+	while (cut > 0 && ((unsigned char)buf[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(buf + cut, cut_mark, sizeof(cut_mark));
+	return buf;
 }
 
 static void

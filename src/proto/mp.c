@@ -597,11 +597,17 @@ mp_encode_array32(char *data, uint32_t n)
 
 /* ---- text ---- */
 
-/** snprintf-style accumulator: counts everything, stores what fits. */
+/**
+ * snprintf-style accumulator: counts everything, stores what fits. With
+ * is_head set (mp_format_head) a string met once the buffer is full is
+ * counted by its raw length, not walked: the count is then only known to
+ * exceed the buffer.
+ */
 struct mp_text {
 	char *buf;
 	size_t size;
 	size_t len;
+	bool is_head;
 };
 
 static void
@@ -634,21 +640,46 @@ text_hex(struct mp_text *t, const char *s, uint32_t len)
 		text_printf(t, "%02x", (unsigned char)s[i]);
 }
 
+/** Whether `c` is written as it is inside a string's quotes. */
+static inline bool
+text_is_plain(unsigned char c)
+{
+	return c >= 0x20 && c != 0x7f && c != '"' && c != '\\';
+}
+
 static void
 text_string(struct mp_text *t, const char *s, uint32_t len)
 {
+	if (t->is_head && t->len >= t->size) {
+		t->len += (size_t)len + 2;
+		return;
+	}
 	text_put(t, "\"", 1);
 	for (uint32_t i = 0; i < len; i++) {
+		if (t->is_head && t->len >= t->size) {
+			/* Full: the rest and the closing quote, counted raw. */
+			t->len += (size_t)(len - i) + 1;
+			return;
+		}
 		unsigned char c = (unsigned char)s[i];
-		if (c == '"' || c == '\\') {
+		if (text_is_plain(c)) {
+			/* A run of plain bytes goes in one copy (in head mode,
+			 * no further than the buffer's end). */
+			uint32_t stop = len;
+			if (t->is_head && t->size - t->len < (size_t)(len - i))
+				stop = i + (uint32_t)(t->size - t->len);
+			uint32_t run = i + 1;
+			while (run < stop && text_is_plain((unsigned char)s[run]))
+				run++;
+			text_put(t, s + i, run - i);
+			i = run - 1;
+		} else if (c == '"' || c == '\\') {
 			char esc[2] = {'\\', (char)c};
 			text_put(t, esc, 2);
 		} else if (c == '\n') {
 			text_put(t, "\\n", 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			text_printf(t, "\\u%04x", c);
 		} else {
-			text_put(t, (const char *)&s[i], 1);
+			text_printf(t, "\\u%04x", c);
 		}
 	}
 	text_put(t, "\"", 1);
@@ -741,10 +772,11 @@ text_value(struct mp_text *t, const char **p)
 	}
 }
 
-int
-mp_format(char *buf, size_t size, const char *data, const char *end)
+static int
+mp_format_text(char *buf, size_t size, const char *data, const char *end,
+	       bool is_head)
 {
-	struct mp_text t = {buf, size, 0};
+	struct mp_text t = {buf, size, 0, is_head};
 	bool first = true;
 	while (data < end) {
 		if (!first)
@@ -760,6 +792,18 @@ mp_format(char *buf, size_t size, const char *data, const char *end)
 	if (size > 0)
 		buf[t.len < size ? t.len : size - 1] = '\0';
 	return (int)t.len;
+}
+
+int
+mp_format(char *buf, size_t size, const char *data, const char *end)
+{
+	return mp_format_text(buf, size, data, end, false);
+}
+
+int
+mp_format_head(char *buf, size_t size, const char *data, const char *end)
+{
+	return mp_format_text(buf, size, data, end, true);
 }
 
 /* ---------------------------------------------------------- comparison */

@@ -196,4 +196,13 @@ mp_equal(const char **a, const char **b);
 int
 mp_format(char *buf, size_t size, const char *data, const char *end);
 
+/**
+ * mp_format's first `size` - 1 bytes, for a trace's value text: the same
+ * bytes, but once the buffer is full a string is no longer walked, so a
+ * long value costs about what its first bytes cost. Returns the length of
+ * the whole text when it fits (< size), else some length >= size.
+ */
+int
+mp_format_head(char *buf, size_t size, const char *data, const char *end);
+
 #endif /* KHARON_PROTO_MP_H */

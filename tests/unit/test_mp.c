@@ -233,6 +233,10 @@ Test(mp, format_text)
 	n = mp_format(small, sizeof(small), v, v + sizeof(v) - 1);
 	cr_assert_eq(n, 20);
 	cr_assert_str_eq(small, "[1, ");
+	/* Control bytes among plain runs. */
+	const char c[] = "\xa6" "ab\x01" "c\x7f" "d";
+	mp_format(buf, sizeof(buf), c, c + sizeof(c) - 1);
+	cr_assert_str_eq(buf, "\"ab\\u0001c\\u007fd\"");
 	/* Invalid data is marked, not read past. */
 	const char bad[] = "\x92\x01";
 	mp_format(buf, sizeof(buf), bad, bad + 2);
@@ -328,5 +332,39 @@ Test(mp, typeof_every_first_byte)
 		else
 			want = MP_EXT;
 		cr_assert_eq(mp_typeof((char)b), want, "byte %02x", b);
+	}
+}
+
+/*
+ * mp_format_head writes the same bytes as mp_format for every buffer
+ * size; it returns the exact length when the text fits and a length of
+ * at least the buffer when it does not.
+ */
+Test(mp, format_head_is_format_cut_short)
+{
+	char v[400];
+	char *p = mp_encode_array(v, 4);
+	p = mp_encode_str(p, "a\"b\nc", 6);
+	p = mp_encode_uint(p, 12345);
+	char s[300];
+	memset(s, 'z', sizeof(s));
+	s[150] = '\\';
+	p = mp_encode_str(p, s, sizeof(s));
+	p = mp_encode_map(p, 1);
+	p = mp_encode_str(p, "k", 1);
+	p = mp_encode_nil(p);
+	char whole[1024];
+	int full = mp_format(whole, sizeof(whole), v, p);
+	cr_assert_lt(full, (int)sizeof(whole));
+	for (size_t size = 1; size <= (size_t)full + 2; size++) {
+		char a[1024], b[1024];
+		mp_format(a, size, v, p);
+		int n = mp_format_head(b, size, v, p);
+		cr_assert_str_eq(b, a, "size %zu", size);
+		if ((size_t)full < size)
+			cr_assert_eq(n, full, "size %zu", size);
+		else
+			cr_assert(n >= (int)size && n <= full, "size %zu: %d",
+				  size, n);
 	}
 }

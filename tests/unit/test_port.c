@@ -8,6 +8,7 @@
 #include "box/port.h"
 #include "buf/obuf.h"
 #include "proto/mp.h"
+#include "iproto/iproto_connection.h"
 
 /** The obuf's bytes, flattened into `out`; returns the size. */
 static size_t
@@ -225,7 +226,10 @@ Test(port, table_dump_16_fails_cleanly_without_memory)
 	cr_assert_eq(mem_live(), live);
 }
 
-/** format_plain writes dump_plain's text, cut like snprintf. */
+/**
+ * format_plain writes dump_plain's text: whole with its length when it
+ * fits, else its head and a length >= the buffer (the rest unformatted).
+ */
 static void
 check_format_plain(struct port *port)
 {
@@ -233,11 +237,13 @@ check_format_plain(struct port *port)
 	const char *text = port_dump_plain(port, &size);
 	char buf[512];
 	int len = port_format_plain(port, buf, sizeof(buf));
+	cr_assert_lt(size, sizeof(buf), "the whole text fits here");
 	cr_assert_eq(len, (int)size);
-	if ((size_t)len < sizeof(buf))
-		cr_assert_str_eq(buf, text);
+	cr_assert_str_eq(buf, text);
 	char small[8];
-	cr_assert_eq(port_format_plain(port, small, sizeof(small)), (int)size);
+	len = port_format_plain(port, small, sizeof(small));
+	cr_assert_geq(len, (int)sizeof(small), "cut: says so");
+	cr_assert_leq(len, (int)size);
 	cr_assert_eq(strlen(small), sizeof(small) - 1, "cut, NUL-terminated");
 	cr_assert_eq(strncmp(small, text, sizeof(small) - 1), 0);
 }
@@ -262,6 +268,54 @@ Test(port, format_plain_is_dump_plain_without_allocation)
 	port_c_add_mp(&port, q, second);
 	port_c_add_mp(&port, second, p);
 	check_format_plain(&port);
+	port_destroy(&port);
+	cr_assert_eq(mem_live(), live);
+}
+
+/*
+ * A traced value (tx_port_text) is the port's text cut after 120 bytes
+ * with "…", at a character's start: a 1 KiB value never reaches a
+ * caption or the trace whole.
+ */
+Test(port, traced_text_is_cut_at_a_character)
+{
+	int64_t live = mem_live();
+	struct port port;
+	port_c_create(&port);
+	char v[16];
+	char *e = mp_encode_uint(v, 7);
+	port_c_add_mp(&port, v, e);
+	cr_assert_str_eq(tx_port_text(&port), "7", "short: whole");
+	/* "Харон" is 10 bytes of 2-byte characters: the cut at 120 falls
+	 * inside one for some leading offset — try every offset. */
+	for (int lead = 0; lead < 4; lead++) {
+		char s[1100];
+		int n = 0;
+		for (int i = 0; i < lead; i++)
+			s[n++] = 'x';
+		while (n + 10 < (int)sizeof(s)) {
+			memcpy(s + n, "\xd0\xa5\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbd", 10);
+			n += 10;
+		}
+		char mp[1200];
+		char *end = mp_encode_str(mp, s, (uint32_t)n);
+		struct port big;
+		port_c_create(&big);
+		cr_assert_eq(port_c_add_mp(&big, mp, end), 0);
+		uint32_t size;
+		const char *whole = port_dump_plain(&big, &size);
+		const char *text = tx_port_text(&big);
+		size_t len = strlen(text);
+		cr_assert_geq(len, 3);
+		cr_assert_leq(len, 120 + 3);
+		cr_assert_str_eq(text + len - 3, "\xe2\x80\xa6", "ends with …");
+		size_t cut = len - 3;
+		cr_assert_eq(strncmp(text, whole, cut), 0, "the text's head");
+		cr_assert_neq((unsigned char)whole[cut] & 0xc0, 0x80,
+			      "cut at a character's start (lead %d)", lead);
+		cr_assert_geq(cut, 118);
+		port_destroy(&big);
+	}
 	port_destroy(&port);
 	cr_assert_eq(mem_live(), live);
 }
