@@ -23,6 +23,12 @@
 #   cbus:    kharon bench cbus (messages/s between two cords, batch 256)
 #            against kharon bench ring (two spinning SPSC rings: the limit)
 #
+#   pinned:  calls and the 1-connection and 100-connection streams again
+#            with the server on CPU 0 and the client on CPU 1 (taskset):
+#            left to the scheduler, a run lands in one of two regimes
+#            (TX sharing a core with the client or not) and a cell can move
+#            by 2x; pinned, both servers get the same placement every run
+#
 #   loopback: the 1 KiB rows also run tests/tools/loopback, two threads
 #            carrying 1 KiB-push-sized packets over one loopback TCP
 #            connection and nothing else: the ceiling no server streams past
@@ -32,7 +38,7 @@
 # the tooling (its figures are not worth keeping). ONLY=REGEX: only the
 # matrix lines whose "group|case" matches (e.g. ONLY='^calls' or
 # ONLY='1KiB'), without the cbus and viewer parts; best with BENCH_OUT=DIR,
-# since the table it writes has "–" for everything else. About 5 minutes
+# since the table it writes has "–" for everything else. About 6 minutes
 # on 2 cores with the defaults.
 set -u
 B=${B:-build/default}
@@ -49,6 +55,14 @@ MD=$OUT/results.md
 RAW=$KH_TMP/raw.csv
 has_tt=0
 command -v tarantool >/dev/null && has_tt=1
+# Pinning needs two CPUs and taskset; a wrapper puts tarantool on CPU 0.
+has_pin=0
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+	has_pin=1
+	TT_CPU0=$KH_TMP/tarantool-cpu0
+	printf '#!/bin/sh\nexec taskset -c 0 tarantool "$@"\n' >"$TT_CPU0"
+	chmod +x "$TT_CPU0"
+fi
 NOTRACE=${NOTRACE:-}
 has_notrace=0
 [ -n "$NOTRACE" ] && [ -x "$NOTRACE" ] && has_notrace=1
@@ -66,10 +80,18 @@ TTY=0
 #   kharon_2net     kharon serve --iproto-threads 2
 #   kharon_trace    kharon serve --trace FILE
 #   kharon_notrace  $NOTRACE serve: TRACE sites compiled out
+#   NAME_pinned     NAME on CPU 0, its client on CPU 1 (kharon, tarantool)
 #   tarantool       tarantool tests/interop/procs.lua
 #   loopback        no server: tests/tools/loopback (measure() runs it)
 start_server() {
+	local pin=
 	case $1 in
+	*_pinned) pin="taskset -c 0" ;;
+	esac
+	case $1 in
+	kharon_pinned) kh_start_server $pin "$K" serve --listen "127.0.0.1:@PORT@" ;;
+	tarantool_pinned) KH_TARANTOOL=$TT_CPU0 \
+		kh_start_tarantool tests/interop/procs.lua ;;
 	kharon) kh_start_server "$K" serve --listen "127.0.0.1:@PORT@" ;;
 	kharon_per_push) kh_start_server "$K" serve --listen "127.0.0.1:@PORT@" \
 		--push-mode per_push ;;
@@ -92,6 +114,8 @@ label() {
 	kharon_2net) echo "kharon, 2 net cords" ;;
 	kharon_trace) echo "kharon, tracing on" ;;
 	kharon_notrace) echo "kharon, tracing compiled out" ;;
+	kharon_pinned) echo "kharon, pinned" ;;
+	tarantool_pinned) echo "Tarantool $TT_VERSION, pinned" ;;
 	tarantool) echo "Tarantool $TT_VERSION" ;;
 	loopback) echo "loopback ceiling" ;;
 	esac
@@ -118,13 +142,26 @@ measure() {
 		v=$("$B/tests/tools/loopback" "$RUN_SECONDS" 2>>"$KH_TMP/client.log" |
 		    awk '/^loopback_packets_per_s/ { print $2 }')
 	elif start_server "$server"; then
-		v=$("$K" "$@" --target "127.0.0.1:$PORT" 2>>"$KH_TMP/client.log" |
+		local pin=
+		[[ $server = *_pinned ]] && pin="taskset -c 1"
+		v=$($pin "$K" "$@" --target "127.0.0.1:$PORT" 2>>"$KH_TMP/client.log" |
 		    awk '/_per_s/ { print $2; exit }')
 		kh_stop_server >/dev/null 2>&1
 		kh_forget "$PID"
 	fi
 	progress "$case" "$server" "${v:-failed}"
 	[ -n "$v" ] && echo "$group,$case,$server,$round,$v,$load" >>"$RAW"
+}
+
+# skip SERVER: true when this machine cannot run it.
+skip() {
+	case $1 in
+	tarantool) ((!has_tt)) ;;
+	tarantool_pinned) ((!has_tt || !has_pin)) ;;
+	kharon_pinned) ((!has_pin)) ;;
+	kharon_notrace) ((!has_notrace)) ;;
+	*) false ;;
+	esac
 }
 
 # compare GROUP CASE "SERVERS" -- CLIENT ARGS...: PAIRS rounds, the servers
@@ -134,8 +171,7 @@ compare() {
 	local r s
 	for ((r = 1; r <= PAIRS; r++)); do
 		for s in $servers; do
-			[ "$s" = tarantool ] && ((!has_tt)) && continue
-			[ "$s" = kharon_notrace ] && ((!has_notrace)) && continue
+			skip "$s" && continue
 			measure "$group" "$case" "$s" "$r" -- "$@"
 		done
 	done
@@ -143,14 +179,14 @@ compare() {
 
 # The matrix: "group|case|servers|client args" per line.
 S=$RUN_SECONDS
-MATRIX="calls|echo 1x100|kharon tarantool kharon_2net|bench call --conns 1 --inflight 100 --seconds $S
-calls|echo 10x10|kharon tarantool kharon_2net|bench call --conns 10 --inflight 10 --seconds $S
-push|stream 8B 1c|kharon tarantool kharon_per_push|bench push --proc push_stream --payload 8 --pushes 100000 --conns 1 --seconds $S
-push|stream 1KiB 1c|kharon tarantool kharon_per_push loopback|bench push --proc push_stream --payload 1024 --pushes 20000 --conns 1 --seconds $S
-push|stream 8B 10c|kharon tarantool kharon_2net|bench push --proc push_stream --payload 8 --pushes 10000 --conns 10 --seconds $S
-push|stream 1KiB 10c|kharon tarantool kharon_2net loopback|bench push --proc push_stream --payload 1024 --pushes 2000 --conns 10 --seconds $S
-push|stream 8B 100c|kharon tarantool|bench push --proc push_stream --payload 8 --pushes 1000 --conns 100 --seconds $S
-push|stream 1KiB 100c|kharon tarantool loopback|bench push --proc push_stream --payload 1024 --pushes 200 --conns 100 --seconds $S
+MATRIX="calls|echo 1x100|kharon tarantool kharon_2net kharon_pinned tarantool_pinned|bench call --conns 1 --inflight 100 --seconds $S
+calls|echo 10x10|kharon tarantool kharon_2net kharon_pinned tarantool_pinned|bench call --conns 10 --inflight 10 --seconds $S
+push|stream 8B 1c|kharon tarantool kharon_per_push kharon_pinned tarantool_pinned|bench push --proc push_stream --payload 8 --pushes 100000 --conns 1 --seconds $S
+push|stream 1KiB 1c|kharon tarantool kharon_per_push loopback kharon_pinned tarantool_pinned|bench push --proc push_stream --payload 1024 --pushes 20000 --conns 1 --seconds $S
+push|stream 8B 10c|kharon tarantool kharon_2net kharon_pinned tarantool_pinned|bench push --proc push_stream --payload 8 --pushes 10000 --conns 10 --seconds $S
+push|stream 1KiB 10c|kharon tarantool kharon_2net loopback kharon_pinned tarantool_pinned|bench push --proc push_stream --payload 1024 --pushes 2000 --conns 10 --seconds $S
+push|stream 8B 100c|kharon tarantool kharon_pinned tarantool_pinned|bench push --proc push_stream --payload 8 --pushes 1000 --conns 100 --seconds $S
+push|stream 1KiB 100c|kharon tarantool loopback kharon_pinned tarantool_pinned|bench push --proc push_stream --payload 1024 --pushes 200 --conns 100 --seconds $S
 push|push 8B 1c|kharon tarantool|bench push --proc push --payload 8 --pushes 200000 --conns 1
 push|push 1KiB 1c|kharon tarantool|bench push --proc push --payload 1024 --pushes 20000 --conns 1
 trace|stream 8B 1c|kharon_notrace kharon kharon_trace|bench push --proc push_stream --payload 8 --pushes 100000 --conns 1 --seconds $S
@@ -163,8 +199,7 @@ fi
 
 while IFS='|' read -r _ _ servers _; do
 	for s in $servers; do
-		[ "$s" = tarantool ] && ((!has_tt)) && continue
-		[ "$s" = kharon_notrace ] && ((!has_notrace)) && continue
+		skip "$s" && continue
 		N_TOTAL=$((N_TOTAL + PAIRS))
 	done
 done <<<"$MATRIX"
@@ -189,7 +224,7 @@ fi
 # The emitting cord's cost per event and the writer thread's rate: the
 # median (and min–max) of three runs of kharon trace bench.
 EMIT= FLOOD=
-if [ -z "${ONLY:-}" ] || [[ trace =~ $ONLY ]]; then
+if grep -q '^trace|' <<<"$MATRIX"; then
 	load_emit=$(load1)
 	for _ in 1 2 3; do "$K" trace bench 2>/dev/null; done >"$KH_TMP/trace_bench.txt"
 	med3() { # med3 PATTERN: "median (min–max)" of the three values
@@ -198,7 +233,9 @@ if [ -z "${ONLY:-}" ] || [[ trace =~ $ONLY ]]; then
 			END { if (n) printf "%s (%s–%s)", v[int((n + 1) / 2)], v[1], v[n] }'
 	}
 	EMIT=$(med3 'trace_bench_emit_ns{sink="pump"}')
-	FLOOD=$(med3 'trace_bench_flood_events_per_second{sink="pump"}')
+	FLOOD=$(med3 'trace_bench_flood_events_per_second{sink="pump"}' |
+		awk '{ gsub(/[()–]/, " "); printf "%.1f M (%.1f–%.1f M)",
+		       $1 / 1e6, $2 / 1e6, $3 / 1e6 }')
 fi
 
 # ---- statistics: median, min, max per (group, case, server) ------------
@@ -297,6 +334,27 @@ loads() {
 		     "$(ratio push "$case" kharon loopback) | $(loads push "$case") |"
 	done <<<"$MATRIX"
 	echo
+	pinned_rows=$(while IFS='|' read -r group case servers _; do
+		[[ " $servers " = *" kharon_pinned "* ]] || continue
+		echo "| $case | $(cell "$group" "$case" kharon_pinned) |" \
+		     "$(cell "$group" "$case" tarantool_pinned) |" \
+		     "**$(ratio "$group" "$case" kharon_pinned tarantool_pinned)** |" \
+		     "$(loads "$group" "$case") |"
+	done <<<"$MATRIX")
+	if [ -n "$pinned_rows" ]; then
+		echo "## Pinned: the server on CPU 0, the client on CPU 1"
+		echo
+		echo "The same rows with \`taskset\`: the server's threads share one core,"
+		echo "the client has the other. Left to the scheduler (the tables above) a"
+		echo "run lands in one of two regimes — TX on the client's core or not —"
+		echo "and a cell moves by up to 2×; pinned, every run of both servers has"
+		echo "the same placement."
+		echo
+		echo "| workload | kharon, pinned | Tarantool, pinned | ratio | load avg |"
+		echo "|---|---|---|---|---|"
+		echo "$pinned_rows"
+		echo
+	fi
 	echo "## Tracing (kharon serve --trace FILE vs without)"
 	echo
 	echo "Compiled out: the same server built with every TRACE site compiled to"
