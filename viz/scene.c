@@ -130,16 +130,65 @@ draw_banks(const struct frame *f)
 		 l->clients.y + 4, 0, L(f, "clients"));
 }
 
+/** Characters (not bytes) of UTF-8 `s`. */
+static int
+utf8_chars(const char *s)
+{
+	int n = 0;
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+enum {
+	/** A small-font character's width, about (DejaVu Sans at 11 px). */
+	LEGEND_CHAR_W = 7,
+	/** A swatch and the space after it. */
+	LEGEND_SWATCH_W = 14,
+};
+
 static void
 legend(const struct frame *f, int x, int y, int w, const int *colors,
        const char *const *keys, int n)
 {
-	/* Equal slots: the labels' widths are the back end's business. */
-	for (int i = 0; i < n; i++, x += w / n) {
-		viz_rect(f->d, colors[i], x, y + 2, 10, 10);
-		viz_frame(f->d, VIZ_C_BUF_EDGE, x, y + 2, 10, 10);
-		viz_text(f->d, VIZ_C_INK, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, x + 14,
-			 y, 0, L(f, keys[i]));
+	/*
+	 * Each item as wide as its label (estimated: exact widths are the
+	 * back end's business), placed left to right with the room left
+	 * shared between them; when they do not fit on one line (Russian's
+	 * longer labels in a narrow window) they wrap, and the lines grow
+	 * upwards from `y`, so that no label runs into the next or off its
+	 * bank.
+	 */
+	enum { GAP_MIN = 12, GAP_MAX = 48, LINE_H = 16, MAX_ITEMS = 8 };
+	int width[MAX_ITEMS], line_of[MAX_ITEMS];
+	if (n > MAX_ITEMS)
+		n = MAX_ITEMS;
+	int lines = 1, at = 0, used = 0;
+	for (int i = 0; i < n; i++) {
+		width[i] = LEGEND_SWATCH_W +
+			   utf8_chars(L(f, keys[i])) * LEGEND_CHAR_W;
+		if (at > 0 && at + width[i] > w) {
+			lines++;
+			at = 0;
+		}
+		line_of[i] = lines - 1;
+		at += width[i] + GAP_MIN;
+		used += width[i];
+	}
+	int gap = GAP_MIN;
+	if (lines == 1 && n > 1 && w > used)
+		gap = (w - used) / (n - 1) < GAP_MAX ? (w - used) / (n - 1) :
+						      GAP_MAX;
+	int cx = x;
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && line_of[i] != line_of[i - 1])
+			cx = x;
+		int cy = y - (lines - 1 - line_of[i]) * LINE_H;
+		viz_rect(f->d, colors[i], cx, cy + 2, 10, 10);
+		viz_frame(f->d, VIZ_C_BUF_EDGE, cx, cy + 2, 10, 10);
+		viz_text(f->d, VIZ_C_INK, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT,
+			 cx + 14, cy, 0, L(f, keys[i]));
+		cx += width[i] + gap;
 	}
 }
 
@@ -161,11 +210,23 @@ draw_legends(const struct frame *f)
 	       l->right.w - 12, ic, ik, 3);
 	static const int bc[] = { VIZ_C_BOAT_REQ, VIZ_C_BOAT_REPLY };
 	static const char *const bk[] = { "l_to_tx", "l_to_net" };
+	/* A label wider than the river wraps: count its lines (estimated
+	 * as in legend()) so that the second item sits below the first. */
+	int wrap = l->river.w - 28;
+	int lines[2], total = 0;
 	for (int i = 0; i < 2; i++) {
-		int y = l->river.y + l->river.h - 34 + i * 16;
+		int px = utf8_chars(L(f, bk[i])) * LEGEND_CHAR_W;
+		lines[i] = wrap > 0 ? (px + wrap - 1) / wrap : 1;
+		if (lines[i] < 1)
+			lines[i] = 1;
+		total += lines[i];
+	}
+	int y = l->river.y + l->river.h - 2 - total * 16;
+	for (int i = 0; i < 2; i++) {
 		viz_rect(f->d, bc[i], l->river.x + 8, y + 2, 10, 10);
 		viz_text(f->d, VIZ_C_WHITE, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT,
-			 l->river.x + 22, y, 0, L(f, bk[i]));
+			 l->river.x + 22, y, wrap > 0 ? wrap : 0, L(f, bk[i]));
+		y += lines[i] * 16;
 	}
 }
 
@@ -472,9 +533,12 @@ draw_boats(const struct frame *f)
 				  VIZ_ALIGN_CENTER, x + 15, y - 14, 0, "%u",
 				  p->msg);
 		}
-		if (b->is_held)
+		if (b->is_held) {
 			/* What if: held back in its pipe (cmsg.delay). */
 			viz_frame(d, col(fade, VIZ_C_FLAG), x - 2, y - 3, 34, 20);
+			viz_text(d, col(fade, VIZ_C_WHITE), VIZ_FONT_SMALL,
+				 VIZ_ALIGN_CENTER, x + 15, y + 19, 0, L(f, "held"));
+		}
 		if (f->ui->sel.kind == VIZ_HIT_BOAT &&
 		    (uint32_t)f->ui->sel.id == p->msg)
 			viz_frame(d, VIZ_C_HIGHLIGHT, x - 3, y - 15, 36, 32);
@@ -488,13 +552,21 @@ draw_boats(const struct frame *f)
 		draw_kharon(f, f->l->kharon_x[r], f->l->kharon_y[r], fade, sel);
 		for (int i = 0; i < f->s->n_boats; i++)
 			if (f->s->boats[i].is_kharon && f->s->boats[i].is_held &&
-			    f->s->boats[i].conn == c->id)
+			    f->s->boats[i].conn == c->id) {
 				viz_frame(d, col(fade, VIZ_C_FLAG),
 					  f->l->kharon_x[r] - 4,
-					  f->l->kharon_y[r] - 36, 54, 50);
+					  f->l->kharon_y[r] - 36, 54, 62);
+				/* Said mid-river, where it is never
+				 * cut by a bank. */
+				viz_text(d, col(fade, VIZ_C_WHITE),
+					 VIZ_FONT_SMALL, VIZ_ALIGN_CENTER,
+					 f->l->river.x + f->l->river.w / 2,
+					 f->l->kharon_y[r] - 50, 0, L(f, "held"));
+			}
 		if (is_active(f, VIZ_HIT_KHARON, c->id, -1))
+			/* Around the boat and its name. */
 			viz_frame(d, VIZ_C_CURSOR, f->l->kharon_x[r] - 6,
-				  f->l->kharon_y[r] - 38, 58, 54);
+				  f->l->kharon_y[r] - 38, 58, 66);
 	}
 	if (f->l->n_rows_hidden > 0)
 		viz_textf(d, VIZ_C_INK, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT,

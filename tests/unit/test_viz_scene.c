@@ -410,3 +410,94 @@ Test(viz_scene, what_if_menus_of_a_boat_kharon_and_a_cord)
 	}
 	viz_history_destroy(&h);
 }
+
+/* The legend label `key` of `cap`: its command, or NULL. */
+static const struct viz_cmd *
+legend_cmd(const struct viz_display *d, const struct viz_captions *cap,
+	   const char *key)
+{
+	const char *label = viz_captions_label(cap, key);
+	for (int i = 0; i < d->n_cmds; i++)
+		if (d->cmds[i].kind == VIZ_CMD_TEXT &&
+		    strcmp(viz_cmd_text(d, &d->cmds[i]), label) == 0)
+			return &d->cmds[i];
+	return NULL;
+}
+
+static int
+chars_of(const char *s)
+{
+	int n = 0;
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/*
+ * The legends under the banks, in both languages, at the lessons' size
+ * (960 x 540) and the window's (1280 x 720): each label ends inside its
+ * bank (at ~7 px a character, DejaVu Sans' small font) and no two labels
+ * of one line overlap — Russian's longer labels once ran into each other
+ * and into the river.
+ */
+Test(viz_scene, legends_stay_on_their_bank_without_overlap)
+{
+	struct viz_history h;
+	viz_fixture_load("05-obuf-reserve", &h);
+	static const char *const left[] = { "l_sent", "l_unsent",
+					    "l_reserved", "l_rollback" };
+	static const char *const right[] = { "l_consumed", "l_inflight",
+					     "l_unparsed" };
+	static const int sizes[][2] = { { 960, 540 }, { 1280, 720 } };
+	for (int lang = 0; lang < 2; lang++) {
+		int code = lang == 0 ? VIZ_LANG_EN : VIZ_LANG_RU;
+		struct viz_captions *cap = viz_captions_builtin(code);
+		for (int k = 0; k < 2; k++) {
+			int w = sizes[k][0], hgt = sizes[k][1];
+			struct viz_ui ui;
+			viz_ui_init(&ui, w, hgt, code);
+			static struct viz_state s;
+			static struct viz_layout l;
+			viz_ui_seek(&ui, &h, 20);
+			viz_history_seek(&h, 20, &s);
+			struct viz_clock clock = { false, 20 };
+			viz_layout_compute(&l, &s, &h, &clock, w, hgt);
+			struct viz_display d;
+			viz_display_create(&d);
+			viz_scene_build(&d, &l, &s, &h, &ui, cap, "t");
+			for (int side = 0; side < 2; side++) {
+				const char *const *keys = side ? right : left;
+				int n = side ? 3 : 4;
+				const struct viz_rect *bank = side ? &l.right :
+								     &l.left;
+				for (int i = 0; i < n; i++) {
+					const struct viz_cmd *a =
+						legend_cmd(&d, cap, keys[i]);
+					cr_assert_not_null(a, "%s", keys[i]);
+					int end = a->x + 7 * chars_of(
+						viz_cmd_text(&d, a));
+					cr_assert_leq(end, bank->x + bank->w,
+						      "%s at %dx%d lang %d "
+						      "ends at %d", keys[i],
+						      w, hgt, lang, end);
+					for (int j = 0; j < i; j++) {
+						const struct viz_cmd *b =
+							legend_cmd(&d, cap,
+								   keys[j]);
+						if (b->y != a->y)
+							continue;
+						int b_end = b->x + 7 *
+							chars_of(viz_cmd_text(
+								&d, b));
+						cr_assert_leq(b_end, a->x - 10,
+							      "%s runs into %s",
+							      keys[j], keys[i]);
+					}
+				}
+			}
+			viz_display_destroy(&d);
+		}
+		viz_captions_delete(cap);
+	}
+	viz_history_destroy(&h);
+}
