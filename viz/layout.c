@@ -14,7 +14,9 @@ enum {
 	TIMELINE_H = 112,
 	HEADER_H = 46,
 	STRIP_H = 26,
-	ROW_MIN = 64,
+	ROW_MIN = 58,
+	/** The legends' band under the rows (two lines of small text). */
+	LEGEND_H = 34,
 	ROW_MAX = 240,
 	BOAT_W = 30,
 	BOAT_H = 14,
@@ -299,8 +301,9 @@ viz_layout_compute(struct viz_layout *l, const struct viz_state *s,
 	l->title = (struct viz_rect){ 0, 0, width, TITLE_H };
 	int main_top = TITLE_H;
 	int main_bottom = height - CAPTION_H - TIMELINE_H - 4;
-	if (main_bottom < main_top + HEADER_H + STRIP_H + ROW_MIN)
-		main_bottom = main_top + HEADER_H + STRIP_H + ROW_MIN;
+	if (main_bottom < main_top + HEADER_H + STRIP_H + ROW_MIN + LEGEND_H)
+		main_bottom = main_top + HEADER_H + STRIP_H + ROW_MIN +
+			      LEGEND_H;
 	int mh = main_bottom - main_top;
 	int lw = width * 38 / 100;
 	int rw = width * 18 / 100;
@@ -349,7 +352,7 @@ viz_layout_compute(struct viz_layout *l, const struct viz_state *s,
 			l->clients.w - 14, CLIENT_H - 6, i, 0, -1);
 		n_cl++;
 	}
-	layout_rows(l, s, strip_y + STRIP_H, main_bottom - 2);
+	layout_rows(l, s, strip_y + STRIP_H, main_bottom - LEGEND_H);
 	layout_boats(l, s, h, clock);
 	layout_kharon(l, s);
 }

@@ -210,23 +210,20 @@ draw_legends(const struct frame *f)
 	       l->right.w - 12, ic, ik, 3);
 	static const int bc[] = { VIZ_C_BOAT_REQ, VIZ_C_BOAT_REPLY };
 	static const char *const bk[] = { "l_to_tx", "l_to_net" };
-	/* A label wider than the river wraps: count its lines (estimated
-	 * as in legend()) so that the second item sits below the first. */
-	int wrap = l->river.w - 28;
-	int lines[2], total = 0;
+	/* Two lines in the legends' band; a river too narrow for the long
+	 * labels (estimated as in legend()) gets the short ones. */
+	static const char *const bk_short[] = { "l_to_tx_short",
+						 "l_to_net_short" };
+	int room = l->river.w - 28;
+	bool is_short = false;
+	for (int i = 0; i < 2; i++)
+		is_short |= utf8_chars(L(f, bk[i])) * LEGEND_CHAR_W > room;
 	for (int i = 0; i < 2; i++) {
-		int px = utf8_chars(L(f, bk[i])) * LEGEND_CHAR_W;
-		lines[i] = wrap > 0 ? (px + wrap - 1) / wrap : 1;
-		if (lines[i] < 1)
-			lines[i] = 1;
-		total += lines[i];
-	}
-	int y = l->river.y + l->river.h - 2 - total * 16;
-	for (int i = 0; i < 2; i++) {
+		int y = l->river.y + l->river.h - 34 + i * 16;
 		viz_rect(f->d, bc[i], l->river.x + 8, y + 2, 10, 10);
 		viz_text(f->d, VIZ_C_WHITE, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT,
-			 l->river.x + 22, y, wrap > 0 ? wrap : 0, L(f, bk[i]));
-		y += lines[i] * 16;
+			 l->river.x + 22, y, 0,
+			 L(f, is_short ? bk_short[i] : bk[i]));
 	}
 }
 
@@ -473,12 +470,24 @@ draw_row(const struct frame *f, int r)
 			      "  req %d", c->n_requests);
 	if (c->state == VIZ_CONN_CLOSED && n > 0 && (size_t)n < sizeof(head))
 		snprintf(head + n, sizeof(head) - (size_t)n, "  closed");
+	if (c->is_input_stopped) {
+		char stop[96];
+		snprintf(stop, sizeof(stop), "%s: %s", L(f, "stopped"),
+			 c->stop_why);
+		/* Both on one line; in a narrow bank the stop wins over the
+		 * peer's address (estimated widths, as in legend()). */
+		int room = l->right.w - 12;
+		int stop_w = (utf8_chars(stop) + 2) * LEGEND_CHAR_W;
+		if (utf8_chars(head) * LEGEND_CHAR_W + stop_w > room)
+			snprintf(head, sizeof(head), "%s %d  %s", L(f, "conn"),
+				 c->id, cord);
+		if (utf8_chars(head) * LEGEND_CHAR_W + stop_w > room)
+			snprintf(head, sizeof(head), "%d  %s", c->id, cord);
+		viz_text(d, VIZ_C_ROLLBACK, VIZ_FONT_SMALL, VIZ_ALIGN_RIGHT,
+			 l->right.x + l->right.w - 6, w->row.y, 0, stop);
+	}
 	viz_text(d, col(fade, VIZ_C_INK), VIZ_FONT_SMALL, VIZ_ALIGN_LEFT,
 		 l->right.x + 6, w->row.y, 0, head);
-	if (c->is_input_stopped)
-		viz_textf(d, VIZ_C_ROLLBACK, VIZ_FONT_SMALL, VIZ_ALIGN_RIGHT,
-			  l->right.x + l->right.w - 6, w->row.y, 0, "%s: %s",
-			  L(f, "stopped"), c->stop_why);
 	for (int b = 0; b < 2; b++) {
 		draw_obuf(f, c, b, &w->obuf[b], fade);
 		draw_ibuf(f, c, b, &w->ibuf[b], fade);
@@ -569,9 +578,11 @@ draw_boats(const struct frame *f)
 				  f->l->kharon_y[r] - 38, 58, 66);
 	}
 	if (f->l->n_rows_hidden > 0)
-		viz_textf(d, VIZ_C_INK, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT,
-			  f->l->left.x + 6, f->l->left.y + f->l->left.h - 14, 0,
-			  "+%d more", f->l->n_rows_hidden);
+		/* At the right end of the tasks strip, clear of the rows and
+		 * of the legends. */
+		viz_textf(d, VIZ_C_INK, VIZ_FONT_SMALL, VIZ_ALIGN_RIGHT,
+			  f->l->tasks.x + f->l->tasks.w, f->l->tasks.y + 4, 0,
+			  "%s %d", L(f, "more_conns"), f->l->n_rows_hidden);
 }
 
 /* ------------------------------------------------------------ clients */

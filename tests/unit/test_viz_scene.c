@@ -501,3 +501,61 @@ Test(viz_scene, legends_stay_on_their_bank_without_overlap)
 	}
 	viz_history_destroy(&h);
 }
+
+/*
+ * A parked connection's header on the iproto bank: the red "input
+ * stopped: why" and the connection's own words share the line without
+ * overlap, in both languages, even at the lessons' 960 px (the peer's
+ * address gives way first).
+ */
+Test(viz_scene, input_stopped_label_never_covers_the_header)
+{
+	struct viz_history h;
+	viz_fixture_load("10-net-msg-max", &h);
+	int64_t found = viz_fixture_find(&h, "input.stop", 0);
+	cr_assert_geq(found, 0, "the scenario parks a connection");
+	uint32_t at = (uint32_t)found;
+	for (int lang = 0; lang < 2; lang++) {
+		int code = lang == 0 ? VIZ_LANG_EN : VIZ_LANG_RU;
+		struct viz_captions *cap = viz_captions_builtin(code);
+		const char *stopped = viz_captions_label(cap, "stopped");
+		struct viz_ui ui;
+		viz_ui_init(&ui, 960, 540, code);
+		static struct viz_state s;
+		static struct viz_layout l;
+		viz_ui_seek(&ui, &h, at + 1);
+		viz_history_seek(&h, at + 1, &s);
+		struct viz_clock clock = { false, at + 1 };
+		viz_layout_compute(&l, &s, &h, &clock, 960, 540);
+		struct viz_display d;
+		viz_display_create(&d);
+		viz_scene_build(&d, &l, &s, &h, &ui, cap, "t");
+		int n_stop = 0;
+		for (int i = 0; i < d.n_cmds; i++) {
+			const struct viz_cmd *st = &d.cmds[i];
+			if (st->kind != VIZ_CMD_TEXT ||
+			    strncmp(viz_cmd_text(&d, st), stopped,
+				    strlen(stopped)) != 0)
+				continue;
+			n_stop++;
+			int st_x = st->x - 7 * chars_of(viz_cmd_text(&d, st));
+			for (int j = 0; j < d.n_cmds; j++) {
+				const struct viz_cmd *hd = &d.cmds[j];
+				if (j == i || hd->kind != VIZ_CMD_TEXT ||
+				    hd->y != st->y || hd->x != l.right.x + 6)
+					continue;
+				int hd_end = hd->x + 7 * chars_of(
+					viz_cmd_text(&d, hd));
+				cr_assert_leq(hd_end, st_x, "'%s' runs into "
+					      "'%s' (lang %d)",
+					      viz_cmd_text(&d, hd),
+					      viz_cmd_text(&d, st), lang);
+			}
+		}
+		cr_assert_geq(n_stop, 1, "a stop label is drawn (lang %d)",
+			      lang);
+		viz_display_destroy(&d);
+		viz_captions_delete(cap);
+	}
+	viz_history_destroy(&h);
+}
