@@ -11,7 +11,7 @@
 #include "trace/trace.h"
 #include "viz/model.h"
 
-enum { CAPTION_MAX_CONDS = 4, CAPTION_VALUE_MAX = 60 };
+enum { CAPTION_MAX_CONDS = 4, CAPTION_VALUE_MAX = 96 };
 
 struct caption_cond {
 	char key[24];

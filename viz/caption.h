@@ -54,7 +54,7 @@ viz_captions_label(const struct viz_captions *c, const char *key);
 
 /**
  * The caption of `e` into out[size] (always NUL-terminated; string fields
- * longer than 60 bytes are cut with "..."). Returns the length, or -1
+ * longer than 96 bytes are cut with "..."). Returns the length, or -1
  * when no template matches (then `out` holds the event's name).
  */
 int
