@@ -77,6 +77,25 @@ L(const struct frame *f, const char *key)
 	return viz_captions_label(f->cap, key);
 }
 
+/** Characters (not bytes) of UTF-8 `s`. */
+static int
+utf8_chars(const char *s)
+{
+	int n = 0;
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+enum {
+	/** A small-font character's width, about (DejaVu Sans at 11 px). */
+	LEGEND_CHAR_W = 7,
+	/** A title's (VIZ_FONT_BIG, 17 px), about. */
+	TITLE_CHAR_W = 10,
+	/** A swatch and the space after it. */
+	LEGEND_SWATCH_W = 14,
+};
+
 /** Faded (another connection is in focus) colours are one grey. */
 static int
 col(bool fade, int c)
@@ -115,37 +134,28 @@ draw_banks(const struct frame *f)
 		     x + 10 < l->river.x + l->river.w - 6; x += 24)
 			viz_line(d, VIZ_C_WAVE, x, y, x + 8, y);
 	}
+	/* A narrow bank (side by side) takes the short title: the long one
+	 * would run under TX's bell and into the river. */
+	const char *left_title = L(f, "left_bank");
+	if (utf8_chars(left_title) * TITLE_CHAR_W > l->left.w - 100)
+		left_title = L(f, "left_bank_short");
+	const char *right_title = L(f, "right_bank");
+	if (utf8_chars(right_title) * TITLE_CHAR_W > l->right.w - 16)
+		right_title = L(f, "right_bank_short");
 	viz_text(d, VIZ_C_LIVING_EDGE, VIZ_FONT_BIG, VIZ_ALIGN_LEFT,
-		 l->left.x + 10, l->left.y + 4, 0, L(f, "left_bank"));
+		 l->left.x + 10, l->left.y + 4, 0, left_title);
 	viz_text(d, VIZ_C_DIM, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, l->left.x + 10,
 		 l->left.y + 28, 0, L(f, "left_bank_sub"));
 	viz_text(d, VIZ_C_WHITE, VIZ_FONT_NORMAL, VIZ_ALIGN_CENTER,
 		 l->river.x + l->river.w / 2, l->river.y + 6, l->river.w - 8,
 		 L(f, "river"));
 	viz_text(d, VIZ_C_DEAD_EDGE, VIZ_FONT_BIG, VIZ_ALIGN_LEFT,
-		 l->right.x + 10, l->right.y + 4, 0, L(f, "right_bank"));
+		 l->right.x + 10, l->right.y + 4, 0, right_title);
 	viz_text(d, VIZ_C_DIM, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, l->right.x + 10,
 		 l->right.y + 28, 0, L(f, "right_bank_sub"));
 	viz_text(d, VIZ_C_INK, VIZ_FONT_BIG, VIZ_ALIGN_LEFT, l->clients.x + 8,
 		 l->clients.y + 4, 0, L(f, "clients"));
 }
-
-/** Characters (not bytes) of UTF-8 `s`. */
-static int
-utf8_chars(const char *s)
-{
-	int n = 0;
-	for (; *s != '\0'; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-enum {
-	/** A small-font character's width, about (DejaVu Sans at 11 px). */
-	LEGEND_CHAR_W = 7,
-	/** A swatch and the space after it. */
-	LEGEND_SWATCH_W = 14,
-};
 
 static void
 legend(const struct frame *f, int x, int y, int w, const int *colors,
@@ -385,10 +395,21 @@ draw_ibuf(const struct frame *f, const struct viz_conn *c, int b,
 		  VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, r->x - 48, r->y, 0, "%s%s %d",
 		  cur ? "> " : "  ", L(f, "ibuf"), b);
 	static const char *const moves[] = { "", " compact", " grow" };
-	viz_textf(d, col(fade, VIZ_C_INK), VIZ_FONT_SMALL, VIZ_ALIGN_LEFT,
-		  r->x, r->y + r->h + 1, 0, "rpos %lld  wpos %lld  end %lld%s",
-		  (long long)ib->rpos, (long long)ib->wpos, (long long)ib->end,
-		  moves[ib->move % 3]);
+	char pos[96];
+	snprintf(pos, sizeof(pos), "rpos %lld  wpos %lld  end %lld%s",
+		 (long long)ib->rpos, (long long)ib->wpos, (long long)ib->end,
+		 moves[ib->move % 3]);
+	/* Up to the socket's box: in a narrow bank "end" gives way, then
+	 * the words. */
+	if (utf8_chars(pos) * LEGEND_CHAR_W > r->w + 6)
+		snprintf(pos, sizeof(pos), "rpos %lld  wpos %lld%s",
+			 (long long)ib->rpos, (long long)ib->wpos,
+			 moves[ib->move % 3]);
+	if (utf8_chars(pos) * LEGEND_CHAR_W > r->w + 6)
+		snprintf(pos, sizeof(pos), "r %lld  w %lld",
+			 (long long)ib->rpos, (long long)ib->wpos);
+	viz_text(d, col(fade, VIZ_C_INK), VIZ_FONT_SMALL, VIZ_ALIGN_LEFT,
+		 r->x, r->y + r->h + 1, 0, pos);
 	if (is_active(f, VIZ_HIT_IBUF, c->id, b))
 		viz_frame(d, VIZ_C_CURSOR, r->x - 4, r->y - 4, r->w + 8,
 			  r->h + 8);
@@ -470,22 +491,24 @@ draw_row(const struct frame *f, int r)
 			      "  req %d", c->n_requests);
 	if (c->state == VIZ_CONN_CLOSED && n > 0 && (size_t)n < sizeof(head))
 		snprintf(head + n, sizeof(head) - (size_t)n, "  closed");
-	if (c->is_input_stopped) {
-		char stop[96];
+	char stop[96] = "";
+	if (c->is_input_stopped)
 		snprintf(stop, sizeof(stop), "%s: %s", L(f, "stopped"),
 			 c->stop_why);
-		/* Both on one line; in a narrow bank the stop wins over the
-		 * peer's address (estimated widths, as in legend()). */
-		int room = l->right.w - 12;
-		int stop_w = (utf8_chars(stop) + 2) * LEGEND_CHAR_W;
-		if (utf8_chars(head) * LEGEND_CHAR_W + stop_w > room)
-			snprintf(head, sizeof(head), "%s %d  %s", L(f, "conn"),
-				 c->id, cord);
-		if (utf8_chars(head) * LEGEND_CHAR_W + stop_w > room)
-			snprintf(head, sizeof(head), "%d  %s", c->id, cord);
+	/* The header and the red stop share the line; in a narrow bank the
+	 * peer's address gives way, then the words (estimated widths, as
+	 * in legend()). */
+	int room = l->right.w - 12;
+	int stop_w = stop[0] != '\0' ?
+		     (utf8_chars(stop) + 2) * LEGEND_CHAR_W : 0;
+	if (utf8_chars(head) * LEGEND_CHAR_W + stop_w > room)
+		snprintf(head, sizeof(head), "%s %d  %s", L(f, "conn"), c->id,
+			 cord);
+	if (utf8_chars(head) * LEGEND_CHAR_W + stop_w > room)
+		snprintf(head, sizeof(head), "%d  %s", c->id, cord);
+	if (stop[0] != '\0')
 		viz_text(d, VIZ_C_ROLLBACK, VIZ_FONT_SMALL, VIZ_ALIGN_RIGHT,
 			 l->right.x + l->right.w - 6, w->row.y, 0, stop);
-	}
 	viz_text(d, col(fade, VIZ_C_INK), VIZ_FONT_SMALL, VIZ_ALIGN_LEFT,
 		 l->right.x + 6, w->row.y, 0, head);
 	for (int b = 0; b < 2; b++) {
