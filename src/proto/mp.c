@@ -633,6 +633,25 @@ text_printf(struct mp_text *t, const char *fmt, ...)
 			 sizeof(tmp) - 1);
 }
 
+/*
+ * An integer in decimal, without printf: a traced push formats its
+ * value on TX for every push (tx_port_text), and vsnprintf was most of
+ * that.
+ */
+static void
+text_uint(struct mp_text *t, uint64_t v, bool is_negative)
+{
+	char digits[21];
+	int n = sizeof(digits);
+	do {
+		digits[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	if (is_negative)
+		digits[--n] = '-';
+	text_put(t, digits + n, sizeof(digits) - (size_t)n);
+}
+
 static void
 text_hex(struct mp_text *t, const char *s, uint32_t len)
 {
@@ -698,11 +717,13 @@ text_value(struct mp_text *t, const char **p)
 		text_put(t, "null", 4);
 		break;
 	case MP_UINT:
-		text_printf(t, "%llu", (unsigned long long)mp_decode_uint(p));
+		text_uint(t, mp_decode_uint(p), false);
 		break;
-	case MP_INT:
-		text_printf(t, "%lld", (long long)mp_decode_int(p));
+	case MP_INT: {
+		int64_t v = mp_decode_int(p);
+		text_uint(t, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0);
 		break;
+	}
 	case MP_STR:
 		s = mp_decode_str(p, &n);
 		text_string(t, s, n);

@@ -233,6 +233,13 @@ Test(mp, format_text)
 	n = mp_format(small, sizeof(small), v, v + sizeof(v) - 1);
 	cr_assert_eq(n, 20);
 	cr_assert_str_eq(small, "[1, ");
+	/* The extremes of both integer kinds. */
+	char ints[32];
+	char *q = mp_encode_uint(ints, UINT64_MAX);
+	q = mp_encode_int(q, INT64_MIN);
+	q = mp_encode_uint(q, 0);
+	mp_format(buf, sizeof(buf), ints, q);
+	cr_assert_str_eq(buf, "18446744073709551615, -9223372036854775808, 0");
 	/* Control bytes among plain runs. */
 	const char c[] = "\xa6" "ab\x01" "c\x7f" "d";
 	mp_format(buf, sizeof(buf), c, c + sizeof(c) - 1);
