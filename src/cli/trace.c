@@ -214,6 +214,20 @@ bench_cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Until the pump's writer thread has taken `n` events (none: at once). */
+static void
+bench_wait_drained(const struct bench_emit *b, uint64_t n)
+{
+	struct trace_pump_stats ps = {0};
+	while (b->pump != NULL) {
+		trace_pump_stats(b->pump, &ps);
+		if (ps.n_events >= n)
+			return;
+		struct timespec ts = { 0, 100 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void
 bench_emit_cord(void *arg)
 {
@@ -225,14 +239,7 @@ bench_emit_cord(void *arg)
 		for (int j = 0; j < BENCH_BURST / 4; j++)
 			bench_emit_burst(i++);
 		burst_ns[k] = bench_now_ns() - t0;
-		struct trace_pump_stats ps = {0};
-		while (b->pump != NULL) {
-			trace_pump_stats(b->pump, &ps);
-			if (ps.n_events >= i * 4)
-				break;
-			struct timespec ts = { 0, 100 * 1000 };
-			nanosleep(&ts, NULL);
-		}
+		bench_wait_drained(b, i * 4);
 	}
 	/* The median burst: the machine is shared, a preempted burst is not
 	 * what an event costs. */
@@ -245,14 +252,7 @@ bench_emit_cord(void *arg)
 	double t0 = bench_now_ns();
 	for (int j = 0; j < BENCH_FLOOD / 4; j++)
 		bench_emit_burst(i++);
-	struct trace_pump_stats ps = {0};
-	while (b->pump != NULL) {
-		trace_pump_stats(b->pump, &ps);
-		if (ps.n_events >= i * 4)
-			break;
-		struct timespec ts = { 0, 100 * 1000 };
-		nanosleep(&ts, NULL);
-	}
+	bench_wait_drained(b, i * 4);
 	b->pipeline_per_s = BENCH_FLOOD * 1e9 / (bench_now_ns() - t0);
 	rt_cord_stop(b->cord);
 }

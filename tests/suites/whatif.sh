@@ -23,6 +23,34 @@ dir=$KH_TMP
 fail() { echo "FAIL: $*"; exit 1; }
 command -v xvfb-run >/dev/null || fail "xvfb-run missing (make deps)"
 
+# view SUBDIR AT OUT: the viewer on 06-kharon at event AT under Xvfb,
+# running SUBDIR/s.txt there (W writes into SUBDIR); its output to OUT.
+view() {
+	(cd "$dir/$1" && ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+		SDL_VIDEODRIVER=x11 timeout 60 \
+		xvfb-run -a -s "-screen 0 1280x720x24" \
+		"$OLDPWD/$V" --scenario "$OLDPWD/scenarios/06-kharon.json" \
+		--at "$2" --script s.txt) >"$3" 2>&1 ||
+		fail "window in $1: $(cat "$3")"
+}
+
+# replay SAVED NAME EVENTS AT: the scenario W saved passes kharon check,
+# and kharon run of it gives EVENTS events (exported to $dir/NAME.jsonl),
+# the same as 06-kharon's ($dir/o.jsonl) for the first AT.
+replay() {
+	"$K" check "$1" >/dev/null || fail "kharon check refuses $1"
+	"$K" run "$1" --trace "$dir/$2.trace" >/dev/null
+	"$K" trace export "$dir/$2.trace" >"$dir/$2.jsonl" || fail "export"
+	[ "$(wc -l <"$dir/$2.jsonl")" -eq "$3" ] ||
+		fail "kharon run of $1: $(wc -l <"$dir/$2.jsonl") events," \
+			"the viewer showed $3"
+	cmp -s <(head -n "$4" "$dir/o.jsonl") <(head -n "$4" "$dir/$2.jsonl") ||
+		fail "$1 differs from 06-kharon before its moment ($4)"
+}
+
+"$K" run scenarios/06-kharon.json --trace "$dir/o.trace" >/dev/null || fail "06-kharon"
+"$K" trace export "$dir/o.trace" >"$dir/o.jsonl" || fail "export"
+
 "$K" run scenarios/06-kharon-what-if.json >/dev/null || fail "06-kharon-what-if fails"
 cat >"$dir/s.txt" <<EOF
 frames 2
@@ -46,23 +74,12 @@ key w
 frames 2
 quit
 EOF
-(cd "$dir" && ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
-	SDL_VIDEODRIVER=x11 timeout 60 xvfb-run -a -s "-screen 0 1280x720x24" \
-	"$OLDPWD/$V" --scenario "$OLDPWD/scenarios/06-kharon.json" --at 120 \
-	--script s.txt) >"$dir/w.out" 2>&1 || fail "window: $(cat "$dir/w.out")"
+view . 120 "$dir/w.out"
 saved=$dir/06-kharon-what-if-1.json
 [ -f "$saved" ] || fail "W wrote nothing: $(cat "$dir/w.out")"
 shown=$(sed -n 's/.*forks at event 122 (\([0-9]*\) events now).*/\1/p' "$dir/w.out")
 [ -n "$shown" ] || fail "no fork report: $(cat "$dir/w.out")"
-"$K" check "$saved" >/dev/null || fail "kharon check refuses the saved file"
-"$K" run "$saved" --trace "$dir/w.trace" >/dev/null
-"$K" trace export "$dir/w.trace" >"$dir/w.jsonl" || fail "export"
-[ "$(wc -l <"$dir/w.jsonl")" -eq "$shown" ] ||
-	fail "kharon run: $(wc -l <"$dir/w.jsonl") events, the viewer showed $shown"
-"$K" run scenarios/06-kharon.json --trace "$dir/o.trace" >/dev/null || fail "06-kharon"
-"$K" trace export "$dir/o.trace" >"$dir/o.jsonl" || fail "export"
-cmp -s <(head -n 120 "$dir/o.jsonl") <(head -n 120 "$dir/w.jsonl") ||
-	fail "the fork differs from 06-kharon before its moment"
+replay "$saved" w "$shown" 120
 cmp -s "$dir/o.jsonl" "$dir/w.jsonl" && fail "the fork is 06-kharon itself"
 # A server cord's menu: hold it busy for 1 ms at event 120, W, replay.
 mkdir -p "$dir/hold"
@@ -81,21 +98,12 @@ key w
 frames 2
 quit
 EOF
-(cd "$dir/hold" && ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
-	SDL_VIDEODRIVER=x11 timeout 60 xvfb-run -a -s "-screen 0 1280x720x24" \
-	"$OLDPWD/$V" --scenario "$OLDPWD/scenarios/06-kharon.json" --at 120 \
-	--script s.txt) >"$dir/h.out" 2>&1 || fail "hold window: $(cat "$dir/h.out")"
+view hold 120 "$dir/h.out"
 held=$(sed -n 's/.*: \([a-z0-9]*\) is held busy for 1000 us at .*forks at event 120 (\([0-9]*\) events now).*/\1 \2/p' "$dir/h.out")
 [ -n "$held" ] || fail "no hold report: $(cat "$dir/h.out")"
 saved=$dir/hold/06-kharon-what-if-1.json
 grep -q '"hold_cord"' "$saved" || fail "W did not write the hold: $(cat "$saved")"
-"$K" check "$saved" >/dev/null || fail "kharon check refuses the saved hold"
-"$K" run "$saved" --trace "$dir/h.trace" >/dev/null
-"$K" trace export "$dir/h.trace" >"$dir/h.jsonl" || fail "export"
-[ "$(wc -l <"$dir/h.jsonl")" -eq "${held#* }" ] ||
-	fail "kharon run: $(wc -l <"$dir/h.jsonl") events, the viewer showed ${held#* }"
-cmp -s <(head -n 120 "$dir/o.jsonl") <(head -n 120 "$dir/h.jsonl") ||
-	fail "the hold differs from 06-kharon before its moment"
+replay "$saved" h "${held#* }" 120
 grep -q '"ev":"cord.hold"' "$dir/h.jsonl" || fail "no cord.hold in the replay"
 # A cord's menu, third item: net_msg_max = 2 from the shown event on.
 mkdir -p "$dir/opt"
@@ -113,22 +121,13 @@ key w
 frames 2
 quit
 EOF
-(cd "$dir/opt" && ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
-	SDL_VIDEODRIVER=x11 timeout 60 xvfb-run -a -s "-screen 0 1280x720x24" \
-	"$OLDPWD/$V" --scenario "$OLDPWD/scenarios/06-kharon.json" --at 120 \
-	--script s.txt) >"$dir/p.out" 2>&1 || fail "option window: $(cat "$dir/p.out")"
+view opt 120 "$dir/p.out"
 opt=$(sed -n 's/.*: net_msg_max = 2 from [0-9]* us on; the run forks at event 120 (\([0-9]*\) events now).*/\1/p' "$dir/p.out")
 [ -n "$opt" ] || fail "no option report: $(cat "$dir/p.out")"
 saved=$dir/opt/06-kharon-what-if-1.json
 grep -q '"set_option"' "$saved" && grep -q '"net_msg_max"' "$saved" ||
 	fail "W did not write the option: $(cat "$saved")"
-"$K" check "$saved" >/dev/null || fail "kharon check refuses the saved option"
-"$K" run "$saved" --trace "$dir/p.trace" >/dev/null
-"$K" trace export "$dir/p.trace" >"$dir/p.jsonl" || fail "export"
-[ "$(wc -l <"$dir/p.jsonl")" -eq "$opt" ] ||
-	fail "kharon run: $(wc -l <"$dir/p.jsonl") events, the viewer showed $opt"
-cmp -s <(head -n 120 "$dir/o.jsonl") <(head -n 120 "$dir/p.jsonl") ||
-	fail "the option run differs from 06-kharon before its moment"
+replay "$saved" p "$opt" 120
 grep -q '"ev":"server.option","name":"net_msg_max","value":2' "$dir/p.jsonl" ||
 	fail "no server.option in the replay"
 # A boat's menu: at event 35 msg 4 waits in TX's pipe to net0 behind
@@ -149,21 +148,12 @@ key w
 frames 2
 quit
 EOF
-(cd "$dir/boat" && ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
-	SDL_VIDEODRIVER=x11 timeout 60 xvfb-run -a -s "-screen 0 1280x720x24" \
-	"$OLDPWD/$V" --scenario "$OLDPWD/scenarios/06-kharon.json" --at 35 \
-	--script s.txt) >"$dir/b.out" 2>&1 || fail "boat window: $(cat "$dir/b.out")"
+view boat 35 "$dir/b.out"
 boat=$(sed -n 's/.*: message 4 to net0 is delayed by 1000 us (pushed at 15167 us); the run forks at event 35 (\([0-9]*\) events now).*/\1/p' "$dir/b.out")
 [ -n "$boat" ] || fail "no delay report: $(cat "$dir/b.out")"
 saved=$dir/boat/06-kharon-what-if-1.json
 grep -q '"delay_message"' "$saved" || fail "W did not write the delay: $(cat "$saved")"
-"$K" check "$saved" >/dev/null || fail "kharon check refuses the saved delay"
-"$K" run "$saved" --trace "$dir/b.trace" >/dev/null
-"$K" trace export "$dir/b.trace" >"$dir/b.jsonl" || fail "export"
-[ "$(wc -l <"$dir/b.jsonl")" -eq "$boat" ] ||
-	fail "kharon run: $(wc -l <"$dir/b.jsonl") events, the viewer showed $boat"
-cmp -s <(head -n 35 "$dir/o.jsonl") <(head -n 35 "$dir/b.jsonl") ||
-	fail "the delay differs from 06-kharon before its moment"
+replay "$saved" b "$boat" 35
 grep -q '"ev":"cmsg.delay","msg":4,"to":"net0","n":2,"for_us":1000' "$dir/b.jsonl" ||
 	fail "no cmsg.delay of msg 4 in the replay"
 grep -q '"t":16170001,"cord":"net0","ev":"kharon.arrive","conn":1,"msg":3' "$dir/b.jsonl" ||
