@@ -1240,16 +1240,10 @@ trace_writer_unlock(struct trace_writer *w)
 	writer_mutex_unlock(w);
 }
 
-int
-trace_writer_add_values_locked(struct trace_writer *w, uint64_t seq,
-			       uint64_t t, const char *cord, const char *ev,
-			       uint32_t n, const char *const *keys,
-			       const unsigned char *kinds, const char *values,
-			       size_t len)
+/* After an event went into the batch (rc 0): count it, flush when full. */
+static int
+writer_added_locked(struct trace_writer *w, int rc)
 {
-	int rc = trace_record_add_packed_values(&w->batch, &w->packer, seq, t,
-						cord, ev, n, keys, kinds,
-						values, len);
 	if (rc == 0) {
 		w->n_batch++;
 		if (w->batch.used >= w->flush_size)
@@ -1259,18 +1253,24 @@ trace_writer_add_values_locked(struct trace_writer *w, uint64_t seq,
 }
 
 int
+trace_writer_add_values_locked(struct trace_writer *w, uint64_t seq,
+			       uint64_t t, const char *cord, const char *ev,
+			       uint32_t n, const char *const *keys,
+			       const unsigned char *kinds, const char *values,
+			       size_t len)
+{
+	return writer_added_locked(w, trace_record_add_packed_values(
+		&w->batch, &w->packer, seq, t, cord, ev, n, keys, kinds,
+		values, len));
+}
+
+int
 trace_writer_add_locked(struct trace_writer *w, const struct trace_event *e,
 			bool is_static)
 {
-	int rc = w->is_packed ?
-		 trace_record_add_packed(&w->batch, &w->packer, e, is_static) :
-		 trace_record_add_event(&w->batch, e);
-	if (rc == 0) {
-		w->n_batch++;
-		if (w->batch.used >= w->flush_size)
-			rc = writer_flush_locked(w);
-	}
-	return rc;
+	return writer_added_locked(w, w->is_packed ?
+		trace_record_add_packed(&w->batch, &w->packer, e, is_static) :
+		trace_record_add_event(&w->batch, e));
 }
 
 int

@@ -639,6 +639,24 @@ grow(void **arr, size_t *cap, size_t n, size_t size, const char *what)
 	return true;
 }
 
+/* Room in `batch` for a record's events, fields and string bytes. */
+static int
+batch_reserve(struct trace_record_batch *batch, int n_events,
+	      size_t n_fields, size_t n_strs)
+{
+	size_t cap_events = (size_t)batch->cap_events;
+	if (!grow((void **)&batch->events, &cap_events, (size_t)n_events,
+		  sizeof(struct trace_event), "trace events"))
+		return -1;
+	batch->cap_events = (int)cap_events;
+	if (!grow((void **)&batch->fields, &batch->cap_fields, n_fields,
+		  sizeof(struct trace_field), "trace fields") ||
+	    !grow((void **)&batch->strs, &batch->cap_strs, n_strs, 1,
+		  "trace strings"))
+		return -1;
+	return 0;
+}
+
 int
 trace_record_batch_decode(struct trace_record_batch *batch, const char *p,
 			  const char *end)
@@ -650,15 +668,7 @@ trace_record_batch_decode(struct trace_record_batch *batch, const char *p,
 		corrupt("malformed event");
 		return -1;
 	}
-	size_t cap_events = (size_t)batch->cap_events;
-	if (!grow((void **)&batch->events, &cap_events, (size_t)n_events,
-		  sizeof(struct trace_event), "trace events"))
-		return -1;
-	batch->cap_events = (int)cap_events;
-	if (!grow((void **)&batch->fields, &batch->cap_fields, n_fields,
-		  sizeof(struct trace_field), "trace fields") ||
-	    !grow((void **)&batch->strs, &batch->cap_strs, n_strs, 1,
-		  "trace strings"))
+	if (batch_reserve(batch, n_events, n_fields, n_strs) != 0)
 		return -1;
 	bool ok = batch_walk(batch, p, end, true, &n_events, &n_fields,
 			     &n_strs);
@@ -1354,15 +1364,7 @@ trace_record_batch_decode_packed(struct trace_record_batch *batch,
 		corrupt("malformed packed event");
 		return -1;
 	}
-	size_t cap_events = (size_t)batch->cap_events;
-	if (!grow((void **)&batch->events, &cap_events, (size_t)n_events,
-		  sizeof(struct trace_event), "trace events"))
-		return -1;
-	batch->cap_events = (int)cap_events;
-	if (!grow((void **)&batch->fields, &batch->cap_fields, n_fields,
-		  sizeof(struct trace_field), "trace fields") ||
-	    !grow((void **)&batch->strs, &batch->cap_strs, n_strs, 1,
-		  "trace strings"))
+	if (batch_reserve(batch, n_events, n_fields, n_strs) != 0)
 		return -1;
 	rc = packed_walk(batch, p, end, true, &n_events, &n_fields, &n_strs);
 	(void)rc;
