@@ -51,7 +51,8 @@ static const char usage[] =
 	"         [--png FILE --at N[.F]|EVENT[#K]]\n"
 	"         [--gif FILE [--from N] [--to M] [--fps F] [--step K]]\n"
 	"         [--captions] [--dump-display FILE --at N|EVENT[#K]]\n"
-	"       kharon-view --png-diff A.png B.png\n";
+	"       kharon-view --png-diff A.png B.png\n"
+	"       kharon-view TRACE --bench headless|window   (open, seek, draw timings)\n";
 
 struct opts {
 	const char *trace;

@@ -10,9 +10,16 @@
 int
 cli_bench(int argc, char **argv)
 {
+	static const char usage[] =
+		"usage: kharon bench call|cbus|push|ring [options]"
+		"   (kharon bench NAME --help: its options)\n";
 	if (argc < 1) {
-		fprintf(stderr, "usage: kharon bench call|cbus|push|ring [options]\n");
+		fputs(usage, stderr);
 		return CLI_USAGE;
+	}
+	if (strcmp(argv[0], "--help") == 0) {
+		fputs(usage, stdout);
+		return CLI_OK;
 	}
 	if (strcmp(argv[0], "cbus") == 0)
 		return bench_cbus(argc - 1, argv + 1);

@@ -338,6 +338,10 @@ bench_arg_int(const char *val, long max, int *out)
 int
 bench_call(int argc, char **argv)
 {
+	if (argc == 1 && strcmp(argv[0], "--help") == 0) {
+		fputs(bench_call_usage, stdout);
+		return CLI_OK;
+	}
 	int conns = 1, inflight = 100;
 	double seconds = 1;
 	const char *target = NULL;

@@ -264,6 +264,12 @@ bench_parse_batch(const char *text)
 int
 bench_cbus(int argc, char **argv)
 {
+	static const char usage[] =
+		"usage: kharon bench cbus [--seconds S] [--batch N]...\n";
+	if (argc == 1 && strcmp(argv[0], "--help") == 0) {
+		fputs(usage, stdout);
+		return CLI_OK;
+	}
 	double seconds = 1.0;
 	int batches[16];
 	int n_batches = 0;
@@ -286,8 +292,7 @@ bench_cbus(int argc, char **argv)
 			}
 			batches[n_batches++] = n;
 		} else {
-			fprintf(stderr, "usage: kharon bench cbus [--seconds S] "
-				"[--batch N]...\n");
+			fputs(usage, stderr);
 			return CLI_USAGE;
 		}
 	}

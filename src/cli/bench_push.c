@@ -38,6 +38,10 @@ static const char bench_push_usage[] =
 int
 bench_push(int argc, char **argv)
 {
+	if (argc == 1 && strcmp(argv[0], "--help") == 0) {
+		fputs(bench_push_usage, stdout);
+		return CLI_OK;
+	}
 	struct push_client_opts copts = {
 		.proc = "push", .pushes = 200000, .payload = 8, .conns = 1,
 	};

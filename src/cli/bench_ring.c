@@ -117,6 +117,12 @@ ring_p_f(void *arg)
 int
 bench_ring(int argc, char **argv)
 {
+	static const char usage_text[] =
+		"usage: kharon bench ring [--seconds S]\n";
+	if (argc == 1 && strcmp(argv[0], "--help") == 0) {
+		fputs(usage_text, stdout);
+		return CLI_OK;
+	}
 	double seconds = 1;
 	for (int i = 0; i < argc; i += 2) {
 		char *end;
@@ -156,6 +162,6 @@ bench_ring(int argc, char **argv)
 	free(b);
 	return CLI_OK;
 usage:
-	fprintf(stderr, "usage: kharon bench ring [--seconds S]\n");
+	fputs(usage_text, stderr);
 	return CLI_USAGE;
 }

@@ -235,6 +235,9 @@ cli_call(int argc, char **argv)
 			}
 			opts.connect_timeout_ns = ns;
 			opts.call_timeout_ns = ns;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			fputs(call_usage, stdout);
+			return CLI_OK;
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			fprintf(stderr, "kharon call: unknown option %s\n%s",
 				argv[i], call_usage);

@@ -122,9 +122,17 @@ has_delays(const struct scenario *s)
 int
 cli_check(int argc, char **argv)
 {
+	static const char usage[] = "usage: kharon check SCENARIO.json...\n"
+		"  validates each file (one line naming the JSON path, exit 2,\n"
+		"  on the first bad one); a tour or a delay_message is checked\n"
+		"  against the scenario's simulated run\n";
 	if (argc < 1) {
-		fputs("usage: kharon check SCENARIO.json...\n", stderr);
+		fputs(usage, stderr);
 		return CLI_USAGE;
+	}
+	if (strcmp(argv[0], "--help") == 0) {
+		fputs(usage, stdout);
+		return CLI_OK;
 	}
 	for (int i = 0; i < argc; i++) {
 		struct scenario s;
