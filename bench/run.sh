@@ -23,7 +23,7 @@
 #   cbus:    kharon bench cbus (messages/s between two cords, batch 256)
 #            against kharon bench ring (two spinning SPSC rings: the limit)
 #
-#   pinned:  calls and the 1-connection and 100-connection streams again
+#   pinned:  calls and every push_stream row again
 #            with the server on CPU 0 and the client on CPU 1 (taskset):
 #            left to the scheduler, a run lands in one of two regimes
 #            (TX sharing a core with the client or not) and a cell can move

@@ -1,6 +1,7 @@
 /*
  * trace_pump.h — tracing on real threads at the price of a ring write: each
- * emitting thread appends small fixed binary records to its own ring, and
+ * emitting thread appends small binary records (~40 bytes for a push) to its
+ * own ring, and
  * one writer thread turns them into the trace file's records (encoding,
  * checksum and write() happen there, off the emitting cords).
  *
