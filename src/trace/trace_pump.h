@@ -1,9 +1,8 @@
 /*
  * trace_pump.h — tracing on real threads at the price of a ring write: each
  * emitting thread appends small binary records (~40 bytes for a push) to its
- * own ring, and
- * one writer thread turns them into the trace file's records (encoding,
- * checksum and write() happen there, off the emitting cords).
+ * own ring, and one writer thread turns them into the trace file's records
+ * (encoding, checksum and write() happen there, off the emitting cords).
  *
  *   cord tx    TRACE -> [seq t ev k v ...]   -> ring tx   --+
  *   cord net0  TRACE -> [seq t ev k v ...]   -> ring net0 --+-> writer thread
