@@ -92,6 +92,8 @@ enum {
 	LEGEND_CHAR_W = 7,
 	/** A title's (VIZ_FONT_BIG, 17 px), about. */
 	TITLE_CHAR_W = 10,
+	/** VIZ_FONT_NORMAL's (14 px), about. */
+	NORMAL_CHAR_W = 8,
 	/** A swatch and the space after it. */
 	LEGEND_SWATCH_W = 14,
 };
@@ -128,7 +130,9 @@ draw_banks(const struct frame *f)
 	viz_rect(d, VIZ_C_RIVER_DEEP, l->river.x + l->river.w - 3, l->river.y,
 		 3, l->river.h);
 	int drift = 0;
-	for (int y = l->river.y + 50; y < l->river.y + l->river.h; y += 22) {
+	/* Waves down to the legends' band, not through its words. */
+	for (int y = l->river.y + 50; y < l->river.y + l->river.h - 36;
+	     y += 22) {
 		int off = ((y / 22) % 2) * 12 + drift;
 		for (int x = l->river.x + 8 + off % 24;
 		     x + 10 < l->river.x + l->river.w - 6; x += 24)
@@ -146,9 +150,14 @@ draw_banks(const struct frame *f)
 		 l->left.x + 10, l->left.y + 4, 0, left_title);
 	viz_text(d, VIZ_C_DIM, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, l->left.x + 10,
 		 l->left.y + 28, 0, L(f, "left_bank_sub"));
+	/* On one line: a wrapped title would sit in the lane of boats of
+	 * no known connection. */
+	const char *river_title = L(f, "river");
+	if (utf8_chars(river_title) * NORMAL_CHAR_W > l->river.w - 8)
+		river_title = L(f, "river_short");
 	viz_text(d, VIZ_C_WHITE, VIZ_FONT_NORMAL, VIZ_ALIGN_CENTER,
 		 l->river.x + l->river.w / 2, l->river.y + 6, l->river.w - 8,
-		 L(f, "river"));
+		 river_title);
 	viz_text(d, VIZ_C_DEAD_EDGE, VIZ_FONT_BIG, VIZ_ALIGN_LEFT,
 		 l->right.x + 10, l->right.y + 4, 0, right_title);
 	viz_text(d, VIZ_C_DIM, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, l->right.x + 10,
@@ -483,27 +492,33 @@ draw_row(const struct frame *f, int r)
 		  L(f, "conn"), c->id, focus ? " *" : "", c->n_pushes,
 		  c->n_replies, c->is_tx_gone ? "  (TX: gone)" : "");
 	const char *cord = c->cord >= 0 ? f->s->cords[c->cord].name : "?";
-	char head[160];
-	int n = snprintf(head, sizeof(head), "%s %d  %s  %s", L(f, "conn"),
-			 c->id, cord, c->peer);
-	if (c->n_requests > 0 && n > 0 && (size_t)n < sizeof(head))
-		n += snprintf(head + n, sizeof(head) - (size_t)n,
-			      "  req %d", c->n_requests);
-	if (c->state == VIZ_CONN_CLOSED && n > 0 && (size_t)n < sizeof(head))
-		snprintf(head + n, sizeof(head) - (size_t)n, "  closed");
+	/* What follows the names: requests in flight, closed. */
+	char tail[48] = "";
+	int n = 0;
+	if (c->n_requests > 0)
+		n = snprintf(tail, sizeof(tail), "  req %d", c->n_requests);
+	if (c->state == VIZ_CONN_CLOSED && n >= 0 && (size_t)n < sizeof(tail))
+		snprintf(tail + n, sizeof(tail) - (size_t)n, "  closed");
 	char stop[96] = "";
 	if (c->is_input_stopped)
 		snprintf(stop, sizeof(stop), "%s: %s", L(f, "stopped"),
 			 c->stop_why);
-	/* The header and the red stop share the line; in a narrow bank the
-	 * peer's address gives way, then the words (estimated widths, as
-	 * in legend()). */
+	/*
+	 * The header and the red stop share the line; in a narrow bank the
+	 * peer's address gives way first, then the words, last the requests
+	 * in flight (estimated widths, as in legend()).
+	 */
 	int room = l->right.w - 12;
 	int stop_w = stop[0] != '\0' ?
 		     (utf8_chars(stop) + 2) * LEGEND_CHAR_W : 0;
+	char head[160];
+	snprintf(head, sizeof(head), "%s %d  %s  %s%s", L(f, "conn"), c->id,
+		 cord, c->peer, tail);
 	if (utf8_chars(head) * LEGEND_CHAR_W + stop_w > room)
-		snprintf(head, sizeof(head), "%s %d  %s", L(f, "conn"), c->id,
-			 cord);
+		snprintf(head, sizeof(head), "%s %d  %s%s", L(f, "conn"),
+			 c->id, cord, tail);
+	if (utf8_chars(head) * LEGEND_CHAR_W + stop_w > room)
+		snprintf(head, sizeof(head), "%d  %s%s", c->id, cord, tail);
 	if (utf8_chars(head) * LEGEND_CHAR_W + stop_w > room)
 		snprintf(head, sizeof(head), "%d  %s", c->id, cord);
 	if (stop[0] != '\0')
