@@ -655,8 +655,13 @@ text_uint(struct mp_text *t, uint64_t v, bool is_negative)
 static void
 text_hex(struct mp_text *t, const char *s, uint32_t len)
 {
-	for (uint32_t i = 0; i < len; i++)
+	for (uint32_t i = 0; i < len; i++) {
+		if (t->is_head && t->len >= t->size) {
+			t->len += 2 * (size_t)(len - i);
+			return;
+		}
 		text_printf(t, "%02x", (unsigned char)s[i]);
+	}
 }
 
 /** Whether `c` is written as it is inside a string's quotes. */
@@ -711,6 +716,12 @@ text_value(struct mp_text *t, const char **p)
 	const char *c = *p;
 	uint32_t n;
 	const char *s;
+	if (t->is_head && t->len >= t->size) {
+		/* Full: skip the value, counting at least one byte for it. */
+		mp_next(p);
+		t->len++;
+		return;
+	}
 	switch (mp_typeof(*c)) {
 	case MP_NIL:
 		mp_decode_nil(p);

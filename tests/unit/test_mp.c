@@ -350,7 +350,7 @@ Test(mp, typeof_every_first_byte)
 Test(mp, format_head_is_format_cut_short)
 {
 	char v[400];
-	char *p = mp_encode_array(v, 4);
+	char *p = mp_encode_array(v, 6);
 	p = mp_encode_str(p, "a\"b\nc", 6);
 	p = mp_encode_uint(p, 12345);
 	char s[300];
@@ -360,6 +360,11 @@ Test(mp, format_head_is_format_cut_short)
 	p = mp_encode_map(p, 1);
 	p = mp_encode_str(p, "k", 1);
 	p = mp_encode_nil(p);
+	/* After the cut, bin and containers are skipped, not formatted. */
+	p = mp_encode_bin(p, "\x01\xff\x10", 3);
+	p = mp_encode_array(p, 2);
+	p = mp_encode_uint(p, 1);
+	p = mp_encode_bin(p, "\xab", 1);
 	char whole[1024];
 	int full = mp_format(whole, sizeof(whole), v, p);
 	cr_assert_lt(full, (int)sizeof(whole));
