@@ -15,14 +15,26 @@ enum {
 	HEADER_H = 46,
 	STRIP_H = 26,
 	ROW_MIN = 58,
-	/** The legends' band under the rows (two lines of small text). */
+	/**
+	 * The legends' band under the rows: two lines of small text, three
+	 * in a window narrower than LEGEND_WIDE_W, where Russian's labels
+	 * wrap once more (scene.c, legend()).
+	 */
 	LEGEND_H = 34,
+	LEGEND_H_NARROW = 50,
+	LEGEND_WIDE_W = 800,
 	ROW_MAX = 240,
 	BOAT_W = 30,
 	BOAT_H = 14,
 	KHARON_W = 44,
 	CLIENT_H = 58,
 };
+
+static int
+min_int(int a, int b)
+{
+	return a < b ? a : b;
+}
 
 static int
 clampi(int v, int lo, int hi)
@@ -176,7 +188,10 @@ layout_rows(struct viz_layout *l, const struct viz_state *s, int top,
 		w->row = (struct viz_rect){ l->left.x, top + r * rh,
 					    l->right.x + l->right.w - l->left.x,
 					    rh - 4 };
-		int y0 = w->row.y + 18 + (rh - 16 - 40 - 2 * bh) / 4;
+		/* In a tight row (rh near ROW_MIN) the second buffer's label
+		 * must end above the next row's line: at most rh - 46. */
+		int y0 = w->row.y + min_int(18 + (rh - 16 - 40 - 2 * bh) / 4,
+					    rh - 46);
 		int bx = l->left.x + 62;
 		int bw = l->left.w - 62 - 40;
 		for (int b = 0; b < 2; b++) {
@@ -301,9 +316,10 @@ viz_layout_compute(struct viz_layout *l, const struct viz_state *s,
 	l->title = (struct viz_rect){ 0, 0, width, TITLE_H };
 	int main_top = TITLE_H;
 	int main_bottom = height - CAPTION_H - TIMELINE_H - 4;
-	if (main_bottom < main_top + HEADER_H + STRIP_H + ROW_MIN + LEGEND_H)
+	int legend_h = width < LEGEND_WIDE_W ? LEGEND_H_NARROW : LEGEND_H;
+	if (main_bottom < main_top + HEADER_H + STRIP_H + ROW_MIN + legend_h)
 		main_bottom = main_top + HEADER_H + STRIP_H + ROW_MIN +
-			      LEGEND_H;
+			      legend_h;
 	int mh = main_bottom - main_top;
 	int lw = width * 38 / 100;
 	int rw = width * 18 / 100;
@@ -352,7 +368,7 @@ viz_layout_compute(struct viz_layout *l, const struct viz_state *s,
 			l->clients.w - 14, CLIENT_H - 6, i, 0, -1);
 		n_cl++;
 	}
-	layout_rows(l, s, strip_y + STRIP_H, main_bottom - LEGEND_H);
+	layout_rows(l, s, strip_y + STRIP_H, main_bottom - legend_h);
 	layout_boats(l, s, h, clock);
 	layout_kharon(l, s);
 }

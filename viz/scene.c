@@ -90,8 +90,8 @@ utf8_chars(const char *s)
 enum {
 	/** A small-font character's width, about (DejaVu Sans at 11 px). */
 	LEGEND_CHAR_W = 7,
-	/** A title's (VIZ_FONT_BIG, 17 px), about. */
-	TITLE_CHAR_W = 10,
+	/** A title's (VIZ_FONT_BIG, 17 px), about (Cyrillic's widest). */
+	TITLE_CHAR_W = 11,
 	/** VIZ_FONT_NORMAL's (14 px), about. */
 	NORMAL_CHAR_W = 8,
 	/** A swatch and the space after it. */
@@ -280,7 +280,11 @@ draw_tasks(const struct frame *f)
 	viz_text(f->d, VIZ_C_DIM, VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, r->x, r->y + 3,
 		 0, L(f, "tasks"));
 	int x = r->x + 46;
-	for (int i = 0; i < f->s->n_tasks && x + 90 < r->x + r->w; i++) {
+	/* Room at the right end for "more connections: N" (draw_rows). */
+	int right = r->x + r->w;
+	if (f->l->n_rows_hidden > 0)
+		right -= (utf8_chars(L(f, "more_conns")) + 4) * LEGEND_CHAR_W;
+	for (int i = 0; i < f->s->n_tasks && x + 90 < right; i++) {
 		const struct viz_task *t = &f->s->tasks[i];
 		int c = t->is_waiting ? VIZ_C_TASK_WAIT : VIZ_C_TASK_RUN;
 		viz_rect(f->d, c, x, r->y, 96, r->h);

@@ -70,6 +70,10 @@ run_check_trace_path(const char *path)
 int
 cli_run(int argc, char **argv)
 {
+	if (argc == 1 && strcmp(argv[0], "--help") == 0) {
+		fputs(run_usage, stdout);
+		return CLI_OK;
+	}
 	const char *path = NULL;
 	struct scenario_run_opts opts;
 	memset(&opts, 0, sizeof(opts));

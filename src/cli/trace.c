@@ -422,6 +422,12 @@ cli_trace(int argc, char **argv)
 	if (argc < 1)
 		return trace_bad_usage("missing sub-command");
 	const char *cmd = argv[0];
+	/* kharon trace --help, kharon trace SUB --help */
+	if (strcmp(cmd, "--help") == 0 ||
+	    (argc == 2 && strcmp(argv[1], "--help") == 0)) {
+		fputs(trace_usage, stdout);
+		return CLI_OK;
+	}
 	if (strcmp(cmd, "bench") == 0)
 		return trace_bench(argc - 1, argv + 1);
 	bool is_check = strcmp(cmd, "check") == 0;

@@ -96,7 +96,8 @@ expect "bench cbus --batch x" 2 "bad --batch" -- bench cbus --batch 1x
 # --help of the program and of each command: its usage on stdout, exit 0.
 for c in help "serve --help" "call --help" "check --help" "bench --help" \
 	"bench call --help" "bench push --help" "bench cbus --help" \
-	"bench ring --help"; do
+	"bench ring --help" "run --help" "trace --help" "trace bench --help" \
+	"trace dump --help"; do
 	# shellcheck disable=SC2086  # c is a word list on purpose
 	expect "$c" 0 "" -- $c
 	grep -q "usage: kharon" "$TMP/out" || fail "$c: no usage on stdout"

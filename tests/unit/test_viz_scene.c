@@ -559,3 +559,63 @@ Test(viz_scene, input_stopped_label_never_covers_the_header)
 	}
 	viz_history_destroy(&h);
 }
+
+/*
+ * Up and down, too: each row's second buffer label (a 13 px line of text
+ * under the bar) ends above the next row's line, and the legends' band starts
+ * below the last row — at the lessons' size, a side-by-side pane's and a
+ * small window's, in both languages (rows once grew into the legends,
+ * and tight rows put their line through the last label).
+ */
+Test(viz_scene, rows_leave_room_for_their_labels_and_the_legends)
+{
+	struct viz_history h;
+	viz_fixture_load("09-iproto-threads", &h);
+	static const int sizes[][2] = { { 960, 540 }, { 720, 560 },
+					{ 640, 360 }, { 1280, 720 } };
+	static const char *const keys[] = { "l_sent", "l_consumed" };
+	for (int lang = 0; lang < 2; lang++) {
+		int code = lang == 0 ? VIZ_LANG_EN : VIZ_LANG_RU;
+		struct viz_captions *cap = viz_captions_builtin(code);
+		for (int k = 0; k < 4; k++) {
+			int w = sizes[k][0], hgt = sizes[k][1];
+			struct viz_ui ui;
+			viz_ui_init(&ui, w, hgt, code);
+			static struct viz_state s;
+			static struct viz_layout l;
+			viz_ui_seek(&ui, &h, 400);
+			viz_history_seek(&h, 400, &s);
+			struct viz_clock clock = { false, 400 };
+			viz_layout_compute(&l, &s, &h, &clock, w, hgt);
+			cr_assert_gt(l.n_rows, 0);
+			struct viz_display d;
+			viz_display_create(&d);
+			viz_scene_build(&d, &l, &s, &h, &ui, cap, "t");
+			int last = 0;
+			for (int r = 0; r < l.n_rows; r++) {
+				const struct viz_row *row = &l.rows[r];
+				const struct viz_rect *b = &row->obuf[1];
+				int label_end = b->y + b->h + 1 + 13;
+				/* The next row's line: row.y + rh - 2. */
+				cr_assert_leq(label_end, row->row.y + row->row.h + 2,
+					      "row %d at %dx%d lang %d", r, w,
+					      hgt, lang);
+				last = row->row.y + row->row.h;
+			}
+			for (int i = 0; i < 2; i++) {
+				const struct viz_cmd *c =
+					legend_cmd(&d, cap, keys[i]);
+				cr_assert_not_null(c);
+				/* The first item sits on a wrapped legend's
+				 * top line. */
+				int top = c->y;
+				cr_assert_geq(top, last, "%s at %dx%d lang %d "
+					      "starts at %d, rows end at %d",
+					      keys[i], w, hgt, lang, top, last);
+			}
+			viz_display_destroy(&d);
+		}
+		viz_captions_delete(cap);
+	}
+	viz_history_destroy(&h);
+}
