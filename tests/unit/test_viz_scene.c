@@ -411,6 +411,26 @@ Test(viz_scene, what_if_menus_of_a_boat_kharon_and_a_cord)
 	viz_history_destroy(&h);
 }
 
+/*
+ * The frame at event `at` of `h` in a w x hgt window, in `cap`'s
+ * language: its state and layout into *s and *l, its drawing into *d
+ * (created here; the caller destroys it).
+ */
+static void
+frame_at(const struct viz_history *h, uint32_t at, int w, int hgt, int lang,
+	 const struct viz_captions *cap, struct viz_state *s,
+	 struct viz_layout *l, struct viz_display *d)
+{
+	struct viz_ui ui;
+	viz_ui_init(&ui, w, hgt, lang);
+	viz_ui_seek(&ui, h, at);
+	viz_history_seek(h, at, s);
+	struct viz_clock clock = { false, at };
+	viz_layout_compute(l, s, h, &clock, w, hgt);
+	viz_display_create(d);
+	viz_scene_build(d, l, s, h, &ui, cap, "t");
+}
+
 /* The legend label `key` of `cap`: its command, or NULL. */
 static const struct viz_cmd *
 legend_cmd(const struct viz_display *d, const struct viz_captions *cap,
@@ -454,17 +474,11 @@ Test(viz_scene, legends_stay_on_their_bank_without_overlap)
 		struct viz_captions *cap = viz_captions_builtin(code);
 		for (int k = 0; k < 2; k++) {
 			int w = sizes[k][0], hgt = sizes[k][1];
-			struct viz_ui ui;
-			viz_ui_init(&ui, w, hgt, code);
 			static struct viz_state s;
 			static struct viz_layout l;
-			viz_ui_seek(&ui, &h, 20);
-			viz_history_seek(&h, 20, &s);
-			struct viz_clock clock = { false, 20 };
-			viz_layout_compute(&l, &s, &h, &clock, w, hgt);
 			struct viz_display d;
-			viz_display_create(&d);
-			viz_scene_build(&d, &l, &s, &h, &ui, cap, "t");
+			frame_at(&h, 20, w, hgt, code, cap,
+				 &s, &l, &d);
 			for (int side = 0; side < 2; side++) {
 				const char *const *keys = side ? right : left;
 				int n = side ? 3 : 4;
@@ -519,17 +533,11 @@ Test(viz_scene, input_stopped_label_never_covers_the_header)
 		int code = lang == 0 ? VIZ_LANG_EN : VIZ_LANG_RU;
 		struct viz_captions *cap = viz_captions_builtin(code);
 		const char *stopped = viz_captions_label(cap, "stopped");
-		struct viz_ui ui;
-		viz_ui_init(&ui, 960, 540, code);
 		static struct viz_state s;
 		static struct viz_layout l;
-		viz_ui_seek(&ui, &h, at + 1);
-		viz_history_seek(&h, at + 1, &s);
-		struct viz_clock clock = { false, at + 1 };
-		viz_layout_compute(&l, &s, &h, &clock, 960, 540);
 		struct viz_display d;
-		viz_display_create(&d);
-		viz_scene_build(&d, &l, &s, &h, &ui, cap, "t");
+		frame_at(&h, at + 1, 960, 540, code, cap,
+			 &s, &l, &d);
 		int n_stop = 0;
 		for (int i = 0; i < d.n_cmds; i++) {
 			const struct viz_cmd *st = &d.cmds[i];
@@ -579,18 +587,12 @@ Test(viz_scene, rows_leave_room_for_their_labels_and_the_legends)
 		struct viz_captions *cap = viz_captions_builtin(code);
 		for (int k = 0; k < 4; k++) {
 			int w = sizes[k][0], hgt = sizes[k][1];
-			struct viz_ui ui;
-			viz_ui_init(&ui, w, hgt, code);
 			static struct viz_state s;
 			static struct viz_layout l;
-			viz_ui_seek(&ui, &h, 400);
-			viz_history_seek(&h, 400, &s);
-			struct viz_clock clock = { false, 400 };
-			viz_layout_compute(&l, &s, &h, &clock, w, hgt);
-			cr_assert_gt(l.n_rows, 0);
 			struct viz_display d;
-			viz_display_create(&d);
-			viz_scene_build(&d, &l, &s, &h, &ui, cap, "t");
+			frame_at(&h, 400, w, hgt, code, cap,
+				 &s, &l, &d);
+			cr_assert_gt(l.n_rows, 0);
 			int last = 0;
 			for (int r = 0; r < l.n_rows; r++) {
 				const struct viz_row *row = &l.rows[r];
