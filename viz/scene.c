@@ -357,6 +357,18 @@ draw_obuf(const struct frame *f, const struct viz_conn *c, int b,
 		snprintf(info + n, sizeof(info) - (size_t)n, "  %s %lld..%lld",
 			 L(f, "rollback"), (long long)o->rollback_to,
 			 (long long)o->rollback_from);
+	/* A narrow bank (side by side): "written N  sent M" becomes "N / M"
+	 * rather than run into the river (estimated as in legend()). */
+	int room = f->l->left.x + f->l->left.w - r->x - 4;
+	if (utf8_chars(info) * LEGEND_CHAR_W > room) {
+		const char *rest = strstr(info, "  ");
+		rest = rest != NULL ? strstr(rest + 2, "  ") : NULL;
+		char compact[192];
+		snprintf(compact, sizeof(compact), "%lld / %lld%s",
+			 (long long)o->used, (long long)o->sent,
+			 rest != NULL ? rest : "");
+		snprintf(info, sizeof(info), "%s", compact);
+	}
 	viz_text(d, col(fade, VIZ_C_INK), VIZ_FONT_SMALL, VIZ_ALIGN_LEFT, r->x,
 		 r->y + r->h + 1, 0, info);
 	if (r->h >= 26)
