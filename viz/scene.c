@@ -77,26 +77,24 @@ L(const struct frame *f, const char *key)
 	return viz_captions_label(f->cap, key);
 }
 
-/** Characters (not bytes) of UTF-8 `s`. */
+/*
+ * About how wide `s` is drawn in `font`, px: its characters (not bytes)
+ * times an average advance of DejaVu Sans (11, 14, 17 px; Cyrillic's
+ * widest for the titles). The exact width is the back end's business;
+ * the scene only needs to know what will not fit.
+ */
 static int
-utf8_chars(const char *s)
+text_w(const char *s, int font)
 {
+	static const int char_w[VIZ_FONT_MAX] = { 7, 8, 11 };
 	int n = 0;
 	for (; *s != '\0'; s++)
 		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
+	return n * char_w[font % VIZ_FONT_MAX];
 }
 
-enum {
-	/** A small-font character's width, about (DejaVu Sans at 11 px). */
-	LEGEND_CHAR_W = 7,
-	/** A title's (VIZ_FONT_BIG, 17 px), about (Cyrillic's widest). */
-	TITLE_CHAR_W = 11,
-	/** VIZ_FONT_NORMAL's (14 px), about. */
-	NORMAL_CHAR_W = 8,
-	/** A swatch and the space after it. */
-	LEGEND_SWATCH_W = 14,
-};
+/** A legend's swatch and the space after it. */
+enum { LEGEND_SWATCH_W = 14 };
 
 /** Faded (another connection is in focus) colours are one grey. */
 static int
@@ -141,10 +139,10 @@ draw_banks(const struct frame *f)
 	/* A narrow bank (side by side) takes the short title: the long one
 	 * would run under TX's bell and into the river. */
 	const char *left_title = L(f, "left_bank");
-	if (utf8_chars(left_title) * TITLE_CHAR_W > l->left.w - 100)
+	if (text_w(left_title, VIZ_FONT_BIG) > l->left.w - 100)
 		left_title = L(f, "left_bank_short");
 	const char *right_title = L(f, "right_bank");
-	if (utf8_chars(right_title) * TITLE_CHAR_W > l->right.w - 16)
+	if (text_w(right_title, VIZ_FONT_BIG) > l->right.w - 16)
 		right_title = L(f, "right_bank_short");
 	viz_text(d, VIZ_C_LIVING_EDGE, VIZ_FONT_BIG, VIZ_ALIGN_LEFT,
 		 l->left.x + 10, l->left.y + 4, 0, left_title);
@@ -153,7 +151,7 @@ draw_banks(const struct frame *f)
 	/* On one line: a wrapped title would sit in the lane of boats of
 	 * no known connection. */
 	const char *river_title = L(f, "river");
-	if (utf8_chars(river_title) * NORMAL_CHAR_W > l->river.w - 8)
+	if (text_w(river_title, VIZ_FONT_NORMAL) > l->river.w - 8)
 		river_title = L(f, "river_short");
 	viz_text(d, VIZ_C_WHITE, VIZ_FONT_NORMAL, VIZ_ALIGN_CENTER,
 		 l->river.x + l->river.w / 2, l->river.y + 6, l->river.w - 8,
@@ -171,12 +169,11 @@ legend(const struct frame *f, int x, int y, int w, const int *colors,
        const char *const *keys, int n)
 {
 	/*
-	 * Each item as wide as its label (estimated: exact widths are the
-	 * back end's business), placed left to right with the room left
-	 * shared between them; when they do not fit on one line (Russian's
-	 * longer labels in a narrow window) they wrap, and the lines grow
-	 * upwards from `y`, so that no label runs into the next or off its
-	 * bank.
+	 * Each item as wide as its label (text_w), placed left to right
+	 * with the room left shared between them; when they do not fit on
+	 * one line (Russian's longer labels in a narrow window) they wrap,
+	 * and the lines grow upwards from `y`, so that no label runs into
+	 * the next or off its bank.
 	 */
 	enum { GAP_MIN = 12, GAP_MAX = 48, LINE_H = 16, MAX_ITEMS = 8 };
 	int width[MAX_ITEMS], line_of[MAX_ITEMS];
@@ -185,7 +182,7 @@ legend(const struct frame *f, int x, int y, int w, const int *colors,
 	int lines = 1, at = 0, used = 0;
 	for (int i = 0; i < n; i++) {
 		width[i] = LEGEND_SWATCH_W +
-			   utf8_chars(L(f, keys[i])) * LEGEND_CHAR_W;
+			   text_w(L(f, keys[i]), VIZ_FONT_SMALL);
 		if (at > 0 && at + width[i] > w) {
 			lines++;
 			at = 0;
@@ -230,13 +227,13 @@ draw_legends(const struct frame *f)
 	static const int bc[] = { VIZ_C_BOAT_REQ, VIZ_C_BOAT_REPLY };
 	static const char *const bk[] = { "l_to_tx", "l_to_net" };
 	/* Two lines in the legends' band; a river too narrow for the long
-	 * labels (estimated as in legend()) gets the short ones. */
+	 * labels (text_w) gets the short ones. */
 	static const char *const bk_short[] = { "l_to_tx_short",
 						 "l_to_net_short" };
 	int room = l->river.w - 28;
 	bool is_short = false;
 	for (int i = 0; i < 2; i++)
-		is_short |= utf8_chars(L(f, bk[i])) * LEGEND_CHAR_W > room;
+		is_short |= text_w(L(f, bk[i]), VIZ_FONT_SMALL) > room;
 	for (int i = 0; i < 2; i++) {
 		int y = l->river.y + l->river.h - 34 + i * 16;
 		viz_rect(f->d, bc[i], l->river.x + 8, y + 2, 10, 10);
@@ -283,7 +280,7 @@ draw_tasks(const struct frame *f)
 	/* Room at the right end for "more connections: N" (draw_rows). */
 	int right = r->x + r->w;
 	if (f->l->n_rows_hidden > 0)
-		right -= (utf8_chars(L(f, "more_conns")) + 4) * LEGEND_CHAR_W;
+		right -= text_w(L(f, "more_conns"), VIZ_FONT_SMALL) + 28;
 	for (int i = 0; i < f->s->n_tasks && x + 90 < right; i++) {
 		const struct viz_task *t = &f->s->tasks[i];
 		int c = t->is_waiting ? VIZ_C_TASK_WAIT : VIZ_C_TASK_RUN;
@@ -358,9 +355,9 @@ draw_obuf(const struct frame *f, const struct viz_conn *c, int b,
 			 L(f, "rollback"), (long long)o->rollback_to,
 			 (long long)o->rollback_from);
 	/* A narrow bank (side by side): "written N  sent M" becomes "N / M"
-	 * rather than run into the river (estimated as in legend()). */
+	 * rather than run into the river (text_w). */
 	int room = f->l->left.x + f->l->left.w - r->x - 4;
-	if (utf8_chars(info) * LEGEND_CHAR_W > room) {
+	if (text_w(info, VIZ_FONT_SMALL) > room) {
 		const char *rest = strstr(info, "  ");
 		rest = rest != NULL ? strstr(rest + 2, "  ") : NULL;
 		char compact[192];
@@ -426,11 +423,11 @@ draw_ibuf(const struct frame *f, const struct viz_conn *c, int b,
 		 moves[ib->move % 3]);
 	/* Up to the socket's box: in a narrow bank "end" gives way, then
 	 * the words. */
-	if (utf8_chars(pos) * LEGEND_CHAR_W > r->w + 6)
+	if (text_w(pos, VIZ_FONT_SMALL) > r->w + 6)
 		snprintf(pos, sizeof(pos), "rpos %lld  wpos %lld%s",
 			 (long long)ib->rpos, (long long)ib->wpos,
 			 moves[ib->move % 3]);
-	if (utf8_chars(pos) * LEGEND_CHAR_W > r->w + 6)
+	if (text_w(pos, VIZ_FONT_SMALL) > r->w + 6)
 		snprintf(pos, sizeof(pos), "r %lld  w %lld",
 			 (long long)ib->rpos, (long long)ib->wpos);
 	viz_text(d, col(fade, VIZ_C_INK), VIZ_FONT_SMALL, VIZ_ALIGN_LEFT,
@@ -522,20 +519,20 @@ draw_row(const struct frame *f, int r)
 	/*
 	 * The header and the red stop share the line; in a narrow bank the
 	 * peer's address gives way first, then the words, last the requests
-	 * in flight (estimated widths, as in legend()).
+	 * in flight (text_w).
 	 */
 	int room = l->right.w - 12;
 	int stop_w = stop[0] != '\0' ?
-		     (utf8_chars(stop) + 2) * LEGEND_CHAR_W : 0;
+		     text_w(stop, VIZ_FONT_SMALL) + 14 : 0;
 	char head[160];
 	snprintf(head, sizeof(head), "%s %d  %s  %s%s", L(f, "conn"), c->id,
 		 cord, c->peer, tail);
-	if (utf8_chars(head) * LEGEND_CHAR_W + stop_w > room)
+	if (text_w(head, VIZ_FONT_SMALL) + stop_w > room)
 		snprintf(head, sizeof(head), "%s %d  %s%s", L(f, "conn"),
 			 c->id, cord, tail);
-	if (utf8_chars(head) * LEGEND_CHAR_W + stop_w > room)
+	if (text_w(head, VIZ_FONT_SMALL) + stop_w > room)
 		snprintf(head, sizeof(head), "%d  %s%s", c->id, cord, tail);
-	if (utf8_chars(head) * LEGEND_CHAR_W + stop_w > room)
+	if (text_w(head, VIZ_FONT_SMALL) + stop_w > room)
 		snprintf(head, sizeof(head), "%d  %s", c->id, cord);
 	if (stop[0] != '\0')
 		viz_text(d, VIZ_C_ROLLBACK, VIZ_FONT_SMALL, VIZ_ALIGN_RIGHT,
